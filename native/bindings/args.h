@@ -1,0 +1,30 @@
+// Argument checks shared by every binding: each value is checked (Is*) before it is
+// converted (As*), and a mismatch throws a TypeError or RangeError naming the argument.
+#pragma once
+
+#include <napi.h>
+
+#include <cmath>
+#include <string>
+
+namespace faxline::bindings {
+
+// "number", "string", "an object", ... for error messages.
+std::string DescribeType(const Napi::Value& value);
+
+[[noreturn]] void ThrowType(const Napi::Env& env, const std::string& expected,
+                            const std::string& what, const Napi::Value& got);
+[[noreturn]] void ThrowRange(const Napi::Env& env, const std::string& message);
+
+Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what);
+std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* what);
+Napi::Int16Array Int16ArrayArg(const Napi::CallbackInfo& info, size_t index, const char* what);
+int IntArg(const Napi::CallbackInfo& info, size_t index, const char* what, int min, int max);
+
+// Optional properties of an options object: absent or undefined gives the fallback.
+std::string StringProp(const Napi::Object& o, const char* key, const std::string& fallback);
+bool BoolProp(const Napi::Object& o, const char* key, bool fallback);
+int IntProp(const Napi::Object& o, const char* key, int fallback, int min, int max);
+double NumberProp(const Napi::Object& o, const char* key, double fallback, double min, double max);
+
+}  // namespace faxline::bindings

@@ -1,0 +1,179 @@
+#include "bindings/image.h"
+
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "bindings/args.h"
+#include "image/tiff_io.h"
+
+namespace faxline::bindings {
+namespace {
+
+using image::BilevelPage;
+using image::TiffCompression;
+
+// A page as the caller passed it, checked but not yet copied: pages are copied one at a time
+// while writing, so the document is never held twice.
+struct JsPage {
+  uint32_t width;
+  uint32_t height;
+  double x_dpi;
+  double y_dpi;
+  Napi::Uint8Array data;
+};
+
+Napi::Value Property(const Napi::Object& object, const char* key) { return object.Get(key); }
+
+uint32_t DimensionProp(const Napi::Object& page, const char* key, const std::string& where) {
+  Napi::Value v = Property(page, key);
+  if (!v.IsNumber()) ThrowType(page.Env(), "a number", where + "." + key, v);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < 1 ||
+      d > std::numeric_limits<uint32_t>::max()) {
+    ThrowRange(page.Env(), where + "." + key + " must be a positive integer");
+  }
+  return static_cast<uint32_t>(d);
+}
+
+double DpiProp(const Napi::Object& page, const char* key, const std::string& where) {
+  Napi::Value v = Property(page, key);
+  if (!v.IsNumber()) ThrowType(page.Env(), "a number", where + "." + key, v);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || d <= 0)
+    ThrowRange(page.Env(), where + "." + key + " must be a positive number");
+  return d;
+}
+
+JsPage PageFromJs(const Napi::Value& value, const std::string& where) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject() || value.IsArray() || value.IsFunction() || value.IsTypedArray()) {
+    ThrowType(env, "an object", where, value);
+  }
+  const Napi::Object page = value.As<Napi::Object>();
+  JsPage js{DimensionProp(page, "width", where), DimensionProp(page, "height", where),
+            DpiProp(page, "xDpi", where), DpiProp(page, "yDpi", where), Napi::Uint8Array()};
+  Napi::Value data = Property(page, "data");
+  if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowType(env, "a Uint8Array", where + ".data", data);
+  }
+  js.data = data.As<Napi::Uint8Array>();
+  const size_t expected = (static_cast<size_t>(js.width) + 7) / 8 * js.height;
+  if (js.data.ElementLength() != expected) {
+    ThrowRange(env, where + ".data must hold " + std::to_string(expected) + " bytes (" +
+                        std::to_string(js.height) + " rows of " +
+                        std::to_string((js.width + 7) / 8) + ") but has " +
+                        std::to_string(js.data.ElementLength()));
+  }
+  return js;
+}
+
+TiffCompression CompressionFromJs(const Napi::CallbackInfo& info, size_t index) {
+  const std::string name = StringArg(info, index, "compression");
+  if (name == "t4-1d") return TiffCompression::kT4_1D;
+  if (name == "t4-2d") return TiffCompression::kT4_2D;
+  if (name == "t6") return TiffCompression::kT6;
+  ThrowRange(info.Env(),
+             "Expected 't4-1d', 't4-2d' or 't6' for compression but got '" + name + "'");
+}
+
+// Runs native image code, turning its C++ exceptions into JS errors: only Napi::Error may
+// leave a callback, anything else would terminate the process.
+template <typename Work>
+auto CallImage(Napi::Env env, Work&& work) -> decltype(work()) {
+  try {
+    return work();
+  } catch (const image::TiffError& e) {
+    Napi::Error error = Napi::Error::New(env, e.what());
+    error.Set("code", Napi::String::New(env, "ERR_FAXLINE_TIFF"));
+    throw error;
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+// writeTiffF(path, pages, compression): every page is checked before the file is created,
+// so a bad page leaves no file behind.
+Napi::Value JsWriteTiffF(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = StringArg(info, 0, "path");
+  Napi::Value pages_value = info.Length() > 1 ? info[1] : env.Undefined();
+  if (!pages_value.IsArray()) ThrowType(env, "an array", "pages", pages_value);
+  const Napi::Array pages_array = pages_value.As<Napi::Array>();
+  const uint32_t count = pages_array.Length();
+  if (count == 0 || count > std::numeric_limits<uint16_t>::max()) {
+    ThrowRange(env, "pages must hold from 1 to 65535 pages but has " + std::to_string(count));
+  }
+  const TiffCompression compression = CompressionFromJs(info, 2);
+
+  std::vector<JsPage> pages;
+  pages.reserve(count);
+  for (uint32_t i = 0; i < count; ++i) {
+    pages.push_back(PageFromJs(pages_array.Get(i), "pages[" + std::to_string(i) + "]"));
+  }
+
+  CallImage(env, [&] {
+    image::TiffFWriter writer(path, compression, static_cast<uint16_t>(count));
+    BilevelPage page;
+    for (const JsPage& js : pages) {
+      page.width = js.width;
+      page.height = js.height;
+      page.x_dpi = js.x_dpi;
+      page.y_dpi = js.y_dpi;
+      page.bits.assign(js.data.Data(), js.data.Data() + js.data.ElementLength());
+      writer.AddPage(page);
+    }
+    writer.Close();
+  });
+  return env.Undefined();
+}
+
+// readTiff(path) -> [{width, height, xDpi, yDpi, data: Buffer}]
+Napi::Value JsReadTiff(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = StringArg(info, 0, "path");
+  std::vector<BilevelPage> pages = CallImage(env, [&] { return image::ReadTiff(path); });
+  Napi::Array result = Napi::Array::New(env, pages.size());
+  for (size_t i = 0; i < pages.size(); ++i) {
+    BilevelPage& page = pages[i];
+    Napi::Object js = Napi::Object::New(env);
+    js.Set("width", Napi::Number::New(env, page.width));
+    js.Set("height", Napi::Number::New(env, page.height));
+    js.Set("xDpi", Napi::Number::New(env, page.x_dpi));
+    js.Set("yDpi", Napi::Number::New(env, page.y_dpi));
+    js.Set("data", Napi::Buffer<uint8_t>::Copy(env, page.bits.data(), page.bits.size()));
+    std::vector<uint8_t>().swap(page.bits);  // free each page once JS has its copy
+    result.Set(static_cast<uint32_t>(i), js);
+  }
+  return result;
+}
+
+// checkTiff(path, firstPage, lastPage) -> {code, detail, pages}; lastPage 0 = to the end.
+// A page range outside the file is an answer (T30_ERR_NOPAGE), not an exception.
+Napi::Value JsCheckTiff(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const std::string path = StringArg(info, 0, "path");
+  const int first_page = IntArg(info, 1, "firstPage", 1, std::numeric_limits<int>::max());
+  const int last_page = IntArg(info, 2, "lastPage", 0, std::numeric_limits<int>::max());
+  const image::TiffCheck check =
+      CallImage(env, [&] { return image::CheckTiffForSending(path, first_page, last_page); });
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("code", Napi::Number::New(env, check.code));
+  result.Set("detail", Napi::String::New(env, check.detail));
+  result.Set("pages", Napi::Number::New(env, check.pages));
+  return result;
+}
+
+}  // namespace
+
+void InitImage(Napi::Env env, Napi::Object exports) {
+  image::SilenceLibtiffGlobally();
+  exports.Set("writeTiffF", Napi::Function::New(env, JsWriteTiffF, "writeTiffF"));
+  exports.Set("readTiff", Napi::Function::New(env, JsReadTiff, "readTiff"));
+  exports.Set("checkTiff", Napi::Function::New(env, JsCheckTiff, "checkTiff"));
+}
+
+}  // namespace faxline::bindings

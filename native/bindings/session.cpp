@@ -1,0 +1,178 @@
+#include "bindings/session.h"
+
+#include "bindings/args.h"
+#include "bindings/convert.h"
+
+namespace faxline::bindings {
+namespace {
+
+// Marks objects made by this class, so a method called on a forged `this` throws.
+constexpr napi_type_tag kSessionTag = {0x6661786c696e6531ULL, 0x73657373696f6e31ULL};
+
+// A frame batch larger than this is a caller bug, not a real-time frame: 10 s of audio.
+constexpr size_t kMaxSamplesPerCall = 10 * kSampleRate;
+
+bool HasSessionTag(Napi::Env env, Napi::Value value) {
+  if (!value.IsObject()) return false;
+  bool tagged = false;
+  return napi_check_object_type_tag(env, value, &kSessionTag, &tagged) == napi_ok && tagged;
+}
+
+void CheckLength(Napi::Env env, size_t length, const char* what) {
+  if (length > kMaxSamplesPerCall)
+    ThrowRange(env, std::string(what) + " holds " + std::to_string(length) +
+                        " samples; at most 80000 (10 s) per call");
+}
+
+}  // namespace
+
+template <FaxSession::Method method>
+Napi::Value FaxSession::Dispatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!HasSessionTag(env, info.This()))
+    throw Napi::TypeError::New(env, "Illegal invocation: `this` is not a FaxSession");
+  FaxSession* self = FaxSession::Unwrap(info.This().As<Napi::Object>());
+  if (self == nullptr) throw Napi::TypeError::New(env, "Illegal invocation: `this` is not a FaxSession");
+  return (self->*method)(info);
+}
+
+Napi::Function FaxSession::DefineClass(Napi::Env env) {
+  Napi::Function ctor = ObjectWrap<FaxSession>::DefineClass(env, "FaxSession", {});
+  Napi::Object proto = ctor.Get("prototype").As<Napi::Object>();
+  auto method = [&](const char* name, Napi::Function::Callback callback) {
+    return Napi::PropertyDescriptor::Function(env, proto, name, callback, napi_default_method);
+  };
+  proto.DefineProperties({
+      method("process", Dispatch<&FaxSession::JsProcess>),
+      method("receive", Dispatch<&FaxSession::JsReceive>),
+      method("receiveMissing", Dispatch<&FaxSession::JsReceiveMissing>),
+      method("transmit", Dispatch<&FaxSession::JsTransmit>),
+      method("takeEvents", Dispatch<&FaxSession::JsTakeEvents>),
+      method("hangUp", Dispatch<&FaxSession::JsHangUp>),
+      method("close", Dispatch<&FaxSession::JsClose>),
+      method("finished", Dispatch<&FaxSession::JsFinished>),
+      method("result", Dispatch<&FaxSession::JsResult>),
+      method("elapsedMs", Dispatch<&FaxSession::JsElapsedMs>),
+      method("closed", Dispatch<&FaxSession::JsClosed>),
+  });
+  return ctor;
+}
+
+FaxSession::FaxSession(const Napi::CallbackInfo& info) : ObjectWrap<FaxSession>(info) {
+  Napi::Env env = info.Env();
+  if (!info.IsConstructCall()) throw Napi::TypeError::New(env, "FaxSession must be called with new");
+  const TerminalOptions options = TerminalOptionsFromJs(ObjectArg(info, 0, "options"));
+  try {
+    terminal_ = std::make_unique<AudioTerminal>(options);
+  } catch (const OptionError& e) {
+    ThrowRange(env, e.what());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("cannot create the fax terminal: ") + e.what());
+  }
+  if (napi_type_tag_object(env, info.This(), &kSessionTag) != napi_ok)
+    throw Napi::Error::New(env, "cannot tag the FaxSession object");
+  registry_ = GetAddonState(env).registry;
+  closer_ = [this] { terminal_.reset(); };
+  registry_->closers.insert(&closer_);
+}
+
+FaxSession::~FaxSession() { Close(); }
+
+void FaxSession::Close() {
+  terminal_.reset();
+  // Release now: the wrapper itself may wait a long time for its finalizer.
+  std::vector<Event>().swap(scratch_events_);
+  if (registry_) {
+    registry_->closers.erase(&closer_);
+    registry_.reset();
+  }
+}
+
+AudioTerminal& FaxSession::Open(const Napi::CallbackInfo& info) {
+  if (!terminal_) throw Napi::Error::New(info.Env(), "The fax session is closed");
+  return *terminal_;
+}
+
+Napi::Value FaxSession::JsProcess(const Napi::CallbackInfo& info) {
+  AudioTerminal& t = Open(info);
+  Napi::Int16Array out = Int16ArrayArg(info, 1, "the transmit buffer");
+  CheckLength(info.Env(), out.ElementLength(), "the transmit buffer");
+  const int count = static_cast<int>(out.ElementLength());
+  if (info[0].IsNull() || info[0].IsUndefined()) {
+    t.ReceiveMissing(count);
+  } else {
+    Napi::Int16Array in = Int16ArrayArg(info, 0, "the received samples");
+    if (in.ElementLength() != out.ElementLength())
+      ThrowRange(info.Env(), "the received samples (" + std::to_string(in.ElementLength()) +
+                                 ") and the transmit buffer (" + std::to_string(out.ElementLength()) +
+                                 ") must have the same length");
+    t.Receive(in.Data(), count);
+  }
+  t.Transmit(out.Data(), count);
+  return Napi::Number::New(info.Env(), static_cast<double>(t.session().pending_events()));
+}
+
+Napi::Value FaxSession::JsReceive(const Napi::CallbackInfo& info) {
+  AudioTerminal& t = Open(info);
+  Napi::Int16Array in = Int16ArrayArg(info, 0, "the received samples");
+  CheckLength(info.Env(), in.ElementLength(), "the received samples");
+  t.Receive(in.Data(), static_cast<int>(in.ElementLength()));
+  return Napi::Number::New(info.Env(), static_cast<double>(t.session().pending_events()));
+}
+
+Napi::Value FaxSession::JsReceiveMissing(const Napi::CallbackInfo& info) {
+  AudioTerminal& t = Open(info);
+  t.ReceiveMissing(IntArg(info, 0, "the missing sample count", 0, kMaxSamplesPerCall));
+  return Napi::Number::New(info.Env(), static_cast<double>(t.session().pending_events()));
+}
+
+Napi::Value FaxSession::JsTransmit(const Napi::CallbackInfo& info) {
+  AudioTerminal& t = Open(info);
+  Napi::Int16Array out = Int16ArrayArg(info, 0, "the transmit buffer");
+  CheckLength(info.Env(), out.ElementLength(), "the transmit buffer");
+  t.Transmit(out.Data(), static_cast<int>(out.ElementLength()));
+  return Napi::Number::New(info.Env(), static_cast<double>(t.session().pending_events()));
+}
+
+Napi::Value FaxSession::JsTakeEvents(const Napi::CallbackInfo& info) {
+  AudioTerminal& t = Open(info);
+  t.session().TakeEvents(scratch_events_);
+  return EventsToJs(info.Env(), scratch_events_);
+}
+
+Napi::Value FaxSession::JsHangUp(const Napi::CallbackInfo& info) {
+  Open(info).HangUp();
+  return info.Env().Undefined();
+}
+
+Napi::Value FaxSession::JsClose(const Napi::CallbackInfo& info) {
+  Close();
+  return info.Env().Undefined();
+}
+
+Napi::Value FaxSession::JsFinished(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), Open(info).session().finished());
+}
+
+Napi::Value FaxSession::JsResult(const Napi::CallbackInfo& info) {
+  const T30Session& s = Open(info).session();
+  if (!s.finished()) return info.Env().Null();
+  return ResultToJs(info.Env(), s.result());
+}
+
+Napi::Value FaxSession::JsElapsedMs(const Napi::CallbackInfo& info) {
+  const int64_t samples = Open(info).session().elapsed_samples();
+  return Napi::Number::New(info.Env(), static_cast<double>(samples) * 1000.0 / kSampleRate);
+}
+
+Napi::Value FaxSession::JsClosed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), !terminal_);
+}
+
+void InitSession(Napi::Env env, Napi::Object exports) {
+  Napi::Function ctor = FaxSession::DefineClass(env);
+  GetAddonState(env).session_constructor = Napi::Persistent(ctor);
+  exports.Set("FaxSession", ctor);
+}
+
+}  // namespace faxline::bindings

@@ -1,0 +1,55 @@
+// FaxSession: the JS face of one fax terminal, driven frame by frame by its host.
+//
+// Ownership: owns a Terminal until close(), the environment's teardown or garbage
+// collection, whichever comes first. Every call after close() throws. Per-frame calls
+// (process/receive/transmit) allocate nothing in steady state: they read and write the
+// caller's Int16Arrays in place and report only how many events are waiting.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <functional>
+#include <vector>
+
+#include "bindings/addon.h"
+#include "engine/audio_terminal.h"
+
+namespace faxline::bindings {
+
+class FaxSession : public Napi::ObjectWrap<FaxSession> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  explicit FaxSession(const Napi::CallbackInfo& info);
+  ~FaxSession() override;
+
+ private:
+  using Method = Napi::Value (FaxSession::*)(const Napi::CallbackInfo&);
+  // Prototype methods go through here rather than ObjectWrap's own dispatch, which returns
+  // undefined for a forged `this`: here a forged or foreign `this` throws a TypeError.
+  template <Method method>
+  static Napi::Value Dispatch(const Napi::CallbackInfo& info);
+
+  Napi::Value JsProcess(const Napi::CallbackInfo& info);
+  Napi::Value JsReceive(const Napi::CallbackInfo& info);
+  Napi::Value JsReceiveMissing(const Napi::CallbackInfo& info);
+  Napi::Value JsTransmit(const Napi::CallbackInfo& info);
+  Napi::Value JsTakeEvents(const Napi::CallbackInfo& info);
+  Napi::Value JsHangUp(const Napi::CallbackInfo& info);
+  Napi::Value JsClose(const Napi::CallbackInfo& info);
+  Napi::Value JsFinished(const Napi::CallbackInfo& info);
+  Napi::Value JsResult(const Napi::CallbackInfo& info);
+  Napi::Value JsElapsedMs(const Napi::CallbackInfo& info);
+  Napi::Value JsClosed(const Napi::CallbackInfo& info);
+
+  // Returns the terminal, or throws when the session is closed.
+  AudioTerminal& Open(const Napi::CallbackInfo& info);
+  void Close();
+
+  std::unique_ptr<AudioTerminal> terminal_;
+  std::vector<Event> scratch_events_;
+  std::shared_ptr<OpenRegistry> registry_;
+  std::function<void()> closer_;
+};
+
+}  // namespace faxline::bindings

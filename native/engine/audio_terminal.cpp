@@ -1,0 +1,53 @@
+#include "engine/audio_terminal.h"
+
+#include <algorithm>
+#include <new>
+
+#include "image/tiff_io.h"
+
+namespace faxline {
+
+AudioTerminal::AudioTerminal(const TerminalOptions& options) {
+  ValidateOptions(options);
+  fax_ = fax_init(nullptr, options.calling_party ? 1 : 0);
+  if (fax_ == nullptr) throw std::bad_alloc();
+  fax_set_transmit_on_idle(fax_, 1);
+  try {
+    session_ = std::make_unique<T30Session>(fax_get_t30_state(fax_), options);
+    if (options.direction == Direction::kSend) {
+      // SpanDSP would only say "file error" once the far end answers; checking now gives
+      // the same code at once, with the cause in words.
+      const image::TiffCheck check =
+          image::CheckTiffForSending(options.tx_file, options.first_page, options.last_page);
+      if (check.code != T30_ERR_OK) session_->FailBeforeStart(check.code, check.detail);
+    }
+  } catch (...) {
+    session_.reset();
+    fax_free(fax_);
+    throw;
+  }
+}
+
+AudioTerminal::~AudioTerminal() {
+  // The session points into fax_: drop it first.
+  session_.reset();
+  if (fax_ != nullptr) fax_free(fax_);
+}
+
+void AudioTerminal::Receive(const int16_t* samples, int count) {
+  // fax_rx takes a non-const pointer but only reads the samples.
+  fax_rx(fax_, const_cast<int16_t*>(samples), count);
+  session_->AdvanceClock(count);
+}
+
+void AudioTerminal::ReceiveMissing(int count) {
+  fax_rx_fillin(fax_, count);
+  session_->AdvanceClock(count);
+}
+
+void AudioTerminal::Transmit(int16_t* out, int count) {
+  const int written = fax_tx(fax_, out, count);
+  if (written < count) std::fill(out + std::max(written, 0), out + count, int16_t{0});
+}
+
+}  // namespace faxline
