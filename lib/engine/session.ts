@@ -1,0 +1,185 @@
+/**
+ * FaxSession: one end of a fax call, driven by its host's audio frames. Time advances only by
+ * the samples fed in, so the same session runs paced by a live 20 ms line or as fast as the
+ * CPU allows.
+ */
+import { EventEmitter } from 'node:events';
+import { native, type NativeFaxSession } from '../native';
+import { InvalidOptionError, SessionClosedError, rethrowNative } from './errors';
+import { toFaxEvent, type FaxEvent, type FinishedEvent, type FrameEvent, type NegotiatedEvent, type PageEvent } from './events';
+import { toNativeReceive, toNativeSend, type ReceiveOptions, type SendOptions } from './options';
+import { toResult, type FaxResult } from './result';
+
+/** Audio format of every session: 8 kHz signed 16-bit linear PCM. */
+export const SAMPLE_RATE = native.constants.SAMPLE_RATE;
+/** Samples in one 20 ms frame. */
+export const SAMPLES_PER_FRAME = native.constants.SAMPLES_PER_FRAME;
+
+/** Options of a FaxSession: a sending or a receiving terminal. */
+export type FaxSessionOptions = (({ direction: 'send' } & SendOptions) | ({ direction: 'receive' } & ReceiveOptions)) & {
+  /** Aborting hangs up: the fax ends with SpanDSP's call-dropped code. */
+  signal?: AbortSignal;
+};
+
+/** The events a FaxSession emits, with their listener signatures. */
+export interface FaxSessionEvents {
+  negotiated: [NegotiatedEvent];
+  page: [PageEvent];
+  frame: [FrameEvent];
+  finished: [FinishedEvent];
+  /** Every event above, in order. */
+  event: [FaxEvent];
+}
+
+/**
+ * A fax terminal over audio. Per 20 ms frame, call `process(received, transmit)`: it feeds the
+ * frame heard from the line and fills `transmit` with the frame to send. Events are emitted
+ * synchronously from those calls. Close it when done (idempotent).
+ *
+ * @example
+ * const session = new FaxSession({ direction: 'send', document: 'fax.tif' });
+ * const out = new Int16Array(SAMPLES_PER_FRAME);
+ * onLineFrame((heard) => { session.process(heard, out); line.write(out); });
+ * const result = await session.done;
+ */
+export class FaxSession extends EventEmitter<FaxSessionEvents> {
+  /** Resolves with the result when the call is over (never rejects). */
+  readonly done: Promise<FaxResult>;
+  readonly direction: 'send' | 'receive';
+
+  #native: NativeFaxSession | null;
+  #result: FaxResult | null = null;
+  #resolveDone!: (result: FaxResult) => void;
+  #signal: AbortSignal | undefined;
+  #onAbort = (): void => this.hangUp();
+  #iterators = new Set<(event: FaxEvent | null) => void>();
+
+  constructor(options: FaxSessionOptions) {
+    super();
+    if (typeof options !== 'object' || options === null) {
+      throw new InvalidOptionError('Expected an object for options');
+    }
+    this.direction = options.direction;
+    let nativeOptions;
+    if (options.direction === 'send') nativeOptions = toNativeSend(options);
+    else if (options.direction === 'receive') nativeOptions = toNativeReceive(options);
+    else throw new InvalidOptionError(`direction must be 'send' or 'receive'; got ${JSON.stringify((options as { direction: unknown }).direction)}`);
+    try {
+      this.#native = new native.FaxSession(nativeOptions);
+    } catch (error) {
+      rethrowNative(error);
+    }
+    this.done = new Promise((resolve) => (this.#resolveDone = resolve));
+    this.#signal = options.signal;
+    if (this.#signal) {
+      if (this.#signal.aborted) queueMicrotask(this.#onAbort);
+      else this.#signal.addEventListener('abort', this.#onAbort, { once: true });
+    }
+    // A document that cannot be sent finishes the session at once; report it on the next tick
+    // so listeners attached after construction still hear it.
+    if (this.#native.finished()) queueMicrotask(() => this.#drain());
+  }
+
+  /** Feeds one batch of received audio (or `null` for a lost batch) and fills `transmit`. */
+  process(received: Int16Array | null, transmit: Int16Array): void {
+    if (this.#open().process(received, transmit) > 0) this.#drain();
+  }
+
+  /** Feeds received line audio. */
+  receive(samples: Int16Array): void {
+    if (this.#open().receive(samples) > 0) this.#drain();
+  }
+
+  /** Tells the modems `count` samples were lost (e.g. a missing RTP packet). */
+  receiveMissing(count: number): void {
+    if (this.#open().receiveMissing(count) > 0) this.#drain();
+  }
+
+  /** Fills `out` with line audio to send. */
+  transmit(out: Int16Array): void {
+    if (this.#open().transmit(out) > 0) this.#drain();
+  }
+
+  /** Ends the call as a hang-up would. Safe to call at any time before close. */
+  hangUp(): void {
+    if (!this.#native) return;
+    this.#native.hangUp();
+    this.#drain();
+  }
+
+  /** Releases the terminal. Idempotent; a call still running is hung up first. */
+  close(): void {
+    if (!this.#native) return;
+    this.hangUp();
+    this.#native.close();
+    this.#native = null;
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    for (const wake of this.#iterators) wake(null);
+  }
+
+  /** Whether close() was called. */
+  get closed(): boolean {
+    return this.#native === null;
+  }
+
+  /** Whether the call is over. */
+  get finished(): boolean {
+    return this.#result !== null;
+  }
+
+  /** The result once finished, else null. */
+  get result(): FaxResult | null {
+    return this.#result;
+  }
+
+  /** Line time fed so far, in milliseconds. */
+  get elapsedMs(): number {
+    return this.#open().elapsedMs();
+  }
+
+  /** Iterates over the session's events until it finishes or closes. */
+  async *events(): AsyncGenerator<FaxEvent> {
+    const queue: FaxEvent[] = [];
+    let wake: ((e: FaxEvent | null) => void) | null = null;
+    let ended = this.closed || this.finished;
+    const push = (e: FaxEvent | null): void => {
+      if (e === null || e.type === 'finished') ended = true;
+      if (e) queue.push(e);
+      wake?.(e);
+    };
+    this.#iterators.add(push);
+    try {
+      for (;;) {
+        while (queue.length > 0) yield queue.shift()!;
+        if (ended) return;
+        await new Promise<FaxEvent | null>((resolve) => (wake = resolve));
+        wake = null;
+      }
+    } finally {
+      this.#iterators.delete(push);
+    }
+  }
+
+  #open(): NativeFaxSession {
+    if (!this.#native) throw new SessionClosedError();
+    return this.#native;
+  }
+
+  #drain(): void {
+    if (!this.#native) return;
+    for (const raw of this.#native.takeEvents()) {
+      let event: FaxEvent;
+      if (raw.type === 'finished') {
+        const result = toResult(this.#native.result()!);
+        this.#result = result;
+        event = { type: 'finished', timeMs: raw.timeMs, result };
+      } else {
+        event = toFaxEvent(raw);
+      }
+      for (const push of this.#iterators) push(event);
+      this.emit(event.type, event as never);
+      this.emit('event', event);
+      if (event.type === 'finished') this.#resolveDone(event.result);
+    }
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * The only file that loads the addon. Everything native is typed here, once; the rest of
+ * lib/ imports these types instead of touching the addon directly.
+ */
+import * as path from 'node:path';
+import nodeGypBuild from 'node-gyp-build';
+
+/** Options as the addon takes them: already validated and normalised by lib/engine. */
+export interface NativeTerminalOptions {
+  direction: 'send' | 'receive';
+  callingParty?: boolean;
+  identity?: string;
+  headerInfo?: string;
+  ecm?: boolean;
+  modems?: number;
+  compressions?: number;
+  txFile?: string;
+  firstPage?: number;
+  lastPage?: number;
+  rxFile?: string;
+}
+
+export interface NativeStats {
+  bitRate: number;
+  ecm: boolean;
+  pagesTransferred: number;
+  pagesInFile: number;
+  xResolution: number;
+  yResolution: number;
+  width: number;
+  length: number;
+  imageSize: number;
+  encoding: number;
+  compression: string;
+  badRows: number;
+  longestBadRowRun: number;
+  ecmRetries: number;
+  remoteIdentity: string;
+  remoteCountry: string;
+  remoteVendor: string;
+  remoteModel: string;
+}
+
+export interface NativeResult {
+  code: number;
+  text: string;
+  success: boolean;
+  pages: number;
+  detail: string;
+  stats: NativeStats;
+}
+
+export type NativeEvent =
+  | { type: 'negotiated'; timeMs: number; stats: NativeStats }
+  | { type: 'page'; timeMs: number; page: number; stats: NativeStats }
+  | { type: 'finished'; timeMs: number; code: number; text: string; pages: number; stats: NativeStats }
+  | { type: 'frame'; timeMs: number; direction: 'sent' | 'received'; name: string; bytes: Buffer };
+
+export interface NativeFaxSession {
+  process(received: Int16Array | null, transmit: Int16Array): number;
+  receive(samples: Int16Array): number;
+  receiveMissing(count: number): number;
+  transmit(out: Int16Array): number;
+  takeEvents(): NativeEvent[];
+  hangUp(): void;
+  close(): void;
+  closed(): boolean;
+  finished(): boolean;
+  result(): NativeResult | null;
+  elapsedMs(): number;
+}
+
+export interface NativeLoopbackOptions {
+  sender: NativeTerminalOptions;
+  receiver?: NativeTerminalOptions;
+  receiverAnswers?: boolean;
+  hangUpAtMs?: number;
+  maxMs?: number;
+  recordAudio?: boolean;
+}
+
+export interface NativeLoopbackOutcome {
+  sender: NativeResult;
+  receiver: NativeResult | null;
+  senderEvents: NativeEvent[];
+  receiverEvents: NativeEvent[];
+  durationMs: number;
+  cancelled: boolean;
+  hitTimeLimit: boolean;
+  senderAudio?: Int16Array;
+  receiverAudio?: Int16Array;
+}
+
+export interface NativePage {
+  width: number;
+  height: number;
+  xDpi: number;
+  yDpi: number;
+  data: Uint8Array;
+}
+
+export type NativeTiffCompression = 't4-1d' | 't4-2d' | 't6';
+
+export interface NativeAddon {
+  FaxSession: new (options: NativeTerminalOptions) => NativeFaxSession;
+  startLoopback(options: NativeLoopbackOptions): { promise: Promise<NativeLoopbackOutcome>; cancel(): void };
+  completionCodes(): { code: number; text: string }[];
+  writeTiffF(path: string, pages: NativePage[], compression: NativeTiffCompression): void;
+  readTiff(path: string): NativePage[];
+  checkTiff(path: string, firstPage: number, lastPage: number): { code: number; detail: string; pages: number };
+  constants: Record<
+    | 'T30_ERR_OK'
+    | 'T30_ERR_T0_EXPIRED'
+    | 'T30_ERR_T1_EXPIRED'
+    | 'T30_ERR_FILEERROR'
+    | 'T30_ERR_NOPAGE'
+    | 'T30_ERR_BADTIFF'
+    | 'T30_ERR_BADPAGE'
+    | 'T30_ERR_BADTAG'
+    | 'T30_ERR_BADTIFFHDR'
+    | 'T30_ERR_CALLDROPPED'
+    | 'T30_SUPPORT_V27TER'
+    | 'T30_SUPPORT_V29'
+    | 'T30_SUPPORT_V17'
+    | 'T30_SUPPORT_T4_1D_COMPRESSION'
+    | 'T30_SUPPORT_T4_2D_COMPRESSION'
+    | 'T30_SUPPORT_T6_COMPRESSION'
+    | 'T4_COMPRESSION_ITU_T4_1D'
+    | 'T4_COMPRESSION_ITU_T4_2D'
+    | 'T4_COMPRESSION_ITU_T6'
+    | 'T4_Y_RESOLUTION_STANDARD'
+    | 'T4_Y_RESOLUTION_FINE'
+    | 'T4_Y_RESOLUTION_SUPERFINE'
+    | 'MAX_IDENTITY_LENGTH'
+    | 'MAX_HEADER_INFO_LENGTH'
+    | 'SAMPLE_RATE'
+    | 'SAMPLES_PER_FRAME',
+    number
+  >;
+  spandspRelease: string;
+}
+
+/** The package root: node-gyp-build looks in prebuilds/ there, then build/Release. */
+const packageRoot = path.resolve(__dirname, '..');
+
+/** The loaded addon (one instance per thread: it is context-aware). */
+export const native: NativeAddon = nodeGypBuild(packageRoot) as NativeAddon;

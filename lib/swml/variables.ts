@@ -1,0 +1,33 @@
+/** The SWML `send_fax` variables, as SWML exposes them: every value a string. */
+import type { FaxResult } from '../engine/result';
+
+/** The seven variables `send_fax` sets. */
+export interface SendFaxVariables {
+  /** The document URL as given. */
+  send_fax_document: string;
+  /** Our station identity. */
+  send_fax_identity: string;
+  /** The far end's identity, "" if none. */
+  send_fax_remote_identity: string;
+  /** Pages confirmed by the receiver. */
+  send_fax_pages: string;
+  /** SpanDSP's T.30 completion code ("0" = OK). */
+  send_fax_result_code: string;
+  /** SpanDSP's text for that code. */
+  send_fax_result_text: string;
+  /** "success" or "failed". */
+  send_fax_result: 'success' | 'failed';
+}
+
+/** Builds the send_fax variables from a sender's result. */
+export function sendFaxVariables(document: string, identity: string, result: FaxResult): SendFaxVariables {
+  return {
+    send_fax_document: document,
+    send_fax_identity: identity,
+    send_fax_remote_identity: result.remoteIdentity,
+    send_fax_pages: String(result.pages),
+    send_fax_result_code: String(result.code),
+    send_fax_result_text: result.text,
+    send_fax_result: result.success ? 'success' : 'failed',
+  };
+}

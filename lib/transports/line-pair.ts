@@ -1,0 +1,62 @@
+/**
+ * Two FaxSessions wired back to back in JavaScript, frame by frame: the same per-frame path
+ * a media server drives, either as fast as possible or paced at one frame per 20 ms.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { InvalidOptionError } from '../engine/errors';
+import { SAMPLES_PER_FRAME, type FaxSession } from '../engine/session';
+
+/** Options of connectSessions. */
+export interface LinePairOptions {
+  /** Pace frames at real time (20 ms each) instead of as fast as possible. */
+  paced?: boolean;
+  /** Upper bound on line time; both sides hang up past it (default one hour). */
+  timeLimitMs?: number;
+  /** Aborting hangs up both sides. */
+  signal?: AbortSignal;
+}
+
+/** Frames run between yields to the event loop when unpaced, so timers and I/O still run. */
+const FRAMES_PER_SLICE = 250;
+const FRAME_MS = 20;
+
+/**
+ * Runs a call between a and b until both have finished. Resolves with the line time in ms.
+ * The sessions are not closed: their results stay readable.
+ */
+export async function connectSessions(a: FaxSession, b: FaxSession, options: LinePairOptions = {}): Promise<number> {
+  const limitMs = options.timeLimitMs ?? 3_600_000;
+  if (typeof limitMs !== 'number' || !(limitMs > 0)) throw new InvalidOptionError('timeLimitMs must be a positive number');
+  const aToB = new Int16Array(SAMPLES_PER_FRAME);
+  const bToA = new Int16Array(SAMPLES_PER_FRAME);
+  const start = performance.now();
+  let frames = 0;
+  const hangUpBoth = (): void => {
+    a.hangUp();
+    b.hangUp();
+  };
+  options.signal?.addEventListener('abort', hangUpBoth, { once: true });
+  try {
+    if (options.signal?.aborted) hangUpBoth();
+    while (!(a.finished && b.finished)) {
+      if (frames * FRAME_MS >= limitMs) {
+        hangUpBoth();
+        break;
+      }
+      a.process(bToA, aToB);
+      b.process(aToB, bToA);
+      frames++;
+      if (options.paced) {
+        // Sleep to the frame's due time, not a fixed 20 ms, so timer jitter does not accumulate.
+        const due = start + frames * FRAME_MS;
+        const wait = due - performance.now();
+        if (wait > 1) await sleep(wait);
+      } else if (frames % FRAMES_PER_SLICE === 0) {
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
+  } finally {
+    options.signal?.removeEventListener('abort', hangUpBoth);
+  }
+  return frames * FRAME_MS;
+}
