@@ -1,0 +1,132 @@
+import { native } from '../../lib/native';
+import { tempDir, writeTextDocument } from '../helpers/pages';
+
+/**
+ * The addon throws errors of the realm that loaded it, not of jest's test realm, so errors
+ * are matched by name and message rather than by constructor.
+ */
+function expectError(fn: () => unknown, name: 'TypeError' | 'RangeError' | 'Error', message?: RegExp | string): void {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  expect(thrown).toBeDefined();
+  expect((thrown as Error).name).toBe(name);
+  if (message !== undefined) expect((thrown as Error).message).toMatch(message);
+}
+
+let tmp: ReturnType<typeof tempDir>;
+let document: string;
+beforeAll(() => {
+  tmp = tempDir();
+  document = writeTextDocument(tmp.dir, 1).file;
+});
+afterAll(() => tmp.cleanup());
+
+const send = () => new native.FaxSession({ direction: 'send', txFile: document });
+
+describe('the native FaxSession constructor', () => {
+  test.each([
+    ['no options', [], 'TypeError', /Expected an object for options but got undefined/],
+    ['a number for options', [42], 'TypeError', /Expected an object for options but got number/],
+    ['a number for identity', [{ direction: 'send', txFile: 'x', identity: 5 }], 'TypeError', /options\.identity/],
+    ['an unknown direction', [{ direction: 'sideways' }], 'RangeError', /direction/],
+    ['an identity of 21 characters', [{ direction: 'send', txFile: 'x', identity: '1'.repeat(21) }], 'RangeError', /at most 20/],
+    ['letters in the identity', [{ direction: 'send', txFile: 'x', identity: 'ACME' }], 'RangeError', /digits/],
+    ['a header of 51 characters', [{ direction: 'send', txFile: 'x', headerInfo: 'x'.repeat(51) }], 'RangeError', /at most 50/],
+    ['no modems', [{ direction: 'send', txFile: 'x', modems: 0 }], 'RangeError', /modems/],
+    ['a fractional page', [{ direction: 'send', txFile: 'x', firstPage: 1.5 }], 'RangeError', /integer/],
+    ['a send without a file', [{ direction: 'send' }], 'RangeError', /TIFF-F file/],
+    ['T.6 alone without ECM', [{ direction: 'send', txFile: 'x', ecm: false, compressions: 8 }], 'RangeError', /needs ECM/],
+  ] as const)('throws for %s', (_name, args, type, message) => {
+    expectError(() => new (native.FaxSession as unknown as new (...a: unknown[]) => unknown)(...args), type, message);
+  });
+
+  test('throws when called without new', () => {
+    expectError(() => (native.FaxSession as unknown as (o: unknown) => unknown)({ direction: 'send', txFile: document }), 'TypeError', /new/);
+  });
+});
+
+describe('native per-frame calls', () => {
+  test.each([
+    ['a plain array', [Array(160).fill(0), new Int16Array(160)]],
+    ['a Float32Array', [new Float32Array(160), new Int16Array(160)]],
+    ['a Uint8Array transmit buffer', [new Int16Array(160), new Uint8Array(320)]],
+    ['a string', ['audio', new Int16Array(160)]],
+  ])('throw TypeError for %s', (_name, args) => {
+    const s = send();
+    expectError(() => (s.process as (...a: unknown[]) => number)(...args), 'TypeError', /^Expected an Int16Array for/);
+    s.close();
+  });
+
+  test('throw RangeError for received and transmit buffers of different lengths', () => {
+    const s = send();
+    expectError(() => s.process(new Int16Array(160), new Int16Array(80)), 'RangeError', /same length/);
+    s.close();
+  });
+
+  test('throw RangeError for a batch longer than 10 s', () => {
+    const s = send();
+    expectError(() => s.transmit(new Int16Array(80001)), 'RangeError', /at most 80000/);
+    expectError(() => s.receiveMissing(-1), 'RangeError', /integer from 0/);
+    s.close();
+  });
+
+  test('accept batches of several frames and odd lengths', () => {
+    const s = send();
+    const out = new Int16Array(160 * 5);
+    s.process(new Int16Array(160 * 5), out);
+    s.process(null, new Int16Array(37));
+    expect(s.elapsedMs()).toBeCloseTo(((160 * 5 + 37) * 1000) / 8000, 5);
+    s.close();
+  });
+
+  test('throw a clear error after close, and close is idempotent', () => {
+    const s = send();
+    s.close();
+    s.close();
+    expect(s.closed()).toBe(true);
+    for (const call of [() => s.process(null, new Int16Array(160)), () => s.takeEvents(), () => s.hangUp(), () => s.result()]) {
+      expectError(call, 'Error', 'The fax session is closed');
+    }
+  });
+
+  test('throw TypeError when called on a forged this', () => {
+    const s = send();
+    const forged = Object.create(Object.getPrototypeOf(s)) as typeof s;
+    expectError(() => forged.process(null, new Int16Array(160)), 'TypeError', /Illegal invocation/);
+    expectError(() => forged.closed(), 'TypeError', /Illegal invocation/);
+    expectError(() => s.close.call({} as typeof s), 'TypeError', /Illegal invocation/);
+    expectError(() => s.close.call(new Date() as unknown as typeof s), 'TypeError', /Illegal invocation/);
+    s.close();
+  });
+});
+
+describe('the native loopback', () => {
+  test('rejects options with the wrong types before starting', () => {
+    expectError(() => native.startLoopback(undefined as never), 'TypeError', /options/);
+    expectError(() => native.startLoopback({ sender: { direction: 'receive', rxFile: 'x' } } as never), 'RangeError', /'send'/);
+    expectError(
+      () =>
+        native.startLoopback({
+          sender: { direction: 'send', txFile: document },
+          receiver: { direction: 'receive', rxFile: 'x.tif' },
+          hangUpAtMs: 'soon',
+        } as never),
+      'TypeError',
+      /hangUpAtMs/,
+    );
+  });
+});
+
+describe('the process', () => {
+  test('is still alive after all the above', () => {
+    const s = send();
+    const out = new Int16Array(160);
+    s.process(null, out);
+    expect(s.finished()).toBe(false);
+    s.close();
+  });
+});
