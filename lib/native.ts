@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
+import type { FaxStats } from './engine/result';
 
 /** Options as the addon takes them: already validated and normalised by lib/engine. */
 export interface NativeTerminalOptions {
@@ -20,26 +21,8 @@ export interface NativeTerminalOptions {
   rxFile?: string;
 }
 
-export interface NativeStats {
-  bitRate: number;
-  ecm: boolean;
-  pagesTransferred: number;
-  pagesInFile: number;
-  xResolution: number;
-  yResolution: number;
-  width: number;
-  length: number;
-  imageSize: number;
-  encoding: number;
-  compression: string;
-  badRows: number;
-  longestBadRowRun: number;
-  ecmRetries: number;
-  remoteIdentity: string;
-  remoteCountry: string;
-  remoteVendor: string;
-  remoteModel: string;
-}
+/** Statistics as the addon reports them; FaxStats (lib/engine/result) documents each field. */
+export type NativeStats = Omit<FaxStats, 'resolution'>;
 
 export interface NativeResult {
   code: number;

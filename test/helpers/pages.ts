@@ -90,3 +90,20 @@ export function rowHasInk(page: FaxPage, y: number): boolean {
   const stride = rowBytes(page);
   return page.data.subarray(y * stride, (y + 1) * stride).some((b) => b !== 0);
 }
+
+/**
+ * For a test file: a temp folder with a one-page TIFF-F document, made before all tests and
+ * removed after. Read `.document` and `.dir` inside tests.
+ */
+export function useTempDocument(): { dir: string; document: string } {
+  const state = { dir: '', document: '' };
+  let cleanup = (): void => undefined;
+  beforeAll(() => {
+    const tmp = tempDir();
+    cleanup = tmp.cleanup;
+    state.dir = tmp.dir;
+    state.document = writeTextDocument(tmp.dir, 1).file;
+  });
+  afterAll(() => cleanup());
+  return state;
+}

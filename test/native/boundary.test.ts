@@ -1,5 +1,5 @@
 import { native } from '../../lib/native';
-import { tempDir, writeTextDocument } from '../helpers/pages';
+import { useTempDocument } from '../helpers/pages';
 
 /**
  * The addon throws errors of the realm that loaded it, not of jest's test realm, so errors
@@ -17,15 +17,9 @@ function expectError(fn: () => unknown, name: 'TypeError' | 'RangeError' | 'Erro
   if (message !== undefined) expect((thrown as Error).message).toMatch(message);
 }
 
-let tmp: ReturnType<typeof tempDir>;
-let document: string;
-beforeAll(() => {
-  tmp = tempDir();
-  document = writeTextDocument(tmp.dir, 1).file;
-});
-afterAll(() => tmp.cleanup());
+const fixture = useTempDocument();
 
-const send = () => new native.FaxSession({ direction: 'send', txFile: document });
+const send = () => new native.FaxSession({ direction: 'send', txFile: fixture.document });
 
 describe('the native FaxSession constructor', () => {
   test.each([
@@ -45,7 +39,7 @@ describe('the native FaxSession constructor', () => {
   });
 
   test('throws when called without new', () => {
-    expectError(() => (native.FaxSession as unknown as (o: unknown) => unknown)({ direction: 'send', txFile: document }), 'TypeError', /new/);
+    expectError(() => (native.FaxSession as unknown as (o: unknown) => unknown)({ direction: 'send', txFile: fixture.document }), 'TypeError', /new/);
   });
 });
 
@@ -111,7 +105,7 @@ describe('the native loopback', () => {
     expectError(
       () =>
         native.startLoopback({
-          sender: { direction: 'send', txFile: document },
+          sender: { direction: 'send', txFile: fixture.document },
           receiver: { direction: 'receive', rxFile: 'x.tif' },
           hangUpAtMs: 'soon',
         } as never),

@@ -1,18 +1,12 @@
 import { native } from '../../lib/native';
-import { tempDir, writeTextDocument } from '../helpers/pages';
+import { useTempDocument } from '../helpers/pages';
 
-let tmp: ReturnType<typeof tempDir>;
-let document: string;
-beforeAll(() => {
-  tmp = tempDir();
-  document = writeTextDocument(tmp.dir, 1).file;
-});
-afterAll(() => tmp.cleanup());
+const fixture = useTempDocument();
 
 function churn(n: number): void {
   const out = new Int16Array(160);
   for (let i = 0; i < n; i++) {
-    const s = new native.FaxSession({ direction: 'send', txFile: document, identity: '1234' });
+    const s = new native.FaxSession({ direction: 'send', txFile: fixture.document, identity: '1234' });
     for (let f = 0; f < 5; f++) s.process(null, out);
     s.close();
   }

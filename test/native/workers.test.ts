@@ -1,19 +1,13 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { tempDir, writeTextDocument } from '../helpers/pages';
+import { useTempDocument } from '../helpers/pages';
 
 const root = path.resolve(__dirname, '../..');
-let tmp: ReturnType<typeof tempDir>;
-let document: string;
-beforeAll(() => {
-  tmp = tempDir();
-  document = writeTextDocument(tmp.dir, 1).file;
-});
-afterAll(() => tmp.cleanup());
+const fixture = useTempDocument();
 
 function run(script: string, rxName: string): { worker: Worker; message: Promise<unknown> } {
   const worker = new Worker(path.join(__dirname, '../fixtures', script), {
-    workerData: { root, document, rxFile: path.join(tmp.dir, rxName) },
+    workerData: { root, document: fixture.document, rxFile: path.join(fixture.dir, rxName) },
   });
   const message = new Promise((resolve, reject) => {
     worker.once('message', resolve);
