@@ -41,6 +41,10 @@ export type NativeEvent =
 
 export interface NativeFaxSession {
   process(received: Int16Array | null, transmit: Int16Array): number;
+  /** Two 160-sample buffers shared with the addon, made once per session. */
+  frameBuffers(): { received: Int16Array; transmit: Int16Array };
+  /** process() over frameBuffers(); `true` when the received frame was lost. */
+  processFrame(lost?: boolean): number;
   receive(samples: Int16Array): number;
   receiveMissing(count: number): number;
   transmit(out: Int16Array): number;

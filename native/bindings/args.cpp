@@ -17,7 +17,20 @@ std::string DescribeType(const Napi::Value& v) {
   if (v.IsBoolean()) return "boolean";
   if (v.IsNumber()) return "number";
   if (v.IsString()) return "string";
-  if (v.IsTypedArray()) return "a typed array";
+  if (v.IsTypedArray()) {
+    switch (v.As<Napi::TypedArray>().TypedArrayType()) {
+      case napi_int8_array: return "an Int8Array";
+      case napi_uint8_array: return "a Uint8Array";
+      case napi_uint8_clamped_array: return "a Uint8ClampedArray";
+      case napi_int16_array: return "an Int16Array";
+      case napi_uint16_array: return "a Uint16Array";
+      case napi_int32_array: return "an Int32Array";
+      case napi_uint32_array: return "a Uint32Array";
+      case napi_float32_array: return "a Float32Array";
+      case napi_float64_array: return "a Float64Array";
+      default: return "a typed array";
+    }
+  }
   if (v.IsArrayBuffer()) return "an ArrayBuffer";
   if (v.IsArray()) return "an array";
   if (v.IsFunction()) return "a function";
@@ -47,11 +60,24 @@ std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* 
   return v.As<Napi::String>().Utf8Value();
 }
 
-Napi::Int16Array Int16ArrayArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
+bool TryInt16View(napi_env env, napi_value value, Int16View& view) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* data = nullptr;
+  // Fails with napi_invalid_arg for anything but a typed array: no separate check needed.
+  if (napi_get_typedarray_info(env, value, &type, &length, &data, nullptr, nullptr) != napi_ok ||
+      type != napi_int16_array)
+    return false;
+  view.data = static_cast<int16_t*>(data);
+  view.length = length;
+  return true;
+}
+
+Int16View Int16ViewArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
   Napi::Value v = Arg(info, index);
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int16_array)
-    ThrowType(info.Env(), "an Int16Array", what, v);
-  return v.As<Napi::Int16Array>();
+  Int16View view;
+  if (!TryInt16View(info.Env(), v, view)) ThrowType(info.Env(), "an Int16Array", what, v);
+  return view;
 }
 
 int IntArg(const Napi::CallbackInfo& info, size_t index, const char* what, int min, int max) {

@@ -18,7 +18,15 @@ std::string DescribeType(const Napi::Value& value);
 
 Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what);
 std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* what);
-Napi::Int16Array Int16ArrayArg(const Napi::CallbackInfo& info, size_t index, const char* what);
+// The samples of an Int16Array argument, for the per-frame path: one N-API query instead of
+// the several node-addon-api's typed array wrappers make.
+struct Int16View {
+  int16_t* data = nullptr;
+  size_t length = 0;
+};
+// Returns false (and touches nothing) when the value is not an Int16Array.
+bool TryInt16View(napi_env env, napi_value value, Int16View& view);
+Int16View Int16ViewArg(const Napi::CallbackInfo& info, size_t index, const char* what);
 int IntArg(const Napi::CallbackInfo& info, size_t index, const char* what, int min, int max);
 
 // Optional properties of an options object: absent or undefined gives the fallback.

@@ -44,6 +44,8 @@ Napi::Function FaxSession::DefineClass(Napi::Env env) {
   };
   proto.DefineProperties({
       method("process", Dispatch<&FaxSession::JsProcess>),
+      method("frameBuffers", Dispatch<&FaxSession::JsFrameBuffers>),
+      method("processFrame", Dispatch<&FaxSession::JsProcessFrame>),
       method("receive", Dispatch<&FaxSession::JsReceive>),
       method("receiveMissing", Dispatch<&FaxSession::JsReceiveMissing>),
       method("transmit", Dispatch<&FaxSession::JsTransmit>),
@@ -94,29 +96,64 @@ AudioTerminal& FaxSession::Open(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value FaxSession::JsProcess(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
   AudioTerminal& t = Open(info);
-  Napi::Int16Array out = Int16ArrayArg(info, 1, "the transmit buffer");
-  CheckLength(info.Env(), out.ElementLength(), "the transmit buffer");
-  const int count = static_cast<int>(out.ElementLength());
-  if (info[0].IsNull() || info[0].IsUndefined()) {
+  const Int16View out = Int16ViewArg(info, 1, "the transmit buffer");
+  CheckLength(env, out.length, "the transmit buffer");
+  const int count = static_cast<int>(out.length);
+  Int16View in;
+  // The common case, a received frame, costs one query; null/undefined only on the miss path.
+  if (TryInt16View(env, info[0], in)) {
+    if (in.length != out.length)
+      ThrowRange(env, "the received samples (" + std::to_string(in.length) +
+                          ") and the transmit buffer (" + std::to_string(out.length) +
+                          ") must have the same length");
+    t.Receive(in.data, count);
+  } else if (info[0].IsNull() || info[0].IsUndefined()) {
     t.ReceiveMissing(count);
   } else {
-    Napi::Int16Array in = Int16ArrayArg(info, 0, "the received samples");
-    if (in.ElementLength() != out.ElementLength())
-      ThrowRange(info.Env(), "the received samples (" + std::to_string(in.ElementLength()) +
-                                 ") and the transmit buffer (" + std::to_string(out.ElementLength()) +
-                                 ") must have the same length");
-    t.Receive(in.Data(), count);
+    ThrowType(env, "an Int16Array or null", "the received samples", info[0]);
   }
-  t.Transmit(out.Data(), count);
+  t.Transmit(out.data, count);
+  return Napi::Number::New(env, static_cast<double>(t.session().pending_events()));
+}
+
+Napi::Value FaxSession::JsFrameBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Open(info);
+  if (frame_in_ == nullptr) {
+    Napi::Int16Array in = Napi::Int16Array::New(env, kSamplesPerFrame);
+    Napi::Int16Array out = Napi::Int16Array::New(env, kSamplesPerFrame);
+    // Held by reference so the backing stores (and these pointers) live as long as we do.
+    frame_in_ref_ = Napi::Persistent(in);
+    frame_out_ref_ = Napi::Persistent(out);
+    frame_in_ = in.Data();
+    frame_out_ = out.Data();
+  }
+  Napi::Object buffers = Napi::Object::New(env);
+  buffers.Set("received", frame_in_ref_.Value());
+  buffers.Set("transmit", frame_out_ref_.Value());
+  return buffers;
+}
+
+Napi::Value FaxSession::JsProcessFrame(const Napi::CallbackInfo& info) {
+  AudioTerminal& t = Open(info);
+  if (frame_in_ == nullptr) throw Napi::Error::New(info.Env(), "call frameBuffers() first");
+  // true: the received frame was lost (fill-in); anything else: it is in the buffer.
+  if (info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value()) {
+    t.ReceiveMissing(kSamplesPerFrame);
+  } else {
+    t.Receive(frame_in_, kSamplesPerFrame);
+  }
+  t.Transmit(frame_out_, kSamplesPerFrame);
   return Napi::Number::New(info.Env(), static_cast<double>(t.session().pending_events()));
 }
 
 Napi::Value FaxSession::JsReceive(const Napi::CallbackInfo& info) {
   AudioTerminal& t = Open(info);
-  Napi::Int16Array in = Int16ArrayArg(info, 0, "the received samples");
-  CheckLength(info.Env(), in.ElementLength(), "the received samples");
-  t.Receive(in.Data(), static_cast<int>(in.ElementLength()));
+  const Int16View in = Int16ViewArg(info, 0, "the received samples");
+  CheckLength(info.Env(), in.length, "the received samples");
+  t.Receive(in.data, static_cast<int>(in.length));
   return Napi::Number::New(info.Env(), static_cast<double>(t.session().pending_events()));
 }
 
@@ -128,9 +165,9 @@ Napi::Value FaxSession::JsReceiveMissing(const Napi::CallbackInfo& info) {
 
 Napi::Value FaxSession::JsTransmit(const Napi::CallbackInfo& info) {
   AudioTerminal& t = Open(info);
-  Napi::Int16Array out = Int16ArrayArg(info, 0, "the transmit buffer");
-  CheckLength(info.Env(), out.ElementLength(), "the transmit buffer");
-  t.Transmit(out.Data(), static_cast<int>(out.ElementLength()));
+  const Int16View out = Int16ViewArg(info, 0, "the transmit buffer");
+  CheckLength(info.Env(), out.length, "the transmit buffer");
+  t.Transmit(out.data, static_cast<int>(out.length));
   return Napi::Number::New(info.Env(), static_cast<double>(t.session().pending_events()));
 }
 

@@ -31,6 +31,8 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   static Napi::Value Dispatch(const Napi::CallbackInfo& info);
 
   Napi::Value JsProcess(const Napi::CallbackInfo& info);
+  Napi::Value JsFrameBuffers(const Napi::CallbackInfo& info);
+  Napi::Value JsProcessFrame(const Napi::CallbackInfo& info);
   Napi::Value JsReceive(const Napi::CallbackInfo& info);
   Napi::Value JsReceiveMissing(const Napi::CallbackInfo& info);
   Napi::Value JsTransmit(const Napi::CallbackInfo& info);
@@ -48,6 +50,12 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
 
   std::unique_ptr<AudioTerminal> terminal_;
   std::vector<Event> scratch_events_;
+  // One frame in each direction, shared with JS as Int16Arrays so the per-frame call
+  // (processFrame) needs no arguments to check: the cheapest path through N-API.
+  Napi::Reference<Napi::Int16Array> frame_in_ref_;
+  Napi::Reference<Napi::Int16Array> frame_out_ref_;
+  int16_t* frame_in_ = nullptr;
+  int16_t* frame_out_ = nullptr;
   std::shared_ptr<OpenRegistry> registry_;
   std::function<void()> closer_;
 };
