@@ -3,9 +3,21 @@
 #include <algorithm>
 #include <new>
 
+#include <unistd.h>
+
 #include "image/tiff_io.h"
 
 namespace faxline {
+namespace {
+
+// Whether the folder of path exists and is writable: SpanDSP creates the file at phase B.
+bool CanCreateFile(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  return access(folder.c_str(), W_OK | X_OK) == 0;
+}
+
+}  // namespace
 
 AudioTerminal::AudioTerminal(const TerminalOptions& options) {
   ValidateOptions(options);
@@ -20,6 +32,10 @@ AudioTerminal::AudioTerminal(const TerminalOptions& options) {
       const image::TiffCheck check =
           image::CheckTiffForSending(options.tx_file, options.first_page, options.last_page);
       if (check.code != T30_ERR_OK) session_->FailBeforeStart(check.code, check.detail);
+    } else if (!CanCreateFile(options.rx_file)) {
+      // SpanDSP would only find out at phase B, with no word of why.
+      session_->FailBeforeStart(T30_ERR_FILEERROR,
+                                "cannot create " + options.rx_file + " for the received pages");
     }
   } catch (...) {
     session_.reset();

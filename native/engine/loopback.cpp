@@ -35,7 +35,10 @@ LoopbackOutcome RunLoopback(const LoopbackOptions& options, const std::atomic<bo
     return sender.session().finished() && (!receiver || receiver->session().finished());
   };
 
-  while (!all_finished()) {
+  // A sender that failed before its modem started (a document it cannot send) never calls:
+  // the receiver would only hear silence until its own timers gave up.
+  const bool sender_failed_before_start = sender.session().finished();
+  while (!sender_failed_before_start && !all_finished()) {
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
       outcome.cancelled = true;
       break;

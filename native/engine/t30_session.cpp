@@ -112,6 +112,10 @@ void T30Session::FailBeforeStart(int code, const std::string& detail) {
   if (finished_) return;
   result_.detail = detail;
   Finish(code);
+  // Stop SpanDSP's own call too (its phase E is ignored now): left running, it would still
+  // answer a DIS by opening the document, sending pages our result says were not sent, and
+  // leaking libtiff's handle when the first page is past the end (t4_tx_init in 0.0.6).
+  t30_terminate(t30_);
 }
 
 TransferStats T30Session::ReadStats() const {

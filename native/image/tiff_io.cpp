@@ -570,6 +570,15 @@ TiffCheck CheckTiffForSending(const std::string& path, int first_page, int last_
   }
   const int pages = static_cast<int>(TIFFNumberOfDirectories(tif));
   if (pages == 0) return Refuse(T30_ERR_NOPAGE, path + " has no pages", 0);
+  // TIFFNumberOfDirectories stops quietly at a directory it cannot read, so a file cut short
+  // would be sent as its first pages and reported a success (ReadTiff refuses it too).
+  if (TIFFSetDirectory(tif, static_cast<tdir_t>(pages - 1)) && !TIFFLastDirectory(tif) &&
+      !TIFFReadDirectory(tif)) {
+    return Refuse(T30_ERR_FILEERROR,
+                  path + " is damaged or cut short: " + PageLabel(pages + 1) +
+                      " cannot be read (" + handle->last_error() + ")",
+                  pages);
+  }
   const int last = last_page == 0 ? pages : last_page;
   if (first_page < 1 || last < first_page || last > pages) {
     const std::string asked = last_page == 0

@@ -66,6 +66,16 @@ describe('two FaxSessions driven frame by frame', () => {
   });
 });
 
+describe('a receiver whose file cannot be created', () => {
+  test('finishes at once with the file-error code and says which path', async () => {
+    const receiver = new FaxSession({ direction: 'receive', receivedFile: path.join(tmp.dir, 'no', 'such', 'dir', 'rx.tif') });
+    const result = await receiver.done;
+    expect(result.code).toBe(ResultCode.FILE_ERROR);
+    expect(result.detail).toMatch(/no\/such\/dir\/rx\.tif/);
+    receiver.close();
+  });
+});
+
 describe('FaxSession options', () => {
   test.each([
     [{ direction: 'send', document: 'x.tif', identity: 'A'.repeat(21) }, /at most 20/],

@@ -1,0 +1,599 @@
+// The engine without Node: whole loopback calls, hang-ups, timeouts, cancellation, option
+// checks and terminal lifecycles, against SpanDSP 0.0.6 itself.
+//
+// Build by hand (one line):
+//   g++ -std=c++17 -Inative test/cpp/engine_test.cpp native/engine/*.cpp
+//       native/image/tiff_io.cpp -pthread $(pkg-config --cflags --libs spandsp libtiff-4)
+// Exits non-zero and names every failed expectation.
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/audio_terminal.h"
+#include "engine/loopback.h"
+#include "engine/t30_session.h"
+#include "image/tiff_io.h"
+
+using faxline::AudioTerminal;
+using faxline::Direction;
+using faxline::Event;
+using faxline::EventType;
+using faxline::FaxResult;
+using faxline::LoopbackOptions;
+using faxline::LoopbackOutcome;
+using faxline::OptionError;
+using faxline::RunLoopback;
+using faxline::TerminalOptions;
+using faxline::ValidateOptions;
+using faxline::image::BilevelPage;
+using faxline::image::ReadTiff;
+using faxline::image::SilenceLibtiffGlobally;
+using faxline::image::TiffCompression;
+using faxline::image::WriteTiffF;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// A tiny harness
+
+int g_failures = 0;
+std::string g_test;
+
+void Expect(bool ok, const std::string& what) {
+  if (ok) return;
+  ++g_failures;
+  std::cerr << "FAIL [" << g_test << "] " << what << "\n";
+}
+
+void Run(const std::string& name, const std::function<void()>& body) {
+  g_test = name;
+  const int before = g_failures;
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    body();
+  } catch (const std::exception& e) {
+    Expect(false, std::string("unexpected exception: ") + e.what());
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - start)
+                      .count();
+  std::cout << (g_failures == before ? "ok   " : "FAIL ") << name << " (" << ms << " ms)\n";
+}
+
+// Runs `body` and returns the OptionError message it throws ("" if it does not throw).
+std::string OptionErrorOf(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const OptionError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string g_dir;
+std::string TempPath(const std::string& name) { return g_dir + "/" + name; }
+
+bool FileExists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+std::string Str(int64_t v) { return std::to_string(v); }
+
+std::string CodeName(int code) {
+  return Str(code) + " (" + faxline::CompletionCodeText(code) + ")";
+}
+
+// ---------------------------------------------------------------------------------------
+// Pages
+
+void FillRect(BilevelPage& page, uint32_t x0, uint32_t y0, uint32_t w, uint32_t h) {
+  for (uint32_t y = y0; y < y0 + h && y < page.height; ++y) {
+    for (uint32_t x = x0; x < x0 + w && x < page.width; ++x)
+      page.bits[y * page.stride() + x / 8] |= static_cast<uint8_t>(0x80 >> (x % 8));
+  }
+}
+
+// A short fine-resolution page of text-like lines: words of stems, bars and bowls with
+// spaces between, different on every seed. Short pages keep the calls fast.
+BilevelPage MakeTextPage(uint32_t height, uint32_t seed) {
+  BilevelPage page;
+  page.width = 1728;
+  page.height = height;
+  page.x_dpi = 204.0;
+  page.y_dpi = 196.0;
+  page.bits.assign(page.stride() * height, 0);
+  std::mt19937 rng(seed);
+  FillRect(page, 100, 8, 1528, 2);  // a rule under the letterhead
+  for (uint32_t top = 24; top + 16 < height; top += 24) {
+    uint32_t x = 100;
+    while (x + 12 < 1628) {
+      const uint32_t word = 2 + rng() % 7;
+      for (uint32_t c = 0; c < word && x + 12 < 1628; ++c, x += 11) {
+        switch (rng() % 4) {
+          case 0:
+            FillRect(page, x, top, 2, 16);
+            break;
+          case 1:
+            FillRect(page, x, top + 6, 2, 10);
+            FillRect(page, x, top + 6, 8, 2);
+            FillRect(page, x + 6, top + 6, 2, 10);
+            break;
+          case 2:
+            FillRect(page, x, top + 6, 8, 2);
+            FillRect(page, x, top + 14, 8, 2);
+            FillRect(page, x, top + 6, 2, 10);
+            break;
+          default:
+            FillRect(page, x, top + 6, 8, 2);
+            FillRect(page, x, top + 14, 8, 2);
+            FillRect(page, x, top + 6, 2, 10);
+            FillRect(page, x + 6, top + 6, 2, 10);
+            break;
+        }
+      }
+      x += 14;  // the space between words
+    }
+  }
+  return page;
+}
+
+const std::vector<BilevelPage>& Document() {
+  static const std::vector<BilevelPage> pages = {MakeTextPage(260, 1), MakeTextPage(300, 2),
+                                                 MakeTextPage(220, 3)};
+  return pages;
+}
+
+std::string g_document;  // the document above as a TIFF-F, written once by main
+
+// ---------------------------------------------------------------------------------------
+// Calls
+
+LoopbackOptions CallOptions(bool ecm, const std::string& rx_name) {
+  LoopbackOptions o;
+  o.sender.direction = Direction::kSend;
+  o.sender.calling_party = true;
+  o.sender.identity = "+1 555 0100";
+  o.sender.ecm = ecm;
+  o.sender.tx_file = g_document;
+  o.receiver.direction = Direction::kReceive;
+  o.receiver.calling_party = false;
+  o.receiver.identity = "+1 555 0199";
+  o.receiver.ecm = ecm;
+  o.receiver.rx_file = TempPath(rx_name);
+  std::remove(o.receiver.rx_file.c_str());
+  // Ten minutes of line time: far more than any call here needs.
+  o.max_samples = int64_t{faxline::kSampleRate} * 600;
+  return o;
+}
+
+int CountOf(const std::vector<Event>& events, EventType type) {
+  int n = 0;
+  for (const Event& e : events) n += e.type == type ? 1 : 0;
+  return n;
+}
+
+// The names of the traced frames, as SpanDSP spells them.
+std::set<std::string> FrameNames(const std::vector<Event>& events, bool incoming) {
+  std::set<std::string> names;
+  for (const Event& e : events) {
+    if (e.type != EventType::kFrame || e.frame_incoming != incoming) continue;
+    const char* name = t30_frametype(e.frame_type);
+    names.insert(name ? name : "?");
+  }
+  return names;
+}
+
+std::string Join(const std::set<std::string>& names) {
+  std::string s;
+  for (const auto& n : names) s += (s.empty() ? "" : " ") + n;
+  return s;
+}
+
+// Exactly one kFinished, last, with the result's code and pages; times never go back.
+void ExpectWellFormedEvents(const std::vector<Event>& events, const FaxResult& result,
+                            const std::string& side) {
+  Expect(CountOf(events, EventType::kFinished) == 1,
+         side + ": " + Str(CountOf(events, EventType::kFinished)) + " kFinished events");
+  Expect(!events.empty() && events.back().type == EventType::kFinished,
+         side + ": the last event is not kFinished");
+  if (!events.empty() && events.back().type == EventType::kFinished) {
+    Expect(events.back().code == result.code, side + ": kFinished code " +
+                                                  CodeName(events.back().code) + ", result " +
+                                                  CodeName(result.code));
+    Expect(events.back().page == result.pages,
+           side + ": kFinished pages " + Str(events.back().page) + ", result " + Str(result.pages));
+  }
+  for (size_t i = 1; i < events.size(); ++i) {
+    if (events[i].sample_time < events[i - 1].sample_time) {
+      Expect(false, side + ": event " + Str(i) + " is earlier than the one before it");
+      break;
+    }
+  }
+}
+
+// kPage events numbered 1..n in order.
+void ExpectPagesNumbered(const std::vector<Event>& events, int n, const std::string& side) {
+  std::vector<int> numbers;
+  for (const Event& e : events)
+    if (e.type == EventType::kPage) numbers.push_back(e.page);
+  std::vector<int> expected;
+  for (int i = 1; i <= n; ++i) expected.push_back(i);
+  std::string got;
+  for (int p : numbers) got += " " + Str(p);
+  Expect(numbers == expected, side + ": kPage events numbered" + got + ", expected 1.." + Str(n));
+}
+
+void ExpectFrames(const std::vector<Event>& events, bool incoming,
+                  const std::vector<std::string>& wanted, const std::string& what) {
+  const std::set<std::string> names = FrameNames(events, incoming);
+  for (const auto& name : wanted)
+    Expect(names.count(name) == 1, what + " has no " + name + " (has: " + Join(names) + ")");
+}
+
+void ExpectSamePages(const std::vector<BilevelPage>& sent, const std::vector<BilevelPage>& got) {
+  Expect(got.size() == sent.size(),
+         "received " + Str(got.size()) + " pages, sent " + Str(sent.size()));
+  for (size_t i = 0; i < std::min(sent.size(), got.size()); ++i) {
+    const std::string label = "page " + Str(i + 1);
+    Expect(got[i].width == sent[i].width && got[i].height == sent[i].height,
+           label + ": " + Str(got[i].width) + "x" + Str(got[i].height) + ", sent " +
+               Str(sent[i].width) + "x" + Str(sent[i].height));
+    Expect(std::fabs(got[i].y_dpi / sent[i].y_dpi - 1) < 0.02,
+           label + ": " + std::to_string(got[i].y_dpi) + " dpi vertically, sent " +
+               std::to_string(sent[i].y_dpi));
+    Expect(got[i].bits == sent[i].bits, label + ": the bits differ");
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Whole calls
+
+void FullCall(bool ecm) {
+  const LoopbackOptions options = CallOptions(ecm, ecm ? "rx-ecm.tif" : "rx-no-ecm.tif");
+  const LoopbackOutcome out = RunLoopback(options, nullptr);
+  const int n = static_cast<int>(Document().size());
+
+  Expect(!out.cancelled && !out.hit_sample_limit, "the call was cut short");
+  Expect(out.sender.code == T30_ERR_OK, "sender: " + CodeName(out.sender.code));
+  Expect(out.receiver.code == T30_ERR_OK, "receiver: " + CodeName(out.receiver.code));
+  Expect(out.sender.pages == n, "sender: " + Str(out.sender.pages) + " pages");
+  Expect(out.receiver.pages == n, "receiver: " + Str(out.receiver.pages) + " pages");
+  Expect(out.sender.stats.ecm == ecm && out.receiver.stats.ecm == ecm,
+         "ECM in the stats does not match the options");
+  Expect(out.sender.stats.remote_identity == "+1 555 0199",
+         "sender saw the identity '" + out.sender.stats.remote_identity + "'");
+  Expect(out.receiver.stats.remote_identity == "+1 555 0100",
+         "receiver saw the identity '" + out.receiver.stats.remote_identity + "'");
+
+  ExpectWellFormedEvents(out.sender_events, out.sender, "sender");
+  ExpectWellFormedEvents(out.receiver_events, out.receiver, "receiver");
+  ExpectPagesNumbered(out.sender_events, n, "sender");
+  ExpectPagesNumbered(out.receiver_events, n, "receiver");
+  Expect(CountOf(out.sender_events, EventType::kNegotiated) >= 1, "sender: no kNegotiated");
+  Expect(CountOf(out.receiver_events, EventType::kNegotiated) >= 1, "receiver: no kNegotiated");
+
+  ExpectFrames(out.sender_events, true, {"DIS", "MCF"}, "what the sender received");
+  ExpectFrames(out.sender_events, false, {"DCS", "DCN"}, "what the sender sent");
+  ExpectFrames(out.receiver_events, false, {"DIS", "MCF"}, "what the receiver sent");
+  ExpectFrames(out.receiver_events, true, {"DCS", "DCN"}, "what the receiver received");
+  for (const auto* events : {&out.sender_events, &out.receiver_events}) {
+    for (const Event& e : *events) {
+      if (e.type != EventType::kFrame) continue;
+      if (e.frame_length < 3 || e.frame_length > faxline::kMaxTracedFrameBytes ||
+          e.frame[2] != e.frame_type) {
+        Expect(false, "a traced frame is malformed (length " + Str(e.frame_length) + ")");
+        break;
+      }
+    }
+  }
+
+  ExpectSamePages(Document(), ReadTiff(options.receiver.rx_file));
+}
+
+// Returns the sample times of the sender's kPage events in a complete call.
+std::vector<int64_t> SenderPageTimes() {
+  const LoopbackOutcome out = RunLoopback(CallOptions(true, "rx-times.tif"), nullptr);
+  std::vector<int64_t> times;
+  for (const Event& e : out.sender_events)
+    if (e.type == EventType::kPage) times.push_back(e.sample_time);
+  return times;
+}
+
+void HangUpDuringPageTwo() {
+  const std::vector<int64_t> times = SenderPageTimes();
+  Expect(times.size() == Document().size(),
+         "the reference call confirmed " + Str(times.size()) + " pages");
+  if (times.size() < 2) return;
+
+  LoopbackOptions options = CallOptions(true, "rx-hangup.tif");
+  options.hang_up_at_sample = (times[0] + times[1]) / 2;
+  const LoopbackOutcome out = RunLoopback(options, nullptr);
+
+  Expect(out.samples >= options.hang_up_at_sample &&
+             out.samples < options.hang_up_at_sample + faxline::kSamplesPerFrame,
+         "the call stopped at sample " + Str(out.samples) + ", asked for " +
+             Str(options.hang_up_at_sample));
+  Expect(out.sender.code == T30_ERR_CALLDROPPED, "sender: " + CodeName(out.sender.code));
+  Expect(out.receiver.code == T30_ERR_CALLDROPPED, "receiver: " + CodeName(out.receiver.code));
+  Expect(out.sender.pages == 1, "sender: " + Str(out.sender.pages) + " pages");
+  Expect(out.receiver.pages == 1, "receiver: " + Str(out.receiver.pages) + " pages");
+  ExpectWellFormedEvents(out.sender_events, out.sender, "sender");
+  ExpectWellFormedEvents(out.receiver_events, out.receiver, "receiver");
+  ExpectPagesNumbered(out.sender_events, 1, "sender");
+  ExpectPagesNumbered(out.receiver_events, 1, "receiver");
+
+  // What was received before the line dropped is kept: page 1 whole, nothing of page 2.
+  if (FileExists(options.receiver.rx_file)) {
+    const std::vector<BilevelPage> got = ReadTiff(options.receiver.rx_file);
+    ExpectSamePages({Document()[0]}, got);
+  } else {
+    Expect(false, "the receiver left no file for the page it confirmed");
+  }
+}
+
+void NobodyAnswers() {
+  LoopbackOptions options = CallOptions(true, "rx-unused.tif");
+  options.receiver_answers = false;
+  options.max_samples = int64_t{faxline::kSampleRate} * 120;
+  const LoopbackOutcome out = RunLoopback(options, nullptr);
+
+  Expect(!out.hit_sample_limit, "still running after " + Str(out.samples) + " samples");
+  const std::set<int> timeouts = {T30_ERR_T0_EXPIRED, T30_ERR_T1_EXPIRED};
+  Expect(timeouts.count(out.sender.code) == 1, "sender: " + CodeName(out.sender.code));
+  Expect(out.sender.pages == 0, "sender: " + Str(out.sender.pages) + " pages");
+  ExpectWellFormedEvents(out.sender_events, out.sender, "sender");
+  Expect(out.receiver_events.empty(), "events from a receiver that never answered");
+  Expect(!FileExists(options.receiver.rx_file), "a receiver that never answered wrote a file");
+  std::cout << "     (gave up after " << out.samples / faxline::kSampleRate
+            << " s of line time: " << faxline::CompletionCodeText(out.sender.code) << ")\n";
+}
+
+// A document the pre-flight check refuses is never sent, whatever SpanDSP would have made of
+// it: the sender's result and what the receiver got must agree.
+void RefusedDocumentIsNotSent() {
+  const std::string cut = TempPath("cut-short.tif");
+  {
+    // The document with its last half missing: page 1 whole, the chain broken after it.
+    FILE* in = std::fopen(g_document.c_str(), "rb");
+    FILE* out = std::fopen(cut.c_str(), "wb");
+    std::vector<char> bytes(1 << 20);
+    const size_t size = std::fread(bytes.data(), 1, bytes.size(), in);
+    std::fwrite(bytes.data(), 1, size / 2, out);
+    std::fclose(in);
+    std::fclose(out);
+  }
+  struct Case {
+    const char* what;
+    std::string file;
+    int first_page, last_page, code;
+  };
+  const Case cases[] = {
+      {"first page past the end", g_document, 4, 0, T30_ERR_NOPAGE},
+      {"last page past the end", g_document, 3, 7, T30_ERR_NOPAGE},
+      {"a file cut short", cut, 1, 0, T30_ERR_FILEERROR},
+  };
+  for (const Case& c : cases) {
+    LoopbackOptions options = CallOptions(true, "rx-refused.tif");
+    options.sender.tx_file = c.file;
+    options.sender.first_page = c.first_page;
+    options.sender.last_page = c.last_page;
+    const LoopbackOutcome out = RunLoopback(options, nullptr);
+    const std::string what = c.what;
+    Expect(out.sender.code == c.code, what + ": sender " + CodeName(out.sender.code));
+    Expect(!out.sender.detail.empty(), what + ": no detail");
+    Expect(
+        out.sender.pages == 0 && out.receiver.pages == 0,
+        what + ": pages sent " + Str(out.sender.pages) + ", received " + Str(out.receiver.pages));
+    Expect(!FileExists(options.receiver.rx_file), what + ": the receiver wrote a file");
+    ExpectWellFormedEvents(out.sender_events, out.sender, "sender, " + what);
+    ExpectWellFormedEvents(out.receiver_events, out.receiver, "receiver, " + what);
+    Expect(CountOf(out.sender_events, EventType::kFrame) == 0,
+           what + ": the sender traced " + Str(CountOf(out.sender_events, EventType::kFrame)) +
+               " frames of a call it had already given up");
+  }
+}
+
+void CancelledFromTheStart() {
+  const std::atomic<bool> cancel{true};
+  const LoopbackOptions options = CallOptions(true, "rx-cancel.tif");
+  const LoopbackOutcome out = RunLoopback(options, &cancel);
+
+  Expect(out.cancelled, "not marked cancelled");
+  Expect(out.samples == 0, "ran for " + Str(out.samples) + " samples");
+  Expect(out.sender.code == T30_ERR_CALLDROPPED, "sender: " + CodeName(out.sender.code));
+  Expect(out.receiver.code == T30_ERR_CALLDROPPED, "receiver: " + CodeName(out.receiver.code));
+  Expect(out.sender.pages == 0 && out.receiver.pages == 0, "pages were counted");
+  ExpectWellFormedEvents(out.sender_events, out.sender, "sender");
+  ExpectWellFormedEvents(out.receiver_events, out.receiver, "receiver");
+  Expect(out.sender_events.size() == 1 && out.receiver_events.size() == 1,
+         "events besides kFinished");
+}
+
+// ---------------------------------------------------------------------------------------
+// Options
+
+TerminalOptions ValidSender() {
+  TerminalOptions o;
+  o.direction = Direction::kSend;
+  o.tx_file = g_document;
+  return o;
+}
+
+void ExpectRejected(const TerminalOptions& o, const std::string& what,
+                    const std::string& must_mention) {
+  const std::string message = OptionErrorOf([&] { ValidateOptions(o); });
+  Expect(!message.empty(), what + " was accepted");
+  if (!message.empty())
+    Expect(message.find(must_mention) != std::string::npos,
+           what + ": the message '" + message + "' does not mention " + must_mention);
+  // The terminal refuses the same options before touching SpanDSP.
+  Expect(!OptionErrorOf([&] { AudioTerminal terminal(o); }).empty(),
+         what + ": AudioTerminal accepted it");
+}
+
+void ValidateOptionsRejectsBadOptions() {
+  Expect(OptionErrorOf([] { ValidateOptions(ValidSender()); }).empty(), "a valid sender refused");
+  TerminalOptions o = ValidSender();
+  o.identity = std::string(20, '5');
+  Expect(OptionErrorOf([&] { ValidateOptions(o); }).empty(), "a 20-digit identity refused");
+  o.header_info = std::string(50, 'h');
+  Expect(OptionErrorOf([&] { ValidateOptions(o); }).empty(), "a 50-char header refused");
+
+  o = ValidSender();
+  o.identity = std::string(21, '5');
+  ExpectRejected(o, "a 21-char identity", "identity");
+  o = ValidSender();
+  o.identity = "+1 555 CALL";
+  ExpectRejected(o, "letters in the identity", "identity");
+  o = ValidSender();
+  o.header_info = std::string(51, 'h');
+  ExpectRejected(o, "a 51-char header", "header");
+  o = ValidSender();
+  o.modems = 0;
+  ExpectRejected(o, "modems 0", "modems");
+  o = ValidSender();
+  o.ecm = false;
+  o.compressions = T30_SUPPORT_T6_COMPRESSION;
+  ExpectRejected(o, "T.6 only without ECM", "ECM");
+  o.ecm = true;
+  Expect(OptionErrorOf([&] { ValidateOptions(o); }).empty(), "T.6 only with ECM refused");
+}
+
+// ---------------------------------------------------------------------------------------
+// Terminals
+
+void MissingTiffFinishesAtOnce() {
+  TerminalOptions o = ValidSender();
+  o.tx_file = TempPath("no-such-file.tif");
+  AudioTerminal terminal(o);
+  Expect(terminal.session().finished(), "not finished");
+  const FaxResult& r = terminal.session().result();
+  Expect(r.code == T30_ERR_FILEERROR, "code " + CodeName(r.code));
+  Expect(!r.detail.empty(), "no detail");
+  Expect(!r.text.empty(), "no text");
+  std::vector<Event> events;
+  terminal.session().TakeEvents(events);
+  Expect(events.size() == 1 && events[0].type == EventType::kFinished &&
+             events[0].code == T30_ERR_FILEERROR,
+         Str(events.size()) + " events, expected just kFinished");
+  std::cout << "     (detail: " << r.detail << ")\n";
+
+  // Driving a finished terminal is harmless, changes nothing and puts nothing on the line.
+  std::vector<int16_t> frame(faxline::kSamplesPerFrame, 0);
+  bool silent = true;
+  for (int i = 0; i < 50; ++i) {
+    terminal.Receive(frame.data(), faxline::kSamplesPerFrame);
+    terminal.Transmit(frame.data(), faxline::kSamplesPerFrame);
+    for (int16_t sample : frame) silent = silent && sample == 0;
+  }
+  Expect(silent, "a terminal that never started still transmits");
+  terminal.HangUp();
+  Expect(terminal.session().result().code == T30_ERR_FILEERROR, "the code changed afterwards");
+  terminal.session().TakeEvents(events);
+  Expect(events.empty(), Str(events.size()) + " events after the finish");
+}
+
+void HangUpTwiceIsHarmless() {
+  for (const Direction direction : {Direction::kSend, Direction::kReceive}) {
+    TerminalOptions o = ValidSender();
+    if (direction == Direction::kReceive) {
+      o.direction = Direction::kReceive;
+      o.calling_party = false;
+      o.rx_file = TempPath("rx-hangup-twice.tif");
+    }
+    AudioTerminal terminal(o);
+    std::vector<int16_t> frame(faxline::kSamplesPerFrame, 0);
+    for (int i = 0; i < 25; ++i) terminal.Transmit(frame.data(), faxline::kSamplesPerFrame);
+    terminal.HangUp();
+    terminal.HangUp();
+    const std::string side = direction == Direction::kSend ? "sender" : "receiver";
+    Expect(terminal.session().finished(), side + ": not finished");
+    Expect(terminal.session().result().code == T30_ERR_CALLDROPPED,
+           side + ": " + CodeName(terminal.session().result().code));
+    std::vector<Event> events;
+    terminal.session().TakeEvents(events);
+    ExpectWellFormedEvents(events, terminal.session().result(), side);
+    for (int i = 0; i < 25; ++i) {
+      terminal.Receive(frame.data(), faxline::kSamplesPerFrame);
+      terminal.ReceiveMissing(faxline::kSamplesPerFrame);
+      terminal.Transmit(frame.data(), faxline::kSamplesPerFrame);
+    }
+    terminal.HangUp();
+    terminal.session().TakeEvents(events);
+    Expect(events.empty(), side + ": " + Str(events.size()) + " events after the hang-up");
+  }
+}
+
+void ManyTerminalsComeAndGo() {
+  std::vector<int16_t> frame(faxline::kSamplesPerFrame);
+  int wrong = 0;
+  for (int i = 0; i < 200; ++i) {
+    TerminalOptions o = ValidSender();
+    if (i % 2 == 1) {
+      o.direction = Direction::kReceive;
+      o.calling_party = false;
+      o.rx_file = TempPath("rx-many.tif");
+    }
+    auto terminal = std::make_unique<AudioTerminal>(o);
+    terminal->Transmit(frame.data(), faxline::kSamplesPerFrame);
+    terminal->Receive(frame.data(), faxline::kSamplesPerFrame);
+    if (terminal->session().finished()) ++wrong;
+    if (i % 3 == 0) terminal->HangUp();  // the rest are destroyed mid-call
+  }
+  Expect(wrong == 0, Str(wrong) + " terminals finished without a reason");
+  Expect(!FileExists(TempPath("rx-many.tif")), "a receiver that never got a page wrote a file");
+
+  // And 200 alive at once.
+  std::vector<std::unique_ptr<AudioTerminal>> alive;
+  for (int i = 0; i < 200; ++i) alive.push_back(std::make_unique<AudioTerminal>(ValidSender()));
+  for (auto& t : alive) t->Transmit(frame.data(), faxline::kSamplesPerFrame);
+  alive.clear();
+}
+
+}  // namespace
+
+int main() {
+  char dir_template[] = "/tmp/faxline-engine-test-XXXXXX";
+  if (mkdtemp(dir_template) == nullptr) {
+    std::perror("mkdtemp");
+    return 2;
+  }
+  g_dir = dir_template;
+  SilenceLibtiffGlobally();
+  g_document = TempPath("document.tif");
+  WriteTiffF(g_document, Document(), TiffCompression::kT4_2D);
+
+  Run("a call with ECM delivers every page bit for bit", [] { FullCall(true); });
+  Run("a call without ECM delivers every page bit for bit", [] { FullCall(false); });
+  Run("hanging up during page 2 drops the call with 1 page", HangUpDuringPageTwo);
+  Run("when nobody answers the sender times out", NobodyAnswers);
+  Run("a document the check refuses is never sent", RefusedDocumentIsNotSent);
+  Run("a call cancelled from the start ends at once", CancelledFromTheStart);
+  Run("ValidateOptions rejects bad options with OptionError", ValidateOptionsRejectsBadOptions);
+  Run("a missing TIFF finishes the terminal at once with a file error", MissingTiffFinishesAtOnce);
+  Run("hanging up twice is harmless", HangUpTwiceIsHarmless);
+  Run("200 terminals can be created and destroyed", ManyTerminalsComeAndGo);
+
+  std::string cleanup = "rm -rf '" + g_dir + "'";
+  if (std::system(cleanup.c_str()) != 0) std::cerr << "could not remove " << g_dir << "\n";
+  if (g_failures > 0) {
+    std::cerr << g_failures << " expectation(s) failed\n";
+    return 1;
+  }
+  std::cout << "all engine tests passed\n";
+  return 0;
+}

@@ -1,0 +1,209 @@
+// Exercises every native entry point once or a few times, then exits, so that valgrind can
+// report what the addon leaks. Plain JS on purpose: it loads build/Release/faxline.node
+// directly, with no TypeScript layer in between.
+//
+//   valgrind --leak-check=full --errors-for-leak-kinds=definite \
+//     node test/leak/addon-leaks.js
+//
+// Exits non-zero if an expectation fails; leaks are valgrind's to report.
+'use strict';
+
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { Worker } = require('node:worker_threads');
+
+const root = path.resolve(__dirname, '..', '..');
+const addon = require('node-gyp-build')(root);
+const C = addon.constants;
+
+// A fine-resolution page of text-like strokes, packed 1-bit rows, MSB first, 1 = black.
+function textPage(height, seed) {
+  const width = 1728;
+  const stride = width / 8;
+  const data = new Uint8Array(stride * height);
+  let s = seed;
+  const next = () => (s = (s * 1103515245 + 12345) >>> 0) >>> 16;
+  for (let top = 16; top + 16 < height; top += 24) {
+    for (let x = 100; x + 12 < 1628; x += 11) {
+      if (next() % 6 === 0) continue;
+      const stem = next() % 2 === 0;
+      for (let y = top; y < top + 16; ++y) {
+        for (let dx = 0; dx < (stem ? 2 : 8); ++dx) {
+          if (!stem && y !== top + 6 && y !== top + 14) continue;
+          const px = x + dx;
+          data[y * stride + (px >> 3)] |= 0x80 >> (px & 7);
+        }
+      }
+    }
+  }
+  return { width, height, xDpi: 204, yDpi: 196, data };
+}
+
+function expectThrow(fn, type, what) {
+  assert.throws(fn, (e) => e instanceof type, what);
+}
+
+async function main() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faxline-leaks-'));
+  try {
+    const txFile = path.join(dir, 'document.tif');
+    const missing = path.join(dir, 'missing.tif');
+    const pages = [textPage(240, 1), textPage(200, 2)];
+
+    // ---- image: write, read, check, and their errors
+    addon.writeTiffF(txFile, pages, 't4-2d');
+    for (const compression of ['t4-1d', 't6']) {
+      addon.writeTiffF(path.join(dir, `${compression}.tif`), pages, compression);
+    }
+    const read = addon.readTiff(txFile);
+    assert.equal(read.length, 2);
+    assert.ok(read[1].data.equals(pages[1].data), 'page 2 reads back as written');
+    assert.equal(addon.checkTiff(txFile, 1, 0).code, C.T30_ERR_OK);
+    assert.equal(addon.checkTiff(txFile, 3, 0).code, C.T30_ERR_NOPAGE);
+    assert.equal(addon.checkTiff(missing, 1, 0).code, C.T30_ERR_FILEERROR);
+    assert.throws(() => addon.readTiff(missing), { code: 'ERR_FAXLINE_TIFF' });
+    fs.writeFileSync(path.join(dir, 'cut.tif'), fs.readFileSync(txFile).subarray(0, 300));
+    assert.throws(() => addon.readTiff(path.join(dir, 'cut.tif')), { code: 'ERR_FAXLINE_TIFF' });
+    assert.throws(() => addon.writeTiffF(path.join(dir, 'no', 'dir.tif'), pages, 't4-2d'), {
+      code: 'ERR_FAXLINE_TIFF',
+    });
+    expectThrow(() => addon.writeTiffF(txFile, 'pages', 't4-2d'), TypeError, 'pages not an array');
+    expectThrow(() => addon.writeTiffF(txFile, [], 't4-2d'), RangeError, 'no pages');
+    expectThrow(() => addon.writeTiffF(txFile, pages, 'jpeg'), RangeError, 'bad compression');
+    expectThrow(
+      () => addon.writeTiffF(txFile, [{ ...pages[0], data: new Uint8Array(7) }], 't4-2d'),
+      RangeError,
+      'short data',
+    );
+    expectThrow(() => addon.writeTiffF(txFile, [{ ...pages[0], width: -1 }], 't4-2d'), RangeError, 'width');
+    expectThrow(() => addon.checkTiff(txFile, 0, 0), RangeError, 'firstPage 0');
+    expectThrow(() => addon.readTiff(42), TypeError, 'path not a string');
+
+    // ---- sessions: send and receive, driven a little, closed (twice) or left to teardown
+    const frame = new Int16Array(C.SAMPLES_PER_FRAME);
+    const out = new Int16Array(C.SAMPLES_PER_FRAME);
+    const leftOpen = [];
+    for (let i = 0; i < 20; ++i) {
+      const send = new addon.FaxSession({ direction: 'send', txFile, identity: '+1 555 0100' });
+      const recv = new addon.FaxSession({
+        direction: 'receive',
+        callingParty: false,
+        rxFile: path.join(dir, `rx-session-${i}.tif`),
+      });
+      // Wire them back to back for a few seconds of line time.
+      const a = new Int16Array(C.SAMPLES_PER_FRAME);
+      const b = new Int16Array(C.SAMPLES_PER_FRAME);
+      for (let f = 0; f < 150; ++f) {
+        send.transmit(a);
+        recv.process(a, b);
+        send.receive(b);
+      }
+      send.receiveMissing(C.SAMPLES_PER_FRAME);
+      send.takeEvents();
+      recv.takeEvents();
+      send.elapsedMs();
+      if (i % 4 === 0) {
+        leftOpen.push(send, recv); // closed by the cleanup hook at exit
+        continue;
+      }
+      if (i % 2 === 0) {
+        send.hangUp();
+        send.hangUp();
+        assert.equal(send.result().code, C.T30_ERR_CALLDROPPED);
+      }
+      send.close();
+      send.close();
+      recv.close();
+      assert.throws(() => send.transmit(out), /closed/);
+    }
+    const failed = new addon.FaxSession({ direction: 'send', txFile: missing });
+    assert.equal(failed.finished(), true);
+    assert.equal(failed.result().code, C.T30_ERR_FILEERROR);
+    failed.process(frame, out);
+    failed.takeEvents();
+    failed.close();
+
+    // ---- argument errors
+    expectThrow(() => new addon.FaxSession(), TypeError, 'no options');
+    expectThrow(() => addon.FaxSession({ direction: 'send', txFile }), TypeError, 'without new');
+    expectThrow(() => new addon.FaxSession({ direction: 'fly' }), RangeError, 'bad direction');
+    expectThrow(
+      () => new addon.FaxSession({ direction: 'send', txFile, identity: '1'.repeat(21) }),
+      RangeError,
+      '21-digit identity',
+    );
+    expectThrow(() => new addon.FaxSession({ direction: 'send', txFile, ecm: 'yes' }), TypeError, 'ecm');
+    expectThrow(() => new addon.FaxSession({ direction: 'receive' }), RangeError, 'no rxFile');
+    const probe = new addon.FaxSession({ direction: 'send', txFile });
+    expectThrow(() => probe.process(new Int16Array(10), new Int16Array(11)), RangeError, 'lengths');
+    expectThrow(() => probe.process([1, 2], out), TypeError, 'array not Int16Array');
+    expectThrow(() => probe.transmit(new Int16Array(80001)), RangeError, 'too long');
+    expectThrow(() => probe.receiveMissing(-1), RangeError, 'negative count');
+    expectThrow(() => addon.FaxSession.prototype.process.call({}, frame, out), TypeError, 'forged this');
+    probe.close();
+    expectThrow(() => addon.startLoopback(), TypeError, 'no loopback options');
+    expectThrow(
+      () => addon.startLoopback({ sender: { direction: 'receive', rxFile: missing } }),
+      RangeError,
+      'sender receives',
+    );
+    expectThrow(() => addon.startLoopback({ sender: { direction: 'send', txFile } }), TypeError, 'no receiver');
+
+    // ---- loopback calls: two complete ones, one cancelled, one whose document is refused
+    for (const ecm of [true, false]) {
+      const rxFile = path.join(dir, `rx-loopback-${ecm}.tif`);
+      const { promise } = addon.startLoopback({
+        sender: { direction: 'send', txFile, ecm },
+        receiver: { direction: 'receive', rxFile, ecm },
+      });
+      const result = await promise;
+      assert.equal(result.sender.code, C.T30_ERR_OK, result.sender.text);
+      assert.equal(result.receiver.pages, 2);
+      assert.equal(addon.readTiff(rxFile).length, 2);
+    }
+    const cancelled = addon.startLoopback({
+      sender: { direction: 'send', txFile },
+      receiver: { direction: 'receive', rxFile: path.join(dir, 'rx-cancelled.tif') },
+    });
+    cancelled.cancel();
+    await cancelled.promise;
+    const refused = await addon.startLoopback({
+      sender: { direction: 'send', txFile, firstPage: 3 },
+      receiver: { direction: 'receive', rxFile: path.join(dir, 'rx-refused.tif') },
+    }).promise;
+    assert.equal(refused.sender.code, C.T30_ERR_NOPAGE);
+    assert.equal(refused.receiver.pages, 0);
+
+    // ---- a worker_thread that exits with a session and a call still open
+    await new Promise((resolve, reject) => {
+      const worker = new Worker(
+        `const { parentPort, workerData } = require('node:worker_threads');
+         const addon = require('node-gyp-build')(workerData.root);
+         globalThis.keep = new addon.FaxSession({ direction: 'send', txFile: workerData.txFile });
+         addon.startLoopback({
+           sender: { direction: 'send', txFile: workerData.txFile },
+           receiver: { direction: 'receive', rxFile: workerData.rxFile },
+         });
+         parentPort.postMessage('ready');`,
+        { eval: true, workerData: { root, txFile, rxFile: path.join(dir, 'rx-worker.tif') } },
+      );
+      worker.once('message', () => worker.terminate());
+      worker.once('error', reject);
+      worker.once('exit', resolve);
+    });
+
+    assert.equal(leftOpen.length, 10);
+    console.log(
+      `addon-leaks: ok (${addon.completionCodes().length} completion codes, addon ${require('node-gyp-build').resolve(root)})`,
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
