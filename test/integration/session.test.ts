@@ -66,6 +66,21 @@ describe('two FaxSessions driven frame by frame', () => {
   });
 });
 
+describe('a paced line', () => {
+  test('never runs ahead of real time: one second of line takes at least one second', async () => {
+    const { sender, receiver } = pair('paced', 1);
+    const started = performance.now();
+    const lineMs = await connectSessions(sender, receiver, { paced: true, timeLimitMs: 1000 });
+    const wallMs = performance.now() - started;
+    expect(lineMs).toBe(1000);
+    // Pacing sleeps to each frame's due time; only the last frame may be early by < 20 ms.
+    expect(wallMs).toBeGreaterThanOrEqual(lineMs - 20);
+    expect((await sender.done).code).toBe(ResultCode.CALL_DROPPED);
+    sender.close();
+    receiver.close();
+  });
+});
+
 describe('a receiver whose file cannot be created', () => {
   test('finishes at once with the file-error code and says which path', async () => {
     const receiver = new FaxSession({ direction: 'receive', receivedFile: path.join(tmp.dir, 'no', 'such', 'dir', 'rx.tif') });
