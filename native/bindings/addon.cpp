@@ -5,6 +5,7 @@
 
 #include <spandsp/version.h>
 
+#include "bindings/bilevel.h"
 #include "bindings/image.h"
 #include "engine/terminal.h"
 
@@ -76,6 +77,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitSession(env, exports);
   InitLoopback(env, exports);
   InitImage(env, exports);
+  InitBilevel(env, exports);
   exports.Set("completionCodes", Napi::Function::New(env, CompletionCodes, "completionCodes"));
   exports.Set("constants", Constants(env));
   exports.Set("spandspRelease", SPANDSP_RELEASE_DATETIME_STRING);

@@ -1,0 +1,244 @@
+#include "bindings/bilevel.h"
+
+#include <cstring>
+#include <limits>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "bindings/args.h"
+#include "image/bilevel.h"
+
+namespace faxline::bindings {
+namespace {
+
+// Marks objects made by TiffFWriterWrap, so a method called on a forged `this` throws.
+constexpr napi_type_tag kTiffFWriterTag = {0x6661786c696e6531ULL, 0x7469666677726974ULL};
+
+constexpr double kMinDpi = 1.0;
+constexpr double kMaxDpi = 10000.0;
+
+bool HasTiffFWriterTag(Napi::Env env, Napi::Value value) {
+  if (!value.IsObject()) return false;
+  bool tagged = false;
+  return napi_check_object_type_tag(env, value, &kTiffFWriterTag, &tagged) == napi_ok && tagged;
+}
+
+[[noreturn]] void ThrowTiffError(Napi::Env env, const image::TiffError& e) {
+  Napi::Error error = Napi::Error::New(env, e.what());
+  error.Set("code", Napi::String::New(env, "ERR_FAXLINE_TIFF"));
+  throw error;
+}
+
+// Runs native image code, turning its C++ exceptions into JS errors: only Napi::Error may
+// leave a callback, anything else would terminate the process.
+template <typename Work>
+auto CallImage(Napi::Env env, Work&& work) -> decltype(work()) {
+  try {
+    return work();
+  } catch (const image::TiffError& e) {
+    ThrowTiffError(env, e);
+  } catch (const std::invalid_argument& e) {
+    ThrowRange(env, e.what());
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, e.what());
+  }
+}
+
+// The bytes of a Uint8Array (a Buffer is one) or Uint8ClampedArray (canvas pixels).
+struct ByteView {
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+};
+
+ByteView BytesOf(Napi::Env env, const Napi::Value& value, const std::string& what) {
+  napi_typedarray_type type;
+  ByteView view;
+  void* data = nullptr;
+  if (!value.IsTypedArray() ||
+      napi_get_typedarray_info(env, value, &type, &view.length, &data, nullptr, nullptr) !=
+          napi_ok ||
+      (type != napi_uint8_array && type != napi_uint8_clamped_array)) {
+    ThrowType(env, "a Uint8Array", what, value);
+  }
+  view.data = static_cast<const uint8_t*>(data);
+  return view;
+}
+
+image::ConversionMode ModeFromJs(const Napi::Object& options) {
+  const std::string mode = StringProp(options, "mode", "auto");
+  if (mode == "auto") return image::ConversionMode::kAuto;
+  if (mode == "text") return image::ConversionMode::kText;
+  if (mode == "photo") return image::ConversionMode::kPhoto;
+  ThrowRange(options.Env(),
+             "Expected 'auto', 'text' or 'photo' for options.mode but got '" + mode + "'");
+}
+
+image::TiffCompression CompressionFromJs(const Napi::CallbackInfo& info, size_t index) {
+  const std::string name = StringArg(info, index, "compression");
+  if (name == "t4-1d") return image::TiffCompression::kT4_1D;
+  if (name == "t4-2d") return image::TiffCompression::kT4_2D;
+  if (name == "t6") return image::TiffCompression::kT6;
+  ThrowRange(info.Env(),
+             "Expected 't4-1d', 't4-2d' or 't6' for compression but got '" + name + "'");
+}
+
+// grayToBilevel(gray, width, height, options?) -> {width, height, xDpi, yDpi, data}
+Napi::Value JsGrayToBilevel(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Value gray_value = info.Length() > 0 ? info[0] : env.Undefined();
+  BytesOf(env, gray_value, "gray");  // checked first, so a wrong type is the error reported
+  const int max = static_cast<int>(image::kMaxBilevelDimension);
+  const uint32_t width = static_cast<uint32_t>(IntArg(info, 1, "width", 1, max));
+  const uint32_t height = static_cast<uint32_t>(IntArg(info, 2, "height", 1, max));
+  image::ConversionOptions options;
+  if (info.Length() > 3 && !info[3].IsUndefined()) {
+    const Napi::Object o = ObjectArg(info, 3, "options");
+    options.mode = ModeFromJs(o);
+    options.x_dpi = NumberProp(o, "xDpi", options.x_dpi, kMinDpi, kMaxDpi);
+    options.y_dpi = NumberProp(o, "yDpi", options.y_dpi, kMinDpi, kMaxDpi);
+  }
+  // Only now, after the option getters (JS code) have run, is the buffer's address final.
+  const ByteView gray = BytesOf(env, gray_value, "gray");
+  const size_t needed = static_cast<size_t>(width) * height;
+  if (gray.length < needed) {
+    ThrowRange(env, "gray holds " + std::to_string(gray.length) + " bytes; a " +
+                        std::to_string(width) + " x " + std::to_string(height) + " page needs " +
+                        std::to_string(needed));
+  }
+
+  const image::BilevelPage page = CallImage(
+      env, [&] { return image::ConvertToBilevel(gray.data, width, height, width, options); });
+  Napi::Uint8Array data = Napi::Uint8Array::New(env, page.bits.size());
+  std::memcpy(data.Data(), page.bits.data(), page.bits.size());
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("width", Napi::Number::New(env, page.width));
+  result.Set("height", Napi::Number::New(env, page.height));
+  result.Set("xDpi", Napi::Number::New(env, page.x_dpi));
+  result.Set("yDpi", Napi::Number::New(env, page.y_dpi));
+  result.Set("data", data);
+  return result;
+}
+
+}  // namespace
+
+template <TiffFWriterWrap::Method method>
+Napi::Value TiffFWriterWrap::Dispatch(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  TiffFWriterWrap* self = nullptr;
+  if (HasTiffFWriterTag(env, info.This())) self = Unwrap(info.This().As<Napi::Object>());
+  if (self == nullptr) {
+    throw Napi::TypeError::New(env, "Illegal invocation: `this` is not a TiffFWriter");
+  }
+  return (self->*method)(info);
+}
+
+Napi::Function TiffFWriterWrap::DefineClass(Napi::Env env) {
+  Napi::Function ctor = ObjectWrap<TiffFWriterWrap>::DefineClass(env, "TiffFWriter", {});
+  Napi::Object proto = ctor.Get("prototype").As<Napi::Object>();
+  auto method = [&](const char* name, Napi::Function::Callback callback) {
+    return Napi::PropertyDescriptor::Function(env, proto, name, callback, napi_default_method);
+  };
+  proto.DefineProperties({
+      method("addPage", Dispatch<&TiffFWriterWrap::JsAddPage>),
+      method("close", Dispatch<&TiffFWriterWrap::JsClose>),
+      method("pagesWritten", Dispatch<&TiffFWriterWrap::JsPagesWritten>),
+  });
+  return ctor;
+}
+
+// new TiffFWriter(path, compression, totalPages?): totalPages (0 or absent: unknown) goes
+// into each page's PageNumber tag, and close() then insists on exactly that many pages.
+TiffFWriterWrap::TiffFWriterWrap(const Napi::CallbackInfo& info)
+    : ObjectWrap<TiffFWriterWrap>(info) {
+  Napi::Env env = info.Env();
+  if (!info.IsConstructCall())
+    throw Napi::TypeError::New(env, "TiffFWriter must be called with new");
+  const std::string path = StringArg(info, 0, "path");
+  const image::TiffCompression compression = CompressionFromJs(info, 1);
+  uint16_t total_pages = 0;
+  if (info.Length() > 2 && !info[2].IsUndefined()) {
+    total_pages = static_cast<uint16_t>(
+        IntArg(info, 2, "totalPages", 0, std::numeric_limits<uint16_t>::max()));
+  }
+  writer_ = CallImage(
+      env, [&] { return std::make_unique<image::TiffFWriter>(path, compression, total_pages); });
+  if (napi_type_tag_object(env, info.This(), &kTiffFWriterTag) != napi_ok) {
+    writer_.reset();
+    throw Napi::Error::New(env, "cannot tag the TiffFWriter object");
+  }
+  registry_ = GetAddonState(env).registry;
+  closer_ = [this] { writer_.reset(); };
+  registry_->closers.insert(&closer_);
+}
+
+TiffFWriterWrap::~TiffFWriterWrap() { Discard(); }
+
+void TiffFWriterWrap::Discard() {
+  writer_.reset();
+  std::vector<uint8_t>().swap(scratch_.bits);
+  if (registry_) {
+    registry_->closers.erase(&closer_);
+    registry_.reset();
+  }
+}
+
+image::TiffFWriter& TiffFWriterWrap::Open(const Napi::CallbackInfo& info) {
+  if (!writer_) throw Napi::Error::New(info.Env(), "The TIFF-F writer is closed");
+  return *writer_;
+}
+
+// addPage({width, height, xDpi, yDpi, data}): data holds height rows of ceil(width / 8)
+// bytes, MSB first, 1 = black (what grayToBilevel returns).
+Napi::Value TiffFWriterWrap::JsAddPage(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  image::TiffFWriter& writer = Open(info);
+  const Napi::Object page = ObjectArg(info, 0, "page");
+  const int max = std::numeric_limits<int>::max();
+  scratch_.width = static_cast<uint32_t>(RequiredIntProp(page, "width", "page", 1, max));
+  scratch_.height = static_cast<uint32_t>(RequiredIntProp(page, "height", "page", 1, max));
+  scratch_.x_dpi = RequiredNumberProp(page, "xDpi", "page", kMinDpi, kMaxDpi);
+  scratch_.y_dpi = RequiredNumberProp(page, "yDpi", "page", kMinDpi, kMaxDpi);
+  const ByteView data = BytesOf(env, page.Get("data"), "page.data");
+  const size_t expected = scratch_.stride() * scratch_.height;
+  if (data.length != expected) {
+    ThrowRange(env, "page.data must hold " + std::to_string(expected) + " bytes (" +
+                        std::to_string(scratch_.height) + " rows of " +
+                        std::to_string(scratch_.stride()) + ") but has " +
+                        std::to_string(data.length));
+  }
+  scratch_.bits.assign(data.data, data.data + data.length);
+  CallImage(env, [&] { writer.AddPage(scratch_); });
+  pages_written_ = writer.pages_written();
+  return env.Undefined();
+}
+
+// close() -> the number of pages in the file. Idempotent. If finishing the file fails, the
+// partial file is deleted and the error thrown; the writer is closed either way.
+Napi::Value TiffFWriterWrap::JsClose(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (writer_) {
+    try {
+      CallImage(env, [&] { writer_->Close(); });
+    } catch (...) {
+      Discard();
+      throw;
+    }
+    pages_written_ = writer_->pages_written();
+    Discard();  // the file is finished: destroying the writer leaves it in place
+  }
+  return Napi::Number::New(env, pages_written_);
+}
+
+Napi::Value TiffFWriterWrap::JsPagesWritten(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), Open(info).pages_written());
+}
+
+void InitBilevel(Napi::Env env, Napi::Object exports) {
+  exports.Set("grayToBilevel", Napi::Function::New(env, JsGrayToBilevel, "grayToBilevel"));
+  exports.Set("TiffFWriter", TiffFWriterWrap::DefineClass(env));
+}
+
+}  // namespace faxline::bindings

@@ -1,0 +1,505 @@
+#include "image/bilevel.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace faxline::image {
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// Tuning. Every number here was chosen on PDFium renders of text, photo and mixed pages at
+// 204 x 196 and 204 x 98 dpi, against T.6 size and blurred similarity to the gray page.
+
+// Regions are classified in tiles of 32 x 32 pixels (about 4 mm square at fine).
+constexpr uint32_t kTileShift = 5;
+constexpr uint32_t kTile = 1u << kTileShift;
+
+// Text: a pixel is ink below 50% gray...
+constexpr uint8_t kTextThreshold = 128;
+// ...or when it is this much darker than the paper on both sides of it (within 2 px,
+// horizontally or vertically): a faint hairline or a light 1 px stroke stays continuous.
+constexpr uint8_t kValleyMargin = 40;
+// How much darker than that paper a pixel may be and still count as paper.
+constexpr uint8_t kPaperTolerance = 24;
+
+// A "flat mid-tone" pixel, the evidence for continuous tone: neither near-white nor
+// near-black, and close to its neighbours on both axes (anti-aliased text edges are
+// mid-tones too, but always steep).
+constexpr int kToneLow = 40;
+constexpr int kToneHigh = 216;
+constexpr int kFlatStep = 24;
+// A tile is continuous tone when at least 1/8 of its pixels are flat mid-tones.
+constexpr uint32_t kToneShareDenominator = 8;
+// A "steep" pixel: its neighbours on one axis differ by more than this. Text is full of
+// them; a tile with at most 1/64 of them is smooth.
+constexpr int kSteepStep = 48;
+constexpr uint32_t kSmoothShareDenominator = 64;
+// Continuous tone spreads into smooth neighbouring tiles, up to 4 tiles (16 mm) away: the
+// light and dark ends of a gradient have no mid-tones, yet must be screened like the rest
+// of it, or the screen stops in a visible step. Paper white and solid black come out the
+// same either way.
+constexpr int kGrowPasses = 4;
+// A text tile with at least this many continuous-tone tiles among its 8 neighbours joins
+// them, so a photo with hard-edged or near-black patches is not cut into a patchwork.
+constexpr int kFillNeighbours = 5;
+constexpr int kFillPasses = 2;
+
+// The screen: rectangular dots on a checkerboard of cells 4 x 3 pixels at 204 x 196 dpi
+// (0.50 x 0.39 mm). A checkerboard is a diagonal screen (its fundamental runs along the
+// diagonals: about 41 lpi at 52 degrees here), yet every dot edge is horizontal or vertical,
+// so the rows inside a band of dots repeat exactly (one bit per edge in T.6). Where one band
+// hands over to the next, the dots move 4 px sideways: beyond the reach of the vertical
+// codes, so T.6 uses its cheaper horizontal mode there (3 px cells would cost 40% more).
+constexpr double kCellWidthMm = 25.4 * 4.0 / 204.0;
+constexpr double kCellHeightMm = 25.4 * 3.0 / 196.0;
+// Cells per supercell side: 4 x 4 cells interleave their growth, for 2 * 8 * cell area
+// grey levels (192 at fine) instead of 2 * cell area.
+constexpr int kSupercellCells = 4;
+// Greys this close to white or black become plain white or black in screened areas: a
+// lone dot costs a dozen bits on the line and shows nothing but JPEG noise.
+constexpr int kScreenClip = 8;
+
+// ---------------------------------------------------------------------------------------
+// The screen
+
+// Thresholds over one period of the screen: a pixel is black when gray < threshold.
+struct Screen {
+  int width = 0;
+  int height = 0;
+  std::vector<uint8_t> thresholds;  // row-major, width * height
+};
+
+// Growth order of a dot inside a cell_w x cell_h cell: a rectangle grown one pixel at a
+// time from the centre, widening or heightening whichever is relatively smaller, so the
+// dot is a rectangle (rows identical) as often as possible. Returns rank[y * cell_w + x].
+std::vector<int> DotGrowthOrder(int cell_w, int cell_h) {
+  // Columns (and rows) in the order they join: centre, then alternately after and before.
+  auto axis_order = [](int n) {
+    std::vector<int> order;
+    const int centre = (n - 1) / 2;
+    order.push_back(centre);
+    for (int step = 1; static_cast<int>(order.size()) < n; ++step) {
+      if (centre + step < n) order.push_back(centre + step);
+      if (centre - step >= 0 && static_cast<int>(order.size()) < n) order.push_back(centre - step);
+    }
+    return order;
+  };
+  const std::vector<int> cols = axis_order(cell_w);
+  const std::vector<int> rows = axis_order(cell_h);
+  std::vector<int> rank(static_cast<size_t>(cell_w) * cell_h, -1);
+  int next = 0;
+  rank[static_cast<size_t>(rows[0]) * cell_w + cols[0]] = next++;
+  int w = 1, h = 1;
+  while (w < cell_w || h < cell_h) {
+    const bool widen = h == cell_h || (w < cell_w && w * cell_h <= h * cell_w);
+    if (widen) {
+      for (int i = 0; i < h; ++i) rank[static_cast<size_t>(rows[i]) * cell_w + cols[w]] = next++;
+      ++w;
+    } else {
+      for (int j = 0; j < w; ++j) rank[static_cast<size_t>(rows[h]) * cell_w + cols[j]] = next++;
+      ++h;
+    }
+  }
+  return rank;
+}
+
+// Index of (x, y) in the n x n Bayer dispersed order (n a power of two): the lowest bits
+// of the coordinates decide the highest bits of the index.
+int BayerIndex(int x, int y, int n) {
+  int index = 0;
+  for (int bit = 1; bit < n; bit <<= 1) {
+    index = (index << 2) | (((x ^ y) & bit) ? 2 : 0) | ((y & bit) ? 1 : 0);
+  }
+  return index;
+}
+
+Screen BuildScreen(int cell_w, int cell_h, int cells) {
+  const std::vector<int> growth = DotGrowthOrder(cell_w, cell_h);
+  const int area = cell_w * cell_h;
+  const int per_colour = cells * cells / 2;  // black-centred (or white-centred) cells
+  const int levels = 2 * area * per_colour;
+
+  // Rank the black-centred and the white-centred cells each in dispersed order, so that
+  // at any grey the dots in one supercell differ by at most one pixel.
+  std::vector<int> cell_rank(static_cast<size_t>(cells) * cells);
+  for (int colour = 0; colour < 2; ++colour) {
+    std::vector<std::pair<int, int>> order;  // (bayer index, cell)
+    for (int cy = 0; cy < cells; ++cy) {
+      for (int cx = 0; cx < cells; ++cx) {
+        if (((cx + cy) & 1) == colour)
+          order.emplace_back(BayerIndex(cx, cy, cells), cy * cells + cx);
+      }
+    }
+    std::sort(order.begin(), order.end());
+    for (size_t i = 0; i < order.size(); ++i) cell_rank[order[i].second] = static_cast<int>(i);
+  }
+
+  Screen screen;
+  screen.width = cell_w * cells;
+  screen.height = cell_h * cells;
+  screen.thresholds.resize(static_cast<size_t>(screen.width) * screen.height);
+  for (int y = 0; y < screen.height; ++y) {
+    for (int x = 0; x < screen.width; ++x) {
+      const int cx = x / cell_w, cy = y / cell_h;
+      const int r = growth[static_cast<size_t>(y % cell_h) * cell_w + x % cell_w];
+      const int k = cell_rank[static_cast<size_t>(cy) * cells + cx];
+      // Black-centred cells fill first (0..50%), then white-centred cells close in.
+      const int level =
+          ((cx + cy) & 1) == 0 ? r * per_colour + k : levels / 2 + (area - 1 - r) * per_colour + k;
+      // The level-th pixel to turn black does so below this grey: levels spread evenly over
+      // the greys between the clipped ends.
+      const double span = 256.0 - 2 * kScreenClip;
+      const double t = kScreenClip + span * (1.0 - (level + 0.5) / levels);
+      screen.thresholds[static_cast<size_t>(y) * screen.width + x] = static_cast<uint8_t>(
+          std::clamp(static_cast<int>(std::lround(t)), kScreenClip, 256 - kScreenClip));
+    }
+  }
+  return screen;
+}
+
+Screen ScreenFor(double x_dpi, double y_dpi) {
+  const int cell_w = std::max(2, static_cast<int>(std::lround(kCellWidthMm * x_dpi / 25.4)));
+  const int cell_h = std::max(2, static_cast<int>(std::lround(kCellHeightMm * y_dpi / 25.4)));
+  return BuildScreen(cell_w, cell_h, kSupercellCells);
+}
+
+// ---------------------------------------------------------------------------------------
+// The page
+
+struct GrayPage {
+  const uint8_t* data;
+  uint32_t width;
+  uint32_t height;
+  size_t stride;
+
+  // Row y, clamped to the page: the border is repeated.
+  const uint8_t* Row(int64_t y) const {
+    const int64_t clamped = std::clamp<int64_t>(y, 0, static_cast<int64_t>(height) - 1);
+    return data + static_cast<size_t>(clamped) * stride;
+  }
+};
+
+inline uint8_t AbsDiff(uint8_t a, uint8_t b) { return static_cast<uint8_t>(a > b ? a - b : b - a); }
+
+// 1 for each continuous-tone tile, row-major over ceil(width / 32) x ceil(height / 32).
+std::vector<uint8_t> ClassifyTiles(const GrayPage& page, uint32_t tiles_x, uint32_t tiles_y) {
+  const size_t tiles = static_cast<size_t>(tiles_x) * tiles_y;
+  std::vector<uint32_t> flat(tiles, 0);
+  std::vector<uint32_t> steep(tiles, 0);
+  // Counts per column within the current row of tiles, summed into tiles every 32 rows.
+  std::vector<uint16_t> flat_columns(page.width, 0);
+  std::vector<uint16_t> steep_columns(page.width, 0);
+  uint16_t* __restrict flat_column = flat_columns.data();
+  uint16_t* __restrict steep_column = steep_columns.data();
+  for (uint32_t y = 0; y < page.height; ++y) {
+    const uint8_t* __restrict up = page.Row(static_cast<int64_t>(y) - 1);
+    const uint8_t* __restrict row = page.Row(y);
+    const uint8_t* __restrict down = page.Row(static_cast<int64_t>(y) + 1);
+    for (size_t x = 1; x + 1 < page.width; ++x) {
+      const uint8_t g = row[x];
+      const uint8_t mid = static_cast<uint8_t>(g - kToneLow) <= kToneHigh - kToneLow;
+      const uint8_t across = AbsDiff(row[x - 1], row[x + 1]);
+      const uint8_t along = AbsDiff(up[x], down[x]);
+      flat_column[x] += mid & (across <= kFlatStep) & (along <= kFlatStep);
+      steep_column[x] += (across > kSteepStep) | (along > kSteepStep);
+    }
+    if ((y & (kTile - 1)) != kTile - 1 && y + 1 != page.height) continue;
+    const size_t first = static_cast<size_t>(y >> kTileShift) * tiles_x;
+    for (uint32_t tx = 0; tx < tiles_x; ++tx) {
+      const uint32_t x0 = tx << kTileShift;
+      const uint32_t x1 = std::min(page.width, x0 + kTile);
+      for (uint32_t x = x0; x < x1; ++x) {
+        flat[first + tx] += flat_column[x];
+        steep[first + tx] += steep_column[x];
+      }
+    }
+    std::fill(flat_columns.begin(), flat_columns.end(), 0);
+    std::fill(steep_columns.begin(), steep_columns.end(), 0);
+  }
+
+  std::vector<uint8_t> tone(tiles, 0);
+  std::vector<uint8_t> smooth(tiles, 0);
+  for (uint32_t ty = 0; ty < tiles_y; ++ty) {
+    const uint32_t h = std::min(kTile, page.height - (ty << kTileShift));
+    for (uint32_t tx = 0; tx < tiles_x; ++tx) {
+      const uint32_t w = std::min(kTile, page.width - (tx << kTileShift));
+      const size_t i = static_cast<size_t>(ty) * tiles_x + tx;
+      tone[i] = flat[i] * kToneShareDenominator >= w * h;
+      smooth[i] = steep[i] * kSmoothShareDenominator <= w * h;
+    }
+  }
+
+  // How many of a tile's neighbours (4 or 8) were continuous tone in `previous`.
+  auto tone_neighbours = [&](const std::vector<uint8_t>& previous, uint32_t tx, uint32_t ty,
+                             bool diagonals) {
+    int n = 0;
+    for (int dy = -1; dy <= 1; ++dy) {
+      for (int dx = -1; dx <= 1; ++dx) {
+        if ((dx == 0 && dy == 0) || (!diagonals && dx != 0 && dy != 0)) continue;
+        const int64_t nx = static_cast<int64_t>(tx) + dx, ny = static_cast<int64_t>(ty) + dy;
+        if (nx < 0 || ny < 0 || nx >= tiles_x || ny >= tiles_y) continue;
+        n += previous[static_cast<size_t>(ny) * tiles_x + nx];
+      }
+    }
+    return n;
+  };
+  std::vector<uint8_t> previous;
+  auto spread = [&](int passes, bool diagonals, int needed, const std::vector<uint8_t>* only) {
+    for (int pass = 0; pass < passes; ++pass) {
+      previous = tone;
+      bool changed = false;
+      for (uint32_t ty = 0; ty < tiles_y; ++ty) {
+        for (uint32_t tx = 0; tx < tiles_x; ++tx) {
+          const size_t i = static_cast<size_t>(ty) * tiles_x + tx;
+          if (previous[i] || (only != nullptr && !(*only)[i])) continue;
+          if (tone_neighbours(previous, tx, ty, diagonals) >= needed) tone[i] = changed = true;
+        }
+      }
+      if (!changed) return;
+    }
+  };
+  spread(kGrowPasses, false, 1, &smooth);
+  spread(kFillPasses, true, kFillNeighbours, nullptr);
+  return tone;
+}
+
+// Five rows centred on the one being decided, clamped at the page edges.
+struct Window {
+  const uint8_t* rows[5];
+};
+
+Window WindowAt(const GrayPage& page, uint32_t y) {
+  Window w;
+  for (int i = 0; i < 5; ++i) w.rows[i] = page.Row(static_cast<int64_t>(y) + i - 2);
+  return w;
+}
+
+inline uint8_t Min(uint8_t a, uint8_t b) { return a < b ? a : b; }
+inline uint8_t Max(uint8_t a, uint8_t b) { return a > b ? a : b; }
+
+// The paper level around g along one axis: the lighter of the two nearest pixels on each
+// side (so that a stroke 2 px wide still stands out), the darker side of the two.
+inline uint8_t Paper(uint8_t before1, uint8_t before2, uint8_t after1, uint8_t after2) {
+  return Min(Max(before1, before2), Max(after1, after2));
+}
+
+// 1 when g is a valley along one axis: kValleyMargin darker than the paper on both sides,
+// and no lighter than its direct neighbours, so a faint line 2 px wide becomes 1 px, not 2.
+inline uint8_t Valley(uint8_t g, uint8_t paper, uint8_t before1, uint8_t after1) {
+  const uint8_t depth = static_cast<uint8_t>(paper - Min(paper, g));
+  return static_cast<uint8_t>((depth >= kValleyMargin) & (g <= Min(before1, after1)));
+}
+
+// Whether a valley pixel is where a stroke running across the valley ends: ink next to it on
+// one side, and paper on the other (all three pixels of that side as light as the paper the
+// valley stands in). That is the anti-aliased fringe past the end of a stem or a serif,
+// which would grow a spur; a pixel with ink or more line on both sides is a gap in a thin
+// line, and stays.
+inline uint8_t StrokeEnd(uint8_t paper, uint8_t next1, uint8_t darkest1, uint8_t next2,
+                         uint8_t darkest2) {
+  const uint8_t light = static_cast<uint8_t>(paper - Min(paper, kPaperTolerance));
+  return static_cast<uint8_t>(((next1 < kTextThreshold) & (darkest2 >= light)) |
+                              ((next2 < kTextThreshold) & (darkest1 >= light)));
+}
+
+// The pixels around one being decided: rows -2 .. +2 in its column, columns -2 .. +2 in its
+// row, and its four diagonal neighbours.
+struct Neighbourhood {
+  uint8_t g;
+  uint8_t left1, left2, right1, right2;
+  uint8_t up1, up2, down1, down2;
+  uint8_t up_left, up_right, down_left, down_right;
+};
+
+// The text decision for one pixel: ink below 50%, or a thin valley that is not the end of a
+// stroke.
+inline uint8_t TextPixel(const Neighbourhood& n) {
+  const uint8_t above = Min(Min(n.up_left, n.up1), n.up_right);
+  const uint8_t below = Min(Min(n.down_left, n.down1), n.down_right);
+  const uint8_t before = Min(Min(n.up_left, n.left1), n.down_left);
+  const uint8_t after = Min(Min(n.up_right, n.right1), n.down_right);
+  const uint8_t paper_across = Paper(n.left1, n.left2, n.right1, n.right2);
+  const uint8_t paper_along = Paper(n.up1, n.up2, n.down1, n.down2);
+  const uint8_t across = Valley(n.g, paper_across, n.left1, n.right1) &
+                         (StrokeEnd(paper_across, n.up1, above, n.down1, below) ^ 1);
+  const uint8_t along = Valley(n.g, paper_along, n.up1, n.down1) &
+                        (StrokeEnd(paper_along, n.left1, before, n.right1, after) ^ 1);
+  return static_cast<uint8_t>((n.g < kTextThreshold) | across | along);
+}
+
+// Text decisions for pixels [x0, x1) of the window's centre row: 1 = black.
+// TextPixel is branch-free byte arithmetic so that the compiler vectorizes this loop: at -O3
+// (node-gyp's and CMake Release's level) a text page takes 2-5 ms, unvectorized ten times that.
+void ThresholdSpan(const Window& w, uint32_t width, uint32_t x0, uint32_t x1,
+                   uint8_t* __restrict out) {
+  const uint8_t* __restrict r0 = w.rows[0];
+  const uint8_t* __restrict r1 = w.rows[1];
+  const uint8_t* __restrict r2 = w.rows[2];
+  const uint8_t* __restrict r3 = w.rows[3];
+  const uint8_t* __restrict r4 = w.rows[4];
+  auto clamped = [&](uint32_t x) {
+    auto at = [&](const uint8_t* row, int64_t i) {
+      return row[std::clamp<int64_t>(i, 0, static_cast<int64_t>(width) - 1)];
+    };
+    const int64_t i = x;
+    return TextPixel({r2[x], at(r2, i - 1), at(r2, i - 2), at(r2, i + 1), at(r2, i + 2), r1[x],
+                      r0[x], r3[x], r4[x], at(r1, i - 1), at(r1, i + 1), at(r3, i - 1),
+                      at(r3, i + 1)});
+  };
+  const uint32_t inner0 = std::min(x1, std::max<uint32_t>(x0, 2));
+  const uint32_t inner1 = std::max(inner0, std::min(x1, width >= 2 ? width - 2 : 0));
+  for (uint32_t x = x0; x < inner0; ++x) out[x] = clamped(x);
+  // size_t, so that x - 2 is an affine address the compiler can vectorize.
+  for (size_t x = inner0; x < inner1; ++x) {
+    out[x] = TextPixel({r2[x], r2[x - 1], r2[x - 2], r2[x + 1], r2[x + 2], r1[x], r0[x], r3[x],
+                        r4[x], r1[x - 1], r1[x + 1], r3[x - 1], r3[x + 1]});
+  }
+  for (uint32_t x = inner1; x < x1; ++x) out[x] = clamped(x);
+}
+
+// Screen decisions for pixels [x0, x1) of row y, against that row's thresholds.
+void ScreenSpan(const uint8_t* __restrict gray, const uint8_t* __restrict thresholds, uint32_t x0,
+                uint32_t x1, uint8_t* __restrict out) {
+  for (size_t x = x0; x < x1; ++x) out[x] = gray[x] < thresholds[x];
+}
+
+// Copies pixels [x0, x1) of a row without its isolated black pixels (no black among the 8
+// neighbours). Rows are padded by one zero byte on each side: index x + 1 holds pixel x.
+void Despeckle(const uint8_t* __restrict up, const uint8_t* __restrict row,
+               const uint8_t* __restrict down, uint32_t x0, uint32_t x1, uint8_t* __restrict out) {
+  for (size_t i = x0 + 1; i < static_cast<size_t>(x1) + 1; ++i) {
+    const uint8_t neighbours = up[i - 1] | up[i] | up[i + 1] | row[i - 1] | row[i + 1] |
+                               down[i - 1] | down[i] | down[i + 1];
+    out[i] = row[i] & neighbours;
+  }
+}
+
+// Packs 0/1 bytes into MSB-first bits.
+void PackRow(const uint8_t* bits, uint32_t width, uint8_t* out) {
+  uint32_t x = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  // Byte i of a little-endian word lands on bit 7 - i of the top byte of the product.
+  for (; x + 8 <= width; x += 8) {
+    uint64_t v;
+    std::memcpy(&v, bits + x, sizeof v);
+    *out++ = static_cast<uint8_t>((v * 0x8040201008040201ULL) >> 56);
+  }
+#endif
+  for (; x < width; x += 8) {
+    uint8_t byte = 0;
+    for (uint32_t i = 0; i < 8 && x + i < width; ++i) byte |= bits[x + i] << (7 - i);
+    *out++ = byte;
+  }
+}
+
+void CheckArguments(const uint8_t* gray, uint32_t width, uint32_t height, size_t stride,
+                    const ConversionOptions& options) {
+  if (gray == nullptr) throw std::invalid_argument("no gray pixels");
+  if (width == 0 || height == 0 || width > kMaxBilevelDimension || height > kMaxBilevelDimension) {
+    throw std::invalid_argument("the page must be 1 to " + std::to_string(kMaxBilevelDimension) +
+                                " pixels wide and high, not " + std::to_string(width) + " x " +
+                                std::to_string(height));
+  }
+  if (stride < width) throw std::invalid_argument("the row stride is below the width");
+  auto usable = [](double dpi) { return std::isfinite(dpi) && dpi > 0.0 && dpi <= 10000.0; };
+  if (!usable(options.x_dpi) || !usable(options.y_dpi)) {
+    throw std::invalid_argument("the resolution must be a positive number of dots per inch");
+  }
+}
+
+}  // namespace
+
+BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t height, size_t stride,
+                             const ConversionOptions& options) {
+  CheckArguments(gray, width, height, stride, options);
+  const GrayPage page{gray, width, height, stride};
+
+  BilevelPage out;
+  out.width = width;
+  out.height = height;
+  out.x_dpi = options.x_dpi;
+  out.y_dpi = options.y_dpi;
+  out.bits.assign(out.stride() * height, 0);
+
+  const uint32_t tiles_x = (width + kTile - 1) >> kTileShift;
+  const uint32_t tiles_y = (height + kTile - 1) >> kTileShift;
+  std::vector<uint8_t> tone;
+  switch (options.mode) {
+    case ConversionMode::kAuto:
+      tone = ClassifyTiles(page, tiles_x, tiles_y);
+      break;
+    case ConversionMode::kText:
+      tone.assign(static_cast<size_t>(tiles_x) * tiles_y, 0);
+      break;
+    case ConversionMode::kPhoto:
+      tone.assign(static_cast<size_t>(tiles_x) * tiles_y, 1);
+      break;
+  }
+
+  // The screen's thresholds laid out a whole row wide, one row per screen row.
+  const Screen screen = ScreenFor(options.x_dpi, options.y_dpi);
+  std::vector<uint8_t> screen_rows(static_cast<size_t>(screen.height) * width);
+  for (int sy = 0; sy < screen.height; ++sy) {
+    const uint8_t* period = screen.thresholds.data() + static_cast<size_t>(sy) * screen.width;
+    uint8_t* row = screen_rows.data() + static_cast<size_t>(sy) * width;
+    for (uint32_t x = 0; x < width; ++x) row[x] = period[x % screen.width];
+  }
+
+  // Three rows of decisions (padded by a zero byte each side) roll down the page: row y is
+  // decided, then row y - 1 is despeckled against its neighbours and packed.
+  const size_t padded = static_cast<size_t>(width) + 2;
+  std::vector<uint8_t> decisions(4 * padded, 0);  // the fourth row stays zero: off the page
+  auto slot = [&](int64_t y) { return decisions.data() + static_cast<size_t>(y % 3) * padded; };
+  const uint8_t* zero_row = decisions.data() + 3 * padded;
+
+  // Row y's final pixels: its decisions, despeckled in text tiles.
+  std::vector<uint8_t> clean(padded, 0);
+  auto emit = [&](uint32_t y) {
+    const uint8_t* tiles = tone.data() + static_cast<size_t>(y >> kTileShift) * tiles_x;
+    const uint8_t* row = slot(y);
+    const uint8_t* up = y > 0 ? slot(static_cast<int64_t>(y) - 1) : zero_row;
+    const uint8_t* down = y + 1 < height ? slot(static_cast<int64_t>(y) + 1) : zero_row;
+    for (uint32_t tx = 0; tx < tiles_x;) {
+      uint32_t end = tx + 1;
+      while (end < tiles_x && tiles[end] == tiles[tx]) ++end;
+      const uint32_t x0 = tx << kTileShift;
+      const uint32_t x1 = std::min(width, end << kTileShift);
+      if (tiles[tx]) {
+        std::memcpy(clean.data() + 1 + x0, row + 1 + x0, x1 - x0);
+      } else {
+        Despeckle(up, row, down, x0, x1, clean.data());
+      }
+      tx = end;
+    }
+    PackRow(clean.data() + 1, width, out.bits.data() + static_cast<size_t>(y) * out.stride());
+  };
+
+  for (uint32_t y = 0; y < height; ++y) {
+    const uint8_t* tiles = tone.data() + static_cast<size_t>(y >> kTileShift) * tiles_x;
+    const uint8_t* thresholds = screen_rows.data() + static_cast<size_t>(y % screen.height) * width;
+    const Window window = WindowAt(page, y);
+    uint8_t* decided = slot(y) + 1;
+    // Runs of tiles of one kind, so each loop below runs long.
+    for (uint32_t tx = 0; tx < tiles_x;) {
+      uint32_t end = tx + 1;
+      while (end < tiles_x && tiles[end] == tiles[tx]) ++end;
+      const uint32_t x0 = tx << kTileShift;
+      const uint32_t x1 = std::min(width, end << kTileShift);
+      if (tiles[tx]) {
+        ScreenSpan(window.rows[2], thresholds, x0, x1, decided);
+      } else {
+        ThresholdSpan(window, width, x0, x1, decided);
+      }
+      tx = end;
+    }
+    if (y > 0) emit(y - 1);
+  }
+  emit(height - 1);
+  return out;
+}
+
+}  // namespace faxline::image

@@ -1,0 +1,45 @@
+// Gray pages to bilevel fax pages: text and line art thresholded, photos and gradients
+// screened with a clustered dot, chosen per region.
+//
+// Pure functions over caller-owned buffers: no I/O, no global state, safe on any thread.
+// A call allocates its output page and a few rows of scratch, never per pixel.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "image/tiff_io.h"
+
+namespace faxline::image {
+
+enum class ConversionMode {
+  kAuto,   // per 32 x 32 tile: text and line art thresholded, continuous tone screened
+  kText,   // threshold every pixel
+  kPhoto,  // screen every pixel
+};
+
+struct ConversionOptions {
+  ConversionMode mode = ConversionMode::kAuto;
+  double x_dpi = 204.0;  // the page's resolution; the screen is sized in millimetres from it
+  double y_dpi = 196.0;
+};
+
+// `gray` holds `height` rows of `width` bytes, `stride` bytes apart: 0 = black, 255 = white,
+// already at fax geometry. The result is packed MSB first, 1 = black, at the options'
+// resolution. Throws std::invalid_argument for a null buffer, a zero or oversized dimension,
+// a stride below the width or a resolution that is not a positive number up to 10000.
+//
+// Text: black below 50% ink; also a faint thin stroke (a pixel clearly darker than the
+// paper on both sides of it, across or along) unless it is only the anti-aliased fringe
+// past the end of a stroke; then isolated single black pixels are dropped as specks.
+// Tone: an ordered clustered-dot screen, rectangular dots on a checkerboard of cells about
+// 0.5 x 0.39 mm (4 x 3 px at 204 x 196 dpi; about 41 lpi on the diagonal), sized from the
+// resolution, 192 grey levels at fine. Rows repeat within a band of dots, so T.4 2D and T.6
+// code most dot edges in one bit; see bilevel.cpp for the measurements behind the choice.
+BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t height, size_t stride,
+                             const ConversionOptions& options);
+
+// The largest width or height ConvertToBilevel accepts.
+constexpr uint32_t kMaxBilevelDimension = 20000;
+
+}  // namespace faxline::image

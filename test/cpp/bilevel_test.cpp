@@ -1,0 +1,674 @@
+// Gray to bilevel conversion: text thresholded crisply, tone screened, chosen per region, on
+// synthetic pages drawn with anti-aliasing the way a PDF renderer draws them.
+//
+// Build by hand (one line):
+//   g++ -std=c++17 -O2 -Inative test/cpp/bilevel_test.cpp native/image/bilevel.cpp
+//       native/image/tiff_io.cpp -pthread $(pkg-config --cflags --libs spandsp libtiff-4)
+// Exits non-zero and names every failed expectation.
+
+#include "image/bilevel.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "image/tiff_io.h"
+
+using faxline::image::BilevelPage;
+using faxline::image::ConversionMode;
+using faxline::image::ConversionOptions;
+using faxline::image::ConvertToBilevel;
+using faxline::image::TiffCompression;
+using faxline::image::WriteTiffF;
+
+namespace {
+
+// ---------------------------------------------------------------------------------------
+// A tiny harness
+
+int g_failures = 0;
+std::string g_test;
+
+void Expect(bool ok, const std::string& what) {
+  if (ok) return;
+  ++g_failures;
+  std::cerr << "FAIL [" << g_test << "] " << what << "\n";
+}
+
+void Run(const std::string& name, const std::function<void()>& body) {
+  g_test = name;
+  const int before = g_failures;
+  try {
+    body();
+  } catch (const std::exception& e) {
+    Expect(false, std::string("unexpected exception: ") + e.what());
+  }
+  std::cout << (g_failures == before ? "ok   " : "FAIL ") << name << "\n";
+}
+
+std::string g_dir;
+std::string TempPath(const std::string& name) { return g_dir + "/" + name; }
+
+long FileSize(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : -1;
+}
+
+std::string Fixed(double v, int decimals = 3) {
+  char text[64];
+  std::snprintf(text, sizeof text, "%.*f", decimals, v);
+  return text;
+}
+
+// ---------------------------------------------------------------------------------------
+// Gray pages, drawn with anti-aliasing
+
+constexpr uint32_t kFaxWidth = 1728;
+constexpr double kFine = 196.0;
+
+struct Gray {
+  uint32_t width = 0;
+  uint32_t height = 0;
+  std::vector<uint8_t> pixels;  // 0 = black, 255 = white
+
+  Gray(uint32_t w, uint32_t h, uint8_t fill = 255)
+      : width(w), height(h), pixels(size_t{w} * h, fill) {}
+  uint8_t& at(uint32_t x, uint32_t y) { return pixels[size_t{y} * width + x]; }
+  uint8_t at(uint32_t x, uint32_t y) const { return pixels[size_t{y} * width + x]; }
+};
+
+// Paints `colour` over the pixels a shape covers, in proportion to the covered area, which
+// is measured on a 4 x 4 grid of samples per pixel: what a renderer's anti-aliasing does.
+// `inside(x, y)` says whether a point (in pixel units, pixel centres at +0.5) is in the shape.
+void Paint(Gray& g, double x0, double y0, double x1, double y1, uint8_t colour,
+           const std::function<bool(double, double)>& inside) {
+  const int64_t left = std::max<int64_t>(0, static_cast<int64_t>(std::floor(x0)) - 1);
+  const int64_t top = std::max<int64_t>(0, static_cast<int64_t>(std::floor(y0)) - 1);
+  const int64_t right = std::min<int64_t>(g.width - 1, static_cast<int64_t>(std::ceil(x1)) + 1);
+  const int64_t bottom = std::min<int64_t>(g.height - 1, static_cast<int64_t>(std::ceil(y1)) + 1);
+  for (int64_t y = top; y <= bottom; ++y) {
+    for (int64_t x = left; x <= right; ++x) {
+      int covered = 0;
+      for (int sy = 0; sy < 4; ++sy) {
+        for (int sx = 0; sx < 4; ++sx) covered += inside(x + (sx + 0.5) / 4, y + (sy + 0.5) / 4);
+      }
+      if (covered == 0) continue;
+      uint8_t& p = g.at(static_cast<uint32_t>(x), static_cast<uint32_t>(y));
+      p = static_cast<uint8_t>(std::lround(p + (colour - p) * (covered / 16.0)));
+    }
+  }
+}
+
+double SegmentDistance(double px, double py, double ax, double ay, double bx, double by) {
+  const double dx = bx - ax, dy = by - ay;
+  const double t = std::clamp(((px - ax) * dx + (py - ay) * dy) / (dx * dx + dy * dy), 0.0, 1.0);
+  return std::hypot(px - (ax + t * dx), py - (ay + t * dy));
+}
+
+// A straight stroke of the given width from (ax, ay) to (bx, by), with round ends.
+void Stroke(Gray& g, double ax, double ay, double bx, double by, double width, uint8_t colour) {
+  const double r = width / 2;
+  Paint(g, std::min(ax, bx) - r, std::min(ay, by) - r, std::max(ax, bx) + r, std::max(ay, by) + r,
+        colour, [&](double x, double y) { return SegmentDistance(x, y, ax, ay, bx, by) <= r; });
+}
+
+void Ring(Gray& g, double cx, double cy, double radius, double width, uint8_t colour) {
+  const double outer = radius + width / 2;
+  Paint(g, cx - outer, cy - outer, cx + outer, cy + outer, colour, [&](double x, double y) {
+    return std::abs(std::hypot(x - cx, y - cy) - radius) <= width / 2;
+  });
+}
+
+void Box(Gray& g, double x0, double y0, double x1, double y1, uint8_t colour) {
+  Paint(g, x0, y0, x1, y1, colour,
+        [&](double x, double y) { return x >= x0 && x < x1 && y >= y0 && y < y1; });
+}
+
+// Lines of glyph-like marks (stems, bowls, bars, diagonals, dots) at random sub-pixel
+// positions, about 10 pt at fine resolution, in rows [top, bottom).
+void DrawText(Gray& g, uint32_t top, uint32_t bottom, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> jitter(0.0, 1.0);
+  for (double line = top + 4; line + 26 < bottom; line += 30) {
+    for (double x = 60 + jitter(rng); x + 16 < g.width - 60; x += 9.5 + 3 * jitter(rng)) {
+      const double w = 1.6 + 0.8 * jitter(rng);  // stroke width, px
+      switch (rng() % 7) {
+        case 0:
+          Stroke(g, x, line + 4, x, line + 20, w, 0);
+          break;
+        case 1:
+          Ring(g, x + 4, line + 15, 4.2, w, 0);
+          break;
+        case 2:
+          Stroke(g, x, line + 12, x + 8, line + 12, w * 0.8, 0);
+          break;
+        case 3:
+          Stroke(g, x, line + 20, x + 7, line + 6, w, 0);
+          break;
+        case 4:
+          Stroke(g, x, line + 6, x, line + 20, w, 0);
+          Stroke(g, x, line + 6, x + 7, line + 6, w * 0.7, 0);
+          break;
+        case 5:
+          Ring(g, x + 1.5, line + 19, 0.7, 1.4, 0);
+          break;  // a full stop
+        default:
+          x += 4;
+          break;  // a space
+      }
+    }
+  }
+}
+
+// A continuous-tone "photo" in [x0, x1) x [y0, y1): overlapping soft blobs and waves over
+// mid greys, with a few soft-edged objects.
+void DrawPhoto(Gray& g, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  struct Blob {
+    double x, y, r, amplitude;
+  };
+  std::vector<Blob> blobs;
+  for (int i = 0; i < 24; ++i) {
+    blobs.push_back({x0 + u(rng) * (x1 - x0), y0 + u(rng) * (y1 - y0), 40 + 160 * u(rng),
+                     (u(rng) - 0.5) * 160});
+  }
+  for (uint32_t y = y0; y < y1; ++y) {
+    for (uint32_t x = x0; x < x1; ++x) {
+      double v = 135 + 35 * std::sin(x / 53.0) * std::cos(y / 71.0);
+      for (const Blob& b : blobs) {
+        const double d2 = ((x - b.x) * (x - b.x) + (y - b.y) * (y - b.y)) / (b.r * b.r);
+        if (d2 < 9) v += b.amplitude * std::exp(-d2);
+      }
+      g.at(x, y) = static_cast<uint8_t>(std::clamp(std::lround(v), 8L, 247L));
+    }
+  }
+}
+
+// Sensor-like noise on every pixel, clipped to 0..255.
+void AddNoise(Gray& g, double sigma, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> n(0.0, sigma);
+  for (uint8_t& p : g.pixels)
+    p = static_cast<uint8_t>(std::clamp(std::lround(p + n(rng)), 0L, 255L));
+}
+
+// ---------------------------------------------------------------------------------------
+// Bilevel pages
+
+bool Black(const BilevelPage& page, int64_t x, int64_t y) {
+  if (x < 0 || y < 0 || x >= page.width || y >= page.height) return false;
+  return (page.bits[static_cast<size_t>(y) * page.stride() + static_cast<size_t>(x) / 8] >>
+          (7 - x % 8)) &
+         1;
+}
+
+// Black pixels with no black among their 8 neighbours.
+int IsolatedBlackPixels(const BilevelPage& page, uint32_t y0, uint32_t y1) {
+  int isolated = 0;
+  for (int64_t y = y0; y < y1; ++y) {
+    for (int64_t x = 0; x < page.width; ++x) {
+      if (!Black(page, x, y)) continue;
+      bool alone = true;
+      for (int dy = -1; dy <= 1 && alone; ++dy) {
+        for (int dx = -1; dx <= 1 && alone; ++dx)
+          alone = (dx == 0 && dy == 0) || !Black(page, x + dx, y + dy);
+      }
+      isolated += alone;
+    }
+  }
+  return isolated;
+}
+
+// Share of black pixels in a rectangle.
+double Darkness(const BilevelPage& page, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1) {
+  size_t black = 0;
+  for (uint32_t y = y0; y < y1; ++y) {
+    for (uint32_t x = x0; x < x1; ++x) black += Black(page, x, y);
+  }
+  return static_cast<double>(black) / (static_cast<double>(x1 - x0) * (y1 - y0));
+}
+
+double MeanInk(const Gray& g, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1) {
+  double sum = 0;
+  for (uint32_t y = y0; y < y1; ++y) {
+    for (uint32_t x = x0; x < x1; ++x) sum += 255 - g.at(x, y);
+  }
+  return sum / (255.0 * (x1 - x0) * (y1 - y0));
+}
+
+bool SameRect(const BilevelPage& a, const BilevelPage& b, uint32_t x0, uint32_t y0, uint32_t x1,
+              uint32_t y1) {
+  for (uint32_t y = y0; y < y1; ++y) {
+    for (uint32_t x = x0; x < x1; ++x) {
+      if (Black(a, x, y) != Black(b, x, y)) return false;
+    }
+  }
+  return true;
+}
+
+BilevelPage Convert(const Gray& g, ConversionMode mode = ConversionMode::kAuto,
+                    double y_dpi = kFine) {
+  ConversionOptions options;
+  options.mode = mode;
+  options.y_dpi = y_dpi;
+  return ConvertToBilevel(g.pixels.data(), g.width, g.height, g.width, options);
+}
+
+// Floyd-Steinberg error diffusion: the fine-grained dither that T.6 cannot compress.
+BilevelPage ErrorDiffused(const Gray& g) {
+  BilevelPage page;
+  page.width = g.width;
+  page.height = g.height;
+  page.y_dpi = kFine;
+  page.bits.assign(page.stride() * g.height, 0);
+  std::vector<double> value(g.pixels.begin(), g.pixels.end());
+  auto at = [&](uint32_t x, uint32_t y) -> double& { return value[size_t{y} * g.width + x]; };
+  for (uint32_t y = 0; y < g.height; ++y) {
+    for (uint32_t x = 0; x < g.width; ++x) {
+      const double v = at(x, y);
+      const double out = v < 128 ? 0 : 255;
+      if (out == 0) page.bits[y * page.stride() + x / 8] |= static_cast<uint8_t>(0x80 >> (x % 8));
+      const double error = v - out;
+      if (x + 1 < g.width) at(x + 1, y) += error * 7 / 16;
+      if (y + 1 < g.height) {
+        if (x > 0) at(x - 1, y + 1) += error * 3 / 16;
+        at(x, y + 1) += error * 5 / 16;
+        if (x + 1 < g.width) at(x + 1, y + 1) += error / 16;
+      }
+    }
+  }
+  return page;
+}
+
+long T6Bytes(const BilevelPage& page, const std::string& name) {
+  const std::string path = TempPath(name);
+  WriteTiffF(path, {page}, TiffCompression::kT6);
+  return FileSize(path);
+}
+
+// ---------------------------------------------------------------------------------------
+// Text
+
+void TextIsCrispWithoutSpeckle() {
+  Gray g(kFaxWidth, 1200);
+  DrawText(g, 0, 1200, 7);
+  AddNoise(g, 3.0, 8);
+  // Specks of dirt on the paper, each a single pixel well clear of any mark.
+  std::mt19937 rng(9);
+  std::vector<std::pair<uint32_t, uint32_t>> specks;
+  while (specks.size() < 300) {
+    const uint32_t x = 3 + rng() % (g.width - 6), y = 3 + rng() % (g.height - 6);
+    bool clear = true;
+    for (uint32_t yy = y - 3; yy <= y + 3 && clear; ++yy) {
+      for (uint32_t xx = x - 3; xx <= x + 3 && clear; ++xx) clear = g.at(xx, yy) >= 235;
+    }
+    if (!clear) continue;
+    g.at(x, y) = static_cast<uint8_t>(20 + rng() % 180);
+    specks.emplace_back(x, y);
+  }
+
+  const BilevelPage page = Convert(g);
+  Expect(page.width == g.width && page.height == g.height, "the page keeps its size");
+  Expect(page.x_dpi == 204.0 && page.y_dpi == kFine, "the page carries the resolution asked for");
+  int specks_left = 0;
+  for (auto [x, y] : specks) specks_left += Black(page, x, y);
+  Expect(specks_left == 0, std::to_string(specks_left) + " of 300 specks of dirt came out black");
+  const int isolated = IsolatedBlackPixels(page, 0, page.height);
+  Expect(isolated == 0, std::to_string(isolated) + " isolated black pixels on a text page");
+  Expect(SameRect(page, Convert(g, ConversionMode::kText), 0, 0, page.width, page.height),
+         "auto mode thresholds a text-only page exactly as text mode does");
+
+  std::cout << "     T.6 of a synthetic text page (1728 x 1200): " << T6Bytes(page, "text.tif")
+            << " bytes\n";
+  // Ink stays where the strokes are: darkness close to the ink the gray page holds.
+  const double ink = MeanInk(g, 0, 0, g.width, g.height);
+  const double dark = Darkness(page, 0, 0, page.width, page.height);
+  Expect(std::abs(dark - ink) < 0.25 * ink,
+         "darkness " + Fixed(dark) + " tracks the page's ink " + Fixed(ink));
+}
+
+void StemsComeOutAsSolidRunsOfTheirWidth() {
+  // Vertical stems 1.5 to 4 px wide at every quarter-pixel offset: each row across a stem
+  // must be one black run (no anti-alias fringe, no hole) within 1 px of the stem's width.
+  Gray g(400, 60);
+  std::vector<std::pair<double, double>> stems;  // (left edge, width)
+  double x = 10;
+  for (double width : {1.5, 2.0, 2.5, 3.0, 4.0}) {
+    for (double offset : {0.0, 0.25, 0.5, 0.75}) {
+      stems.emplace_back(x + offset, width);
+      Box(g, x + offset, 10, x + offset + width, 50, 0);
+      x += 14;
+    }
+  }
+  const BilevelPage page = Convert(g, ConversionMode::kText);
+  for (auto [left, width] : stems) {
+    for (uint32_t y = 14; y < 46; y += 8) {
+      int runs = 0, black = 0;
+      bool previous = false;
+      for (int64_t px = static_cast<int64_t>(left) - 3; px < left + width + 3; ++px) {
+        const bool b = Black(page, px, y);
+        runs += b && !previous;
+        black += b;
+        previous = b;
+      }
+      Expect(runs == 1 && std::abs(black - width) <= 1.0,
+             "stem " + Fixed(width, 2) + " px at " + Fixed(left, 2) + ": " + std::to_string(runs) +
+                 " runs, " + std::to_string(black) + " px");
+    }
+  }
+}
+
+// Whether a line from (ax, ay) to (bx, by) came out as a connected chain of black pixels:
+// every step along its major axis has black within 1.5 px of the line, 8-adjacent to the
+// black of the step before.
+bool Continuous(const BilevelPage& page, double ax, double ay, double bx, double by,
+                std::string& where) {
+  const bool steep = std::abs(by - ay) > std::abs(bx - ax);
+  const double a0 = steep ? ay : ax, a1 = steep ? by : bx;
+  std::vector<int64_t> previous;
+  for (int64_t major = static_cast<int64_t>(std::ceil(a0)) + 2; major + 2 < a1; ++major) {
+    const double t = (major + 0.5 - a0) / (a1 - a0);
+    const double minor = (steep ? ax + t * (bx - ax) : ay + t * (by - ay)) - 0.5;
+    std::vector<int64_t> here;
+    for (int64_t m = static_cast<int64_t>(std::floor(minor - 1.5)); m <= minor + 1.5; ++m) {
+      if (steep ? Black(page, m, major) : Black(page, major, m)) here.push_back(m);
+    }
+    bool linked = previous.empty() && !here.empty();
+    for (int64_t p : previous) {
+      for (int64_t h : here) linked |= std::abs(p - h) <= 1;
+    }
+    if (!linked) {
+      where = "a gap at " + std::to_string(major);
+      return false;
+    }
+    previous = here;
+  }
+  return true;
+}
+
+void ThinLinesStayContinuous() {
+  // 1 px lines in black and in mid grey, and 0.6 px black hairlines, at angles from
+  // horizontal to vertical: each must come out as one unbroken chain, not dots.
+  struct Kind {
+    const char* name;
+    double width;
+    uint8_t colour;
+  };
+  for (const Kind kind : {Kind{"1 px black", 1.0, 0}, Kind{"1 px grey", 1.0, 128},
+                          Kind{"0.6 px black hairline", 0.6, 0}}) {
+    Gray g(900, 900);
+    std::vector<std::array<double, 4>> lines;
+    int i = 0;
+    for (double degrees : {0.0, 2.0, 7.0, 15.0, 30.0, 45.0, 60.0, 75.0, 88.0, 90.0}) {
+      const double a = degrees * M_PI / 180;
+      const double cx = 130 + (i % 4) * 210 + 0.37 * i, cy = 130 + (i / 4) * 300 + 0.21 * i;
+      const double ax = cx - 90 * std::cos(a), ay = cy - 90 * std::sin(a);
+      const double bx = cx + 90 * std::cos(a), by = cy + 90 * std::sin(a);
+      Stroke(g, ax, ay, bx, by, kind.width, kind.colour);
+      lines.push_back({ax, ay, bx, by});
+      ++i;
+    }
+    AddNoise(g, 2.0, 11);
+    const BilevelPage page = Convert(g);
+    i = 0;
+    for (const auto& l : lines) {
+      std::string where;
+      const bool continuous = Continuous(page, l[0], l[1], l[2], l[3], where);
+      Expect(continuous, std::string(kind.name) + " line " + std::to_string(i) + ": " + where);
+      ++i;
+    }
+    Expect(IsolatedBlackPixels(page, 0, page.height) == 0,
+           std::string(kind.name) + ": no isolated pixels");
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Tone
+
+// Bands of flat greys 0, 16, ... 240, 255 (64 rows each), then a left-to-right ramp.
+Gray GreyBandsAndRamp(uint32_t band_rows, uint32_t ramp_rows) {
+  const uint32_t bands = 17;
+  Gray g(kFaxWidth, bands * band_rows + ramp_rows);
+  for (uint32_t b = 0; b < bands; ++b) {
+    const uint8_t grey = static_cast<uint8_t>(std::min(255u, b * 16));
+    std::fill_n(g.pixels.begin() + size_t{b} * band_rows * g.width, size_t{band_rows} * g.width,
+                grey);
+  }
+  for (uint32_t y = bands * band_rows; y < g.height; ++y) {
+    for (uint32_t x = 0; x < g.width; ++x) {
+      g.at(x, y) = static_cast<uint8_t>(std::lround(255.0 * x / (g.width - 1)));
+    }
+  }
+  return g;
+}
+
+void ScreenTracksTheGreyLevel(double y_dpi, const std::string& label) {
+  const uint32_t band_rows = static_cast<uint32_t>(std::lround(64 * y_dpi / kFine));
+  const Gray g = GreyBandsAndRamp(band_rows, band_rows * 6);
+  const BilevelPage page = Convert(g, ConversionMode::kAuto, y_dpi);
+  Expect(page.y_dpi == y_dpi, label + ": the page carries its resolution");
+  const uint32_t margin = band_rows / 8;
+  for (uint32_t b = 0; b < 17; ++b) {
+    const uint32_t y0 = b * band_rows + margin, y1 = (b + 1) * band_rows - margin;
+    const double want = MeanInk(g, 0, y0, g.width, y1);
+    const double got = Darkness(page, 0, y0, page.width, y1);
+    Expect(std::abs(got - want) <= 0.08, label + ": grey " + std::to_string(g.at(0, y0)) +
+                                             " comes out " + Fixed(got) + " dark, not " +
+                                             Fixed(want));
+  }
+  const uint32_t ramp0 = 17 * band_rows + margin, ramp1 = g.height - margin;
+  for (uint32_t x0 = 0; x0 < g.width; x0 += 96) {
+    const double want = MeanInk(g, x0, ramp0, x0 + 96, ramp1);
+    const double got = Darkness(page, x0, ramp0, x0 + 96, ramp1);
+    Expect(std::abs(got - want) <= 0.08, label + ": the ramp at x = " + std::to_string(x0) +
+                                             " comes out " + Fixed(got) + " dark, not " +
+                                             Fixed(want));
+  }
+}
+
+void GradientsAreScreenedAtEveryResolution() {
+  ScreenTracksTheGreyLevel(kFine, "fine");
+  ScreenTracksTheGreyLevel(98.0, "standard");
+  ScreenTracksTheGreyLevel(391.0, "superfine");
+}
+
+void ScreenCodesSmallUnderT6() {
+  Gray g = GreyBandsAndRamp(64, 1000);
+  DrawPhoto(g, 0, 1088, g.width, g.height, 3);
+  const BilevelPage screened = Convert(g, ConversionMode::kPhoto);
+  const long ours = T6Bytes(screened, "screened.tif");
+  const long diffused = T6Bytes(ErrorDiffused(g), "diffused.tif");
+  std::cout << "     T.6: screened " << ours << " bytes, error-diffused " << diffused << " bytes\n";
+  Expect(ours > 0 && diffused > 0, "both files were written");
+  Expect(ours * 3 < diffused, "the screen codes in under a third of error diffusion's bytes (" +
+                                  std::to_string(ours) + " vs " + std::to_string(diffused) + ")");
+
+  // Inside a band of dots the rows repeat: a flat grey has few distinct rows per screen
+  // period, so T.6 codes most rows as "same edges as the row above".
+  Gray flat(kFaxWidth, 240, 128);
+  const BilevelPage mid = Convert(flat, ConversionMode::kPhoto);
+  int repeats = 0;
+  for (uint32_t y = 1; y < mid.height; ++y) {
+    repeats +=
+        std::equal(mid.bits.begin() + y * mid.stride(), mid.bits.begin() + (y + 1) * mid.stride(),
+                   mid.bits.begin() + (y - 1) * mid.stride());
+  }
+  Expect(repeats * 2 > static_cast<int>(mid.height),
+         "at 50% grey most rows repeat the row above (" + std::to_string(repeats) + " of " +
+             std::to_string(mid.height) + ")");
+}
+
+// ---------------------------------------------------------------------------------------
+// Regions
+
+void MixedPageThresholdsTextAndScreensThePhoto() {
+  // Text in the top half, a photo in the bottom half, the border between them on no tile
+  // boundary; both areas checked away from the border.
+  Gray g(kFaxWidth, 2200);
+  DrawText(g, 0, 1000, 21);
+  DrawPhoto(g, 100, 1010, g.width - 100, 2150, 22);
+  AddNoise(g, 2.0, 23);
+  const BilevelPage page = Convert(g);
+  const BilevelPage text = Convert(g, ConversionMode::kText);
+  const BilevelPage photo = Convert(g, ConversionMode::kPhoto);
+  Expect(SameRect(page, text, 0, 0, page.width, 940), "the text area is thresholded");
+  Expect(SameRect(page, photo, 200, 1100, page.width - 200, 2060), "the photo area is screened");
+  Expect(!SameRect(text, photo, 200, 1100, page.width - 200, 2060),
+         "thresholding and screening the photo differ (else the check above proves nothing)");
+  // Screened, the photo keeps its tones block by block.
+  int off = 0, blocks = 0;
+  for (uint32_t y = 1100; y + 64 <= 2060; y += 64) {
+    for (uint32_t x = 200; x + 64 <= page.width - 200; x += 64, ++blocks) {
+      off +=
+          std::abs(Darkness(page, x, y, x + 64, y + 64) - MeanInk(g, x, y, x + 64, y + 64)) > 0.08;
+    }
+  }
+  Expect(off == 0, std::to_string(off) + " of " + std::to_string(blocks) +
+                       " photo blocks are more than 8% off their grey");
+  std::cout << "     T.6 of a synthetic mixed page: " << T6Bytes(page, "mixed.tif") << " bytes\n";
+}
+
+void ModesForceOneTreatment() {
+  Gray g(256, 128);
+  DrawPhoto(g, 0, 0, 256, 128, 5);
+  const BilevelPage text = Convert(g, ConversionMode::kText);
+  const BilevelPage photo = Convert(g, ConversionMode::kPhoto);
+  for (uint32_t y = 0; y < g.height; ++y) {
+    for (uint32_t x = 0; x < g.width; ++x) {
+      if (g.at(x, y) < 128 && !Black(text, x, y)) {
+        Expect(false, "text mode: a pixel darker than 50% is black");
+        return;
+      }
+    }
+  }
+  const double ink = MeanInk(g, 0, 0, g.width, g.height);
+  Expect(std::abs(Darkness(photo, 0, 0, g.width, g.height) - ink) < 0.05,
+         "photo mode screens the whole page to its mean grey");
+}
+
+// ---------------------------------------------------------------------------------------
+// Edges of the API
+
+void SmallOddPagesAndStrides() {
+  const uint8_t black = 0, white = 255;
+  ConversionOptions photo;
+  photo.mode = ConversionMode::kPhoto;
+  Expect(ConvertToBilevel(&black, 1, 1, 1, photo).bits == std::vector<uint8_t>{0x80},
+         "a 1 x 1 black page screens to one black pixel");
+  Expect(ConvertToBilevel(&black, 1, 1, 1, {}).bits == std::vector<uint8_t>{0x00},
+         "a lone black pixel counts as a speck in auto mode");
+  Expect(ConvertToBilevel(&white, 1, 1, 1, {}).bits == std::vector<uint8_t>{0x00},
+         "a 1 x 1 white page is one white pixel");
+  for (ConversionMode mode :
+       {ConversionMode::kAuto, ConversionMode::kText, ConversionMode::kPhoto}) {
+    Gray solid(13, 5, 0);
+    ConversionOptions options;
+    options.mode = mode;
+    const BilevelPage page = ConvertToBilevel(solid.pixels.data(), 13, 5, 13, options);
+    Expect(page.stride() == 2 && page.bits.size() == 10, "13 px rows take 2 bytes");
+    bool ok = true;
+    for (uint32_t y = 0; y < 5; ++y) ok &= page.bits[y * 2] == 0xFF && page.bits[y * 2 + 1] == 0xF8;
+    Expect(ok, "a black 13 px row is 13 black bits and zero padding");
+  }
+
+  // Rows further apart than their width: the bytes between are never read.
+  Gray g(301, 97);
+  DrawText(g, 0, 97, 3);
+  DrawPhoto(g, 150, 0, 301, 97, 4);
+  const size_t stride = 320;
+  std::vector<uint8_t> padded(stride * g.height, 0);  // black between rows
+  for (uint32_t y = 0; y < g.height; ++y) {
+    std::copy_n(g.pixels.begin() + size_t{y} * g.width, g.width, padded.begin() + y * stride);
+  }
+  const BilevelPage tight = ConvertToBilevel(g.pixels.data(), g.width, g.height, g.width, {});
+  const BilevelPage loose = ConvertToBilevel(padded.data(), g.width, g.height, stride, {});
+  Expect(tight.bits == loose.bits, "a wider stride gives the same page");
+}
+
+void BadArgumentsThrow() {
+  const std::vector<uint8_t> pixels(64, 128);
+  auto throws = [&](const char* what, const uint8_t* data, uint32_t w, uint32_t h, size_t stride,
+                    double x_dpi, double y_dpi) {
+    ConversionOptions options;
+    options.x_dpi = x_dpi;
+    options.y_dpi = y_dpi;
+    try {
+      ConvertToBilevel(data, w, h, stride, options);
+    } catch (const std::invalid_argument&) {
+      return;
+    }
+    Expect(false, std::string(what) + " throws std::invalid_argument");
+  };
+  throws("no pixels", nullptr, 8, 8, 8, 204, 196);
+  throws("zero width", pixels.data(), 0, 8, 8, 204, 196);
+  throws("zero height", pixels.data(), 8, 0, 8, 204, 196);
+  throws("a width over the limit", pixels.data(), 20001, 1, 20001, 204, 196);
+  throws("a stride below the width", pixels.data(), 8, 8, 7, 204, 196);
+  throws("a zero resolution", pixels.data(), 8, 8, 8, 0, 196);
+  throws("a negative resolution", pixels.data(), 8, 8, 8, 204, -1);
+  throws("a NaN resolution", pixels.data(), 8, 8, 8, std::nan(""), 196);
+}
+
+void ReportSpeed() {
+  Gray g(kFaxWidth, 2200);
+  DrawText(g, 0, 1000, 31);
+  DrawPhoto(g, 100, 1010, g.width - 100, 2150, 32);
+  const int runs = 5;
+  volatile size_t bytes = 0;  // keeps the conversions from being optimised away
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < runs; ++i) bytes = bytes + Convert(g).bits.size();
+  const double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+#ifdef NDEBUG
+  const char* build = "optimised";
+#else
+  const char* build = "unoptimised";
+#endif
+  std::cout << "     1728 x 2200 mixed page: " << Fixed(ms / runs, 2) << " ms per page (" << build
+            << " build)\n";
+}
+
+}  // namespace
+
+int main() {
+  char dir_template[] = "/tmp/faxline-bilevel-test-XXXXXX";
+  if (mkdtemp(dir_template) == nullptr) {
+    std::perror("mkdtemp");
+    return 2;
+  }
+  g_dir = dir_template;
+
+  Run("text is thresholded crisply, without specks of dirt", TextIsCrispWithoutSpeckle);
+  Run("stems come out as solid runs of their width", StemsComeOutAsSolidRunsOfTheirWidth);
+  Run("thin and faint lines stay continuous", ThinLinesStayContinuous);
+  Run("gradients are screened to their grey at every resolution",
+      GradientsAreScreenedAtEveryResolution);
+  Run("the screen codes small under T.6", ScreenCodesSmallUnderT6);
+  Run("a mixed page thresholds its text and screens its photo",
+      MixedPageThresholdsTextAndScreensThePhoto);
+  Run("text and photo modes force one treatment", ModesForceOneTreatment);
+  Run("small, odd-sized and strided pages", SmallOddPagesAndStrides);
+  Run("bad arguments throw", BadArgumentsThrow);
+  Run("speed (printed, not checked)", ReportSpeed);
+
+  std::string cleanup = "rm -rf '" + g_dir + "'";
+  if (std::system(cleanup.c_str()) != 0) std::cerr << "could not remove " << g_dir << "\n";
+  if (g_failures > 0) {
+    std::cerr << g_failures << " expectation(s) failed\n";
+    return 1;
+  }
+  std::cout << "all bilevel tests passed\n";
+  return 0;
+}
