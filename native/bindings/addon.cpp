@@ -1,9 +1,9 @@
 // The addon's entry point: registers every binding and the environment cleanup hook.
 #include "bindings/addon.h"
 
-#include <vector>
-
 #include <spandsp/version.h>
+
+#include <vector>
 
 #include "bindings/bilevel.h"
 #include "bindings/image.h"

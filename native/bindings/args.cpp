@@ -19,16 +19,26 @@ std::string DescribeType(const Napi::Value& v) {
   if (v.IsString()) return "string";
   if (v.IsTypedArray()) {
     switch (v.As<Napi::TypedArray>().TypedArrayType()) {
-      case napi_int8_array: return "an Int8Array";
-      case napi_uint8_array: return "a Uint8Array";
-      case napi_uint8_clamped_array: return "a Uint8ClampedArray";
-      case napi_int16_array: return "an Int16Array";
-      case napi_uint16_array: return "a Uint16Array";
-      case napi_int32_array: return "an Int32Array";
-      case napi_uint32_array: return "a Uint32Array";
-      case napi_float32_array: return "a Float32Array";
-      case napi_float64_array: return "a Float64Array";
-      default: return "a typed array";
+      case napi_int8_array:
+        return "an Int8Array";
+      case napi_uint8_array:
+        return "a Uint8Array";
+      case napi_uint8_clamped_array:
+        return "a Uint8ClampedArray";
+      case napi_int16_array:
+        return "an Int16Array";
+      case napi_uint16_array:
+        return "a Uint16Array";
+      case napi_int32_array:
+        return "an Int32Array";
+      case napi_uint32_array:
+        return "a Uint32Array";
+      case napi_float32_array:
+        return "a Float32Array";
+      case napi_float64_array:
+        return "a Float64Array";
+      default:
+        return "a typed array";
     }
   }
   if (v.IsArrayBuffer()) return "an ArrayBuffer";
@@ -40,8 +50,8 @@ std::string DescribeType(const Napi::Value& v) {
 
 void ThrowType(const Napi::Env& env, const std::string& expected, const std::string& what,
                const Napi::Value& got) {
-  throw Napi::TypeError::New(env, "Expected " + expected + " for " + what + " but got " +
-                                      DescribeType(got));
+  throw Napi::TypeError::New(
+      env, "Expected " + expected + " for " + what + " but got " + DescribeType(got));
 }
 
 void ThrowRange(const Napi::Env& env, const std::string& message) {
@@ -106,13 +116,11 @@ bool BoolProp(const Napi::Object& o, const char* key, bool fallback) {
 
 int IntProp(const Napi::Object& o, const char* key, int fallback, int min, int max) {
   const double d = NumberProp(o, key, fallback, min, max);
-  if (!IsInteger(d))
-    ThrowRange(o.Env(), std::string("options.") + key + " must be an integer");
+  if (!IsInteger(d)) ThrowRange(o.Env(), std::string("options.") + key + " must be an integer");
   return static_cast<int>(d);
 }
 
-double NumberProp(const Napi::Object& o, const char* key, double fallback, double min,
-                  double max) {
+double NumberProp(const Napi::Object& o, const char* key, double fallback, double min, double max) {
   Napi::Value v = o.Get(key);
   if (v.IsUndefined()) return fallback;
   if (!v.IsNumber()) ThrowType(o.Env(), "a number", std::string("options.") + key, v);

@@ -111,7 +111,8 @@ Napi::Object EventToJs(Napi::Env env, const Event& e) {
 
 Napi::Array EventsToJs(Napi::Env env, const std::vector<Event>& events) {
   Napi::Array a = Napi::Array::New(env, events.size());
-  for (size_t i = 0; i < events.size(); ++i) a.Set(static_cast<uint32_t>(i), EventToJs(env, events[i]));
+  for (size_t i = 0; i < events.size(); ++i)
+    a.Set(static_cast<uint32_t>(i), EventToJs(env, events[i]));
   return a;
 }
 

@@ -69,8 +69,8 @@ class LoopbackWorker : public Napi::AsyncWorker {
     Napi::Env env = Env();
     Napi::Object o = Napi::Object::New(env);
     o.Set("sender", ResultToJs(env, outcome_.sender));
-    o.Set("receiver", options_.receiver_answers ? Napi::Value(ResultToJs(env, outcome_.receiver))
-                                                : env.Null());
+    o.Set("receiver",
+          options_.receiver_answers ? Napi::Value(ResultToJs(env, outcome_.receiver)) : env.Null());
     o.Set("senderEvents", EventsToJs(env, outcome_.sender_events));
     o.Set("receiverEvents", EventsToJs(env, outcome_.receiver_events));
     o.Set("durationMs", static_cast<double>(outcome_.samples) * 1000.0 / kSampleRate);

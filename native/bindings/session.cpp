@@ -32,7 +32,8 @@ Napi::Value FaxSession::Dispatch(const Napi::CallbackInfo& info) {
   if (!HasSessionTag(env, info.This()))
     throw Napi::TypeError::New(env, "Illegal invocation: `this` is not a FaxSession");
   FaxSession* self = FaxSession::Unwrap(info.This().As<Napi::Object>());
-  if (self == nullptr) throw Napi::TypeError::New(env, "Illegal invocation: `this` is not a FaxSession");
+  if (self == nullptr)
+    throw Napi::TypeError::New(env, "Illegal invocation: `this` is not a FaxSession");
   return (self->*method)(info);
 }
 
@@ -62,7 +63,8 @@ Napi::Function FaxSession::DefineClass(Napi::Env env) {
 
 FaxSession::FaxSession(const Napi::CallbackInfo& info) : ObjectWrap<FaxSession>(info) {
   Napi::Env env = info.Env();
-  if (!info.IsConstructCall()) throw Napi::TypeError::New(env, "FaxSession must be called with new");
+  if (!info.IsConstructCall())
+    throw Napi::TypeError::New(env, "FaxSession must be called with new");
   const TerminalOptions options = TerminalOptionsFromJs(ObjectArg(info, 0, "options"));
   try {
     terminal_ = std::make_unique<AudioTerminal>(options);

@@ -8,8 +8,8 @@
 
 #include <napi.h>
 
-#include <memory>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "bindings/addon.h"

@@ -1,9 +1,9 @@
 #include "engine/audio_terminal.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <new>
-
-#include <unistd.h>
 
 #include "image/tiff_io.h"
 
@@ -13,7 +13,8 @@ namespace {
 // Whether the folder of path exists and is writable: SpanDSP creates the file at phase B.
 bool CanCreateFile(const std::string& path) {
   const size_t slash = path.find_last_of('/');
-  const std::string folder = slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
+  const std::string folder =
+      slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
   return access(folder.c_str(), W_OK | X_OK) == 0;
 }
 

@@ -62,7 +62,8 @@ T30Session::T30Session(t30_state_t* t30, const TerminalOptions& options)
   // free of allocation in steady state.
   events_.reserve(64);
   if (!options_.identity.empty()) t30_set_tx_ident(t30_, options_.identity.c_str());
-  if (!options_.header_info.empty()) t30_set_tx_page_header_info(t30_, options_.header_info.c_str());
+  if (!options_.header_info.empty())
+    t30_set_tx_page_header_info(t30_, options_.header_info.c_str());
   t30_set_ecm_capability(t30_, options_.ecm ? 1 : 0);
   t30_set_supported_modems(t30_, options_.modems);
   t30_set_supported_compressions(t30_, options_.compressions);
@@ -76,11 +77,10 @@ T30Session::T30Session(t30_state_t* t30, const TerminalOptions& options)
                 T30_SUPPORT_400_400_RESOLUTION | T30_SUPPORT_600_600_RESOLUTION |
                 T30_SUPPORT_1200_1200_RESOLUTION | T30_SUPPORT_300_600_RESOLUTION |
                 T30_SUPPORT_400_800_RESOLUTION | T30_SUPPORT_600_1200_RESOLUTION);
-  t30_set_supported_image_sizes(
-      t30_, T30_SUPPORT_US_LETTER_LENGTH | T30_SUPPORT_US_LEGAL_LENGTH |
-                T30_SUPPORT_UNLIMITED_LENGTH | T30_SUPPORT_215MM_WIDTH |
-                T30_SUPPORT_255MM_WIDTH | T30_SUPPORT_303MM_WIDTH | T30_SUPPORT_A4_LENGTH |
-                T30_SUPPORT_B4_LENGTH);
+  t30_set_supported_image_sizes(t30_, T30_SUPPORT_US_LETTER_LENGTH | T30_SUPPORT_US_LEGAL_LENGTH |
+                                          T30_SUPPORT_UNLIMITED_LENGTH | T30_SUPPORT_215MM_WIDTH |
+                                          T30_SUPPORT_255MM_WIDTH | T30_SUPPORT_303MM_WIDTH |
+                                          T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH);
   if (options_.direction == Direction::kSend) {
     // SpanDSP counts pages from 0; -1 means no limit.
     t30_set_tx_file(t30_, options_.tx_file.c_str(), options_.first_page - 1,
@@ -203,8 +203,7 @@ void T30Session::OnPhaseE(t30_state_t*, void* user_data, int completion_code) {
   }
 }
 
-void T30Session::OnFrame(t30_state_t*, void* user_data, int incoming, const uint8_t* msg,
-                         int len) {
+void T30Session::OnFrame(t30_state_t*, void* user_data, int incoming, const uint8_t* msg, int len) {
   auto* self = static_cast<T30Session*>(user_data);
   if (len < 3 || IsImageFrame(msg[2])) return;
   try {

@@ -6,14 +6,14 @@
 // calls them from C.
 #pragma once
 
+#include <spandsp.h>
+
 #include <array>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
-
-#include <spandsp.h>
 
 namespace faxline {
 
@@ -28,8 +28,8 @@ struct TerminalOptions {
   std::string header_info;  // printed in the header line of sent pages, at most 50 chars
   bool ecm = true;
   int modems = T30_SUPPORT_V17 | T30_SUPPORT_V29 | T30_SUPPORT_V27TER;
-  int compressions = T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION |
-                     T30_SUPPORT_T6_COMPRESSION;
+  int compressions =
+      T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION | T30_SUPPORT_T6_COMPRESSION;
   std::string tx_file;  // send: the TIFF-F to transmit
   int first_page = 1;   // send: 1-based, inclusive
   int last_page = 0;    // send: 1-based, inclusive; 0 = to the end
@@ -126,8 +126,7 @@ class T30Session {
   static int OnPhaseB(t30_state_t* t30, void* user_data, int frame_type);
   static int OnPhaseD(t30_state_t* t30, void* user_data, int frame_type);
   static void OnPhaseE(t30_state_t* t30, void* user_data, int completion_code);
-  static void OnFrame(t30_state_t* t30, void* user_data, int incoming, const uint8_t* msg,
-                      int len);
+  static void OnFrame(t30_state_t* t30, void* user_data, int incoming, const uint8_t* msg, int len);
 
   TransferStats ReadStats() const;
   Event& PushEvent(EventType type);

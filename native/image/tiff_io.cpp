@@ -193,9 +193,14 @@ void TiffFWriter::AddPage(const BilevelPage& page) {
   uint16_t codec = COMPRESSION_CCITTFAX3;
   uint32_t group3_options = GROUP3OPT_FILLBITS;
   switch (compression_) {
-    case TiffCompression::kT4_1D: break;
-    case TiffCompression::kT4_2D: group3_options |= GROUP3OPT_2DENCODING; break;
-    case TiffCompression::kT6: codec = COMPRESSION_CCITTFAX4; break;
+    case TiffCompression::kT4_1D:
+      break;
+    case TiffCompression::kT4_2D:
+      group3_options |= GROUP3OPT_2DENCODING;
+      break;
+    case TiffCompression::kT6:
+      codec = COMPRESSION_CCITTFAX4;
+      break;
   }
   // Resolution goes in before any data: libtiff picks the 2D K factor from YResolution.
   bool ok =
@@ -276,8 +281,10 @@ bool NeedsInversion(TIFF* tif, const std::string& path, int page) {
   uint16_t photometric = PHOTOMETRIC_MINISWHITE;  // the fax default when the tag is absent
   TIFFGetField(tif, TIFFTAG_PHOTOMETRIC, &photometric);
   switch (photometric) {
-    case PHOTOMETRIC_MINISWHITE: return false;
-    case PHOTOMETRIC_MINISBLACK: return true;
+    case PHOTOMETRIC_MINISWHITE:
+      return false;
+    case PHOTOMETRIC_MINISBLACK:
+      return true;
     case PHOTOMETRIC_PALETTE:
       if (auto zero_is_dark = PaletteIndexZeroIsDark(tif)) return *zero_is_dark;
       throw TiffError(Describe(path, page, "a palette image without a colour map"));
@@ -575,8 +582,8 @@ TiffCheck CheckTiffForSending(const std::string& path, int first_page, int last_
   if (TIFFSetDirectory(tif, static_cast<tdir_t>(pages - 1)) && !TIFFLastDirectory(tif) &&
       !TIFFReadDirectory(tif)) {
     return Refuse(T30_ERR_FILEERROR,
-                  path + " is damaged or cut short: " + PageLabel(pages + 1) +
-                      " cannot be read (" + handle->last_error() + ")",
+                  path + " is damaged or cut short: " + PageLabel(pages + 1) + " cannot be read (" +
+                      handle->last_error() + ")",
                   pages);
   }
   const int last = last_page == 0 ? pages : last_page;

@@ -159,8 +159,12 @@ BilevelPage MakeDocumentPage(uint32_t width, uint32_t height, double x_dpi, doub
   for (uint32_t line_top = 12; line_top + 14 < height * 2 / 3; line_top += 22) {
     for (uint32_t x = 8; x + 10 < width; x += 12) {
       switch (rng() % 5) {
-        case 0: FillRect(page, x, line_top, 2, 14); break;     // stem
-        case 1: FillRect(page, x, line_top + 6, 9, 2); break;  // bar
+        case 0:
+          FillRect(page, x, line_top, 2, 14);
+          break;  // stem
+        case 1:
+          FillRect(page, x, line_top + 6, 9, 2);
+          break;  // bar
         case 2:
           for (uint32_t d = 0; d < 12; ++d) SetPixel(page, x + d * 3 / 4, line_top + d);
           break;
@@ -169,7 +173,8 @@ BilevelPage MakeDocumentPage(uint32_t width, uint32_t height, double x_dpi, doub
           FillRect(page, x, line_top + 12, 8, 2);
           FillRect(page, x, line_top, 2, 14);
           break;
-        default: break;  // a space
+        default:
+          break;  // a space
       }
     }
   }
@@ -220,9 +225,12 @@ void ExpectSamePage(const BilevelPage& expected, const BilevelPage& actual,
 
 const char* Name(TiffCompression c) {
   switch (c) {
-    case TiffCompression::kT4_1D: return "T.4 1D";
-    case TiffCompression::kT4_2D: return "T.4 2D";
-    case TiffCompression::kT6: return "T.6";
+    case TiffCompression::kT4_1D:
+      return "T.4 1D";
+    case TiffCompression::kT4_2D:
+      return "T.4 2D";
+    case TiffCompression::kT6:
+      return "T.6";
   }
   return "?";
 }
@@ -366,7 +374,7 @@ void WriteTruncatedStripTiff(const std::string& path, uint32_t height = 100) {
   put32(204);
   put32(1);  // XResolution
   put32(196);
-  put32(1);                                            // YResolution
+  put32(1);                                                                        // YResolution
   file.resize(data_offset + std::min<uint32_t>(strip_bytes / 3, 100000), '\x0F');  // cut short
   WriteBytes(path, file.data(), file.size());
 }
@@ -467,13 +475,20 @@ std::vector<BilevelPage> ReadOrEmpty(const std::string& path) {
 
 std::string CodeName(int code) {
   switch (code) {
-    case T30_ERR_OK: return "T30_ERR_OK";
-    case T30_ERR_FILEERROR: return "T30_ERR_FILEERROR";
-    case T30_ERR_NOPAGE: return "T30_ERR_NOPAGE";
-    case T30_ERR_BADTIFF: return "T30_ERR_BADTIFF";
-    case T30_ERR_BADTAG: return "T30_ERR_BADTAG";
-    case T30_ERR_BADTIFFHDR: return "T30_ERR_BADTIFFHDR";
-    default: return std::to_string(code) + " (" + t30_completion_code_to_str(code) + ")";
+    case T30_ERR_OK:
+      return "T30_ERR_OK";
+    case T30_ERR_FILEERROR:
+      return "T30_ERR_FILEERROR";
+    case T30_ERR_NOPAGE:
+      return "T30_ERR_NOPAGE";
+    case T30_ERR_BADTIFF:
+      return "T30_ERR_BADTIFF";
+    case T30_ERR_BADTAG:
+      return "T30_ERR_BADTAG";
+    case T30_ERR_BADTIFFHDR:
+      return "T30_ERR_BADTIFFHDR";
+    default:
+      return std::to_string(code) + " (" + t30_completion_code_to_str(code) + ")";
   }
 }
 
