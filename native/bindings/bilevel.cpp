@@ -12,17 +12,8 @@
 namespace faxline::bindings {
 namespace {
 
-// Marks objects made by TiffFWriterWrap, so a method called on a forged `this` throws.
-constexpr napi_type_tag kTiffFWriterTag = {0x6661786c696e6531ULL, 0x7469666677726974ULL};
-
 constexpr double kMinDpi = 1.0;
 constexpr double kMaxDpi = 10000.0;
-
-bool HasTiffFWriterTag(Napi::Env env, Napi::Value value) {
-  if (!value.IsObject()) return false;
-  bool tagged = false;
-  return napi_check_object_type_tag(env, value, &kTiffFWriterTag, &tagged) == napi_ok && tagged;
-}
 
 [[noreturn]] void ThrowTiffError(Napi::Env env, const image::TiffError& e) {
   Napi::Error error = Napi::Error::New(env, e.what());
@@ -124,29 +115,13 @@ Napi::Value JsGrayToBilevel(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-template <TiffFWriterWrap::Method method>
-Napi::Value TiffFWriterWrap::Dispatch(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  TiffFWriterWrap* self = nullptr;
-  if (HasTiffFWriterTag(env, info.This())) self = Unwrap(info.This().As<Napi::Object>());
-  if (self == nullptr) {
-    throw Napi::TypeError::New(env, "Illegal invocation: `this` is not a TiffFWriter");
-  }
-  return (self->*method)(info);
-}
+const napi_type_tag TiffFWriterWrap::kTypeTag = {0x6661786c696e6531ULL, 0x7469666677726974ULL};
 
 Napi::Function TiffFWriterWrap::DefineClass(Napi::Env env) {
-  Napi::Function ctor = ObjectWrap<TiffFWriterWrap>::DefineClass(env, "TiffFWriter", {});
-  Napi::Object proto = ctor.Get("prototype").As<Napi::Object>();
-  auto method = [&](const char* name, Napi::Function::Callback callback) {
-    return Napi::PropertyDescriptor::Function(env, proto, name, callback, napi_default_method);
-  };
-  proto.DefineProperties({
-      method("addPage", Dispatch<&TiffFWriterWrap::JsAddPage>),
-      method("close", Dispatch<&TiffFWriterWrap::JsClose>),
-      method("pagesWritten", Dispatch<&TiffFWriterWrap::JsPagesWritten>),
-  });
-  return ctor;
+  return DefineTaggedClass<TiffFWriterWrap>(
+      env, {{"addPage", Dispatch<&TiffFWriterWrap::JsAddPage>},
+            {"close", Dispatch<&TiffFWriterWrap::JsClose>},
+            {"pagesWritten", Dispatch<&TiffFWriterWrap::JsPagesWritten>}});
 }
 
 // new TiffFWriter(path, compression, totalPages?): totalPages (0 or absent: unknown) goes
@@ -165,13 +140,11 @@ TiffFWriterWrap::TiffFWriterWrap(const Napi::CallbackInfo& info)
   }
   writer_ = CallImage(
       env, [&] { return std::make_unique<image::TiffFWriter>(path, compression, total_pages); });
-  if (napi_type_tag_object(env, info.This(), &kTiffFWriterTag) != napi_ok) {
+  if (!TagObject(env, info.This(), kTypeTag)) {
     writer_.reset();
     throw Napi::Error::New(env, "cannot tag the TiffFWriter object");
   }
-  registry_ = GetAddonState(env).registry;
-  closer_ = [this] { writer_.reset(); };
-  registry_->closers.insert(&closer_);
+  registration_.Register(env, [this] { writer_.reset(); });
 }
 
 TiffFWriterWrap::~TiffFWriterWrap() { Discard(); }
@@ -179,10 +152,7 @@ TiffFWriterWrap::~TiffFWriterWrap() { Discard(); }
 void TiffFWriterWrap::Discard() {
   writer_.reset();
   std::vector<uint8_t>().swap(scratch_.bits);
-  if (registry_) {
-    registry_->closers.erase(&closer_);
-    registry_.reset();
-  }
+  registration_.Unregister();
 }
 
 image::TiffFWriter& TiffFWriterWrap::Open(const Napi::CallbackInfo& info) {

@@ -13,10 +13,9 @@
 
 #include <napi.h>
 
-#include <functional>
 #include <memory>
 
-#include "bindings/addon.h"
+#include "bindings/tagged_class.h"
 #include "image/tiff_io.h"
 
 namespace faxline::bindings {
@@ -27,12 +26,11 @@ class TiffFWriterWrap : public Napi::ObjectWrap<TiffFWriterWrap> {
   explicit TiffFWriterWrap(const Napi::CallbackInfo& info);
   ~TiffFWriterWrap() override;
 
- private:
-  using Method = Napi::Value (TiffFWriterWrap::*)(const Napi::CallbackInfo&);
-  // A forged or foreign `this` throws a TypeError instead of reaching a method.
-  template <Method method>
-  static Napi::Value Dispatch(const Napi::CallbackInfo& info);
+  // Marks objects made by this class, so a method called on a forged `this` throws.
+  static const napi_type_tag kTypeTag;
+  static constexpr const char* kClassName = "TiffFWriter";
 
+ private:
   Napi::Value JsAddPage(const Napi::CallbackInfo& info);
   Napi::Value JsClose(const Napi::CallbackInfo& info);
   Napi::Value JsPagesWritten(const Napi::CallbackInfo& info);
@@ -45,8 +43,7 @@ class TiffFWriterWrap : public Napi::ObjectWrap<TiffFWriterWrap> {
   std::unique_ptr<image::TiffFWriter> writer_;
   image::BilevelPage scratch_;  // the page being added; its buffer is reused page to page
   uint16_t pages_written_ = 0;
-  std::shared_ptr<OpenRegistry> registry_;
-  std::function<void()> closer_;
+  OpenRegistration registration_;
 };
 
 void InitBilevel(Napi::Env env, Napi::Object exports);

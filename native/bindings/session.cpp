@@ -6,17 +6,8 @@
 namespace faxline::bindings {
 namespace {
 
-// Marks objects made by this class, so a method called on a forged `this` throws.
-constexpr napi_type_tag kSessionTag = {0x6661786c696e6531ULL, 0x73657373696f6e31ULL};
-
 // A frame batch larger than this is a caller bug, not a real-time frame: 10 s of audio.
 constexpr size_t kMaxSamplesPerCall = 10 * kSampleRate;
-
-bool HasSessionTag(Napi::Env env, Napi::Value value) {
-  if (!value.IsObject()) return false;
-  bool tagged = false;
-  return napi_check_object_type_tag(env, value, &kSessionTag, &tagged) == napi_ok && tagged;
-}
 
 void CheckLength(Napi::Env env, size_t length, const char* what) {
   if (length > kMaxSamplesPerCall)
@@ -26,39 +17,23 @@ void CheckLength(Napi::Env env, size_t length, const char* what) {
 
 }  // namespace
 
-template <FaxSession::Method method>
-Napi::Value FaxSession::Dispatch(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  if (!HasSessionTag(env, info.This()))
-    throw Napi::TypeError::New(env, "Illegal invocation: `this` is not a FaxSession");
-  FaxSession* self = FaxSession::Unwrap(info.This().As<Napi::Object>());
-  if (self == nullptr)
-    throw Napi::TypeError::New(env, "Illegal invocation: `this` is not a FaxSession");
-  return (self->*method)(info);
-}
+const napi_type_tag FaxSession::kTypeTag = {0x6661786c696e6531ULL, 0x73657373696f6e31ULL};
 
 Napi::Function FaxSession::DefineClass(Napi::Env env) {
-  Napi::Function ctor = ObjectWrap<FaxSession>::DefineClass(env, "FaxSession", {});
-  Napi::Object proto = ctor.Get("prototype").As<Napi::Object>();
-  auto method = [&](const char* name, Napi::Function::Callback callback) {
-    return Napi::PropertyDescriptor::Function(env, proto, name, callback, napi_default_method);
-  };
-  proto.DefineProperties({
-      method("process", Dispatch<&FaxSession::JsProcess>),
-      method("frameBuffers", Dispatch<&FaxSession::JsFrameBuffers>),
-      method("processFrame", Dispatch<&FaxSession::JsProcessFrame>),
-      method("receive", Dispatch<&FaxSession::JsReceive>),
-      method("receiveMissing", Dispatch<&FaxSession::JsReceiveMissing>),
-      method("transmit", Dispatch<&FaxSession::JsTransmit>),
-      method("takeEvents", Dispatch<&FaxSession::JsTakeEvents>),
-      method("hangUp", Dispatch<&FaxSession::JsHangUp>),
-      method("close", Dispatch<&FaxSession::JsClose>),
-      method("finished", Dispatch<&FaxSession::JsFinished>),
-      method("result", Dispatch<&FaxSession::JsResult>),
-      method("elapsedMs", Dispatch<&FaxSession::JsElapsedMs>),
-      method("closed", Dispatch<&FaxSession::JsClosed>),
-  });
-  return ctor;
+  return DefineTaggedClass<FaxSession>(env,
+                                       {{"process", Dispatch<&FaxSession::JsProcess>},
+                                        {"frameBuffers", Dispatch<&FaxSession::JsFrameBuffers>},
+                                        {"processFrame", Dispatch<&FaxSession::JsProcessFrame>},
+                                        {"receive", Dispatch<&FaxSession::JsReceive>},
+                                        {"receiveMissing", Dispatch<&FaxSession::JsReceiveMissing>},
+                                        {"transmit", Dispatch<&FaxSession::JsTransmit>},
+                                        {"takeEvents", Dispatch<&FaxSession::JsTakeEvents>},
+                                        {"hangUp", Dispatch<&FaxSession::JsHangUp>},
+                                        {"close", Dispatch<&FaxSession::JsClose>},
+                                        {"finished", Dispatch<&FaxSession::JsFinished>},
+                                        {"result", Dispatch<&FaxSession::JsResult>},
+                                        {"elapsedMs", Dispatch<&FaxSession::JsElapsedMs>},
+                                        {"closed", Dispatch<&FaxSession::JsClosed>}});
 }
 
 FaxSession::FaxSession(const Napi::CallbackInfo& info) : ObjectWrap<FaxSession>(info) {
@@ -73,11 +48,9 @@ FaxSession::FaxSession(const Napi::CallbackInfo& info) : ObjectWrap<FaxSession>(
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, std::string("cannot create the fax terminal: ") + e.what());
   }
-  if (napi_type_tag_object(env, info.This(), &kSessionTag) != napi_ok)
+  if (!TagObject(env, info.This(), kTypeTag))
     throw Napi::Error::New(env, "cannot tag the FaxSession object");
-  registry_ = GetAddonState(env).registry;
-  closer_ = [this] { terminal_.reset(); };
-  registry_->closers.insert(&closer_);
+  registration_.Register(env, [this] { terminal_.reset(); });
 }
 
 FaxSession::~FaxSession() { Close(); }
@@ -86,10 +59,7 @@ void FaxSession::Close() {
   terminal_.reset();
   // Release now: the wrapper itself may wait a long time for its finalizer.
   std::vector<Event>().swap(scratch_events_);
-  if (registry_) {
-    registry_->closers.erase(&closer_);
-    registry_.reset();
-  }
+  registration_.Unregister();
 }
 
 AudioTerminal& FaxSession::Open(const Napi::CallbackInfo& info) {

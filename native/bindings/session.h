@@ -8,11 +8,10 @@
 
 #include <napi.h>
 
-#include <functional>
 #include <memory>
 #include <vector>
 
-#include "bindings/addon.h"
+#include "bindings/tagged_class.h"
 #include "engine/audio_terminal.h"
 
 namespace faxline::bindings {
@@ -23,13 +22,11 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   explicit FaxSession(const Napi::CallbackInfo& info);
   ~FaxSession() override;
 
- private:
-  using Method = Napi::Value (FaxSession::*)(const Napi::CallbackInfo&);
-  // Prototype methods go through here rather than ObjectWrap's own dispatch, which returns
-  // undefined for a forged `this`: here a forged or foreign `this` throws a TypeError.
-  template <Method method>
-  static Napi::Value Dispatch(const Napi::CallbackInfo& info);
+  // Marks objects made by this class, so a method called on a forged `this` throws.
+  static const napi_type_tag kTypeTag;
+  static constexpr const char* kClassName = "FaxSession";
 
+ private:
   Napi::Value JsProcess(const Napi::CallbackInfo& info);
   Napi::Value JsFrameBuffers(const Napi::CallbackInfo& info);
   Napi::Value JsProcessFrame(const Napi::CallbackInfo& info);
@@ -56,8 +53,7 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   Napi::Reference<Napi::Int16Array> frame_out_ref_;
   int16_t* frame_in_ = nullptr;
   int16_t* frame_out_ = nullptr;
-  std::shared_ptr<OpenRegistry> registry_;
-  std::function<void()> closer_;
+  OpenRegistration registration_;
 };
 
 }  // namespace faxline::bindings

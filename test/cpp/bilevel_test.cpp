@@ -8,8 +8,6 @@
 
 #include "image/bilevel.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -23,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "harness.h"
 #include "image/tiff_io.h"
 
 using faxline::image::BilevelPage;
@@ -31,45 +30,15 @@ using faxline::image::ConversionOptions;
 using faxline::image::ConvertToBilevel;
 using faxline::image::TiffCompression;
 using faxline::image::WriteTiffF;
+using faxline::test::Expect;
+using faxline::test::FileSize;
+using faxline::test::Fixed;
+using faxline::test::Run;
+using faxline::test::SetPixel;
+using faxline::test::TempPath;
+using faxline::test::WhitePage;
 
 namespace {
-
-// ---------------------------------------------------------------------------------------
-// A tiny harness
-
-int g_failures = 0;
-std::string g_test;
-
-void Expect(bool ok, const std::string& what) {
-  if (ok) return;
-  ++g_failures;
-  std::cerr << "FAIL [" << g_test << "] " << what << "\n";
-}
-
-void Run(const std::string& name, const std::function<void()>& body) {
-  g_test = name;
-  const int before = g_failures;
-  try {
-    body();
-  } catch (const std::exception& e) {
-    Expect(false, std::string("unexpected exception: ") + e.what());
-  }
-  std::cout << (g_failures == before ? "ok   " : "FAIL ") << name << "\n";
-}
-
-std::string g_dir;
-std::string TempPath(const std::string& name) { return g_dir + "/" + name; }
-
-long FileSize(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0 ? static_cast<long>(st.st_size) : -1;
-}
-
-std::string Fixed(double v, int decimals = 3) {
-  char text[64];
-  std::snprintf(text, sizeof text, "%.*f", decimals, v);
-  return text;
-}
 
 // ---------------------------------------------------------------------------------------
 // Gray pages, drawn with anti-aliasing
@@ -268,18 +237,14 @@ BilevelPage Convert(const Gray& g, ConversionMode mode = ConversionMode::kAuto,
 
 // Floyd-Steinberg error diffusion: the fine-grained dither that T.6 cannot compress.
 BilevelPage ErrorDiffused(const Gray& g) {
-  BilevelPage page;
-  page.width = g.width;
-  page.height = g.height;
-  page.y_dpi = kFine;
-  page.bits.assign(page.stride() * g.height, 0);
+  BilevelPage page = WhitePage(g.width, g.height, 204.0, kFine);
   std::vector<double> value(g.pixels.begin(), g.pixels.end());
   auto at = [&](uint32_t x, uint32_t y) -> double& { return value[size_t{y} * g.width + x]; };
   for (uint32_t y = 0; y < g.height; ++y) {
     for (uint32_t x = 0; x < g.width; ++x) {
       const double v = at(x, y);
       const double out = v < 128 ? 0 : 255;
-      if (out == 0) page.bits[y * page.stride() + x / 8] |= static_cast<uint8_t>(0x80 >> (x % 8));
+      if (out == 0) SetPixel(page, x, y);
       const double error = v - out;
       if (x + 1 < g.width) at(x + 1, y) += error * 7 / 16;
       if (y + 1 < g.height) {
@@ -643,12 +608,7 @@ void ReportSpeed() {
 }  // namespace
 
 int main() {
-  char dir_template[] = "/tmp/faxline-bilevel-test-XXXXXX";
-  if (mkdtemp(dir_template) == nullptr) {
-    std::perror("mkdtemp");
-    return 2;
-  }
-  g_dir = dir_template;
+  if (!faxline::test::MakeTempDir("faxline-bilevel-test")) return 2;
 
   Run("text is thresholded crisply, without specks of dirt", TextIsCrispWithoutSpeckle);
   Run("stems come out as solid runs of their width", StemsComeOutAsSolidRunsOfTheirWidth);
@@ -663,12 +623,5 @@ int main() {
   Run("bad arguments throw", BadArgumentsThrow);
   Run("speed (printed, not checked)", ReportSpeed);
 
-  std::string cleanup = "rm -rf '" + g_dir + "'";
-  if (std::system(cleanup.c_str()) != 0) std::cerr << "could not remove " << g_dir << "\n";
-  if (g_failures > 0) {
-    std::cerr << g_failures << " expectation(s) failed\n";
-    return 1;
-  }
-  std::cout << "all bilevel tests passed\n";
-  return 0;
+  return faxline::test::Finish("bilevel");
 }

@@ -6,15 +6,10 @@
 //       native/image/tiff_io.cpp -pthread $(pkg-config --cflags --libs spandsp libtiff-4)
 // Exits non-zero and names every failed expectation.
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
-#include <functional>
 #include <iostream>
 #include <memory>
 #include <random>
@@ -25,6 +20,7 @@
 #include "engine/audio_terminal.h"
 #include "engine/loopback.h"
 #include "engine/t30_session.h"
+#include "harness.h"
 #include "image/tiff_io.h"
 
 using faxline::AudioTerminal;
@@ -43,53 +39,15 @@ using faxline::image::ReadTiff;
 using faxline::image::SilenceLibtiffGlobally;
 using faxline::image::TiffCompression;
 using faxline::image::WriteTiffF;
+using faxline::test::Expect;
+using faxline::test::FileExists;
+using faxline::test::FillRect;
+using faxline::test::Run;
+using faxline::test::TempPath;
+using faxline::test::ThrownMessage;
+using faxline::test::WhitePage;
 
 namespace {
-
-// ---------------------------------------------------------------------------------------
-// A tiny harness
-
-int g_failures = 0;
-std::string g_test;
-
-void Expect(bool ok, const std::string& what) {
-  if (ok) return;
-  ++g_failures;
-  std::cerr << "FAIL [" << g_test << "] " << what << "\n";
-}
-
-void Run(const std::string& name, const std::function<void()>& body) {
-  g_test = name;
-  const int before = g_failures;
-  const auto start = std::chrono::steady_clock::now();
-  try {
-    body();
-  } catch (const std::exception& e) {
-    Expect(false, std::string("unexpected exception: ") + e.what());
-  }
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::steady_clock::now() - start)
-                      .count();
-  std::cout << (g_failures == before ? "ok   " : "FAIL ") << name << " (" << ms << " ms)\n";
-}
-
-// Runs `body` and returns the OptionError message it throws ("" if it does not throw).
-std::string OptionErrorOf(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const OptionError& e) {
-    return e.what();
-  }
-  return "";
-}
-
-std::string g_dir;
-std::string TempPath(const std::string& name) { return g_dir + "/" + name; }
-
-bool FileExists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
-}
 
 std::string Str(int64_t v) { return std::to_string(v); }
 
@@ -100,22 +58,10 @@ std::string CodeName(int code) {
 // ---------------------------------------------------------------------------------------
 // Pages
 
-void FillRect(BilevelPage& page, uint32_t x0, uint32_t y0, uint32_t w, uint32_t h) {
-  for (uint32_t y = y0; y < y0 + h && y < page.height; ++y) {
-    for (uint32_t x = x0; x < x0 + w && x < page.width; ++x)
-      page.bits[y * page.stride() + x / 8] |= static_cast<uint8_t>(0x80 >> (x % 8));
-  }
-}
-
 // A short fine-resolution page of text-like lines: words of stems, bars and bowls with
 // spaces between, different on every seed. Short pages keep the calls fast.
 BilevelPage MakeTextPage(uint32_t height, uint32_t seed) {
-  BilevelPage page;
-  page.width = 1728;
-  page.height = height;
-  page.x_dpi = 204.0;
-  page.y_dpi = 196.0;
-  page.bits.assign(page.stride() * height, 0);
+  BilevelPage page = WhitePage(1728, height, 204.0, 196.0);
   std::mt19937 rng(seed);
   FillRect(page, 100, 8, 1528, 2);  // a rule under the letterhead
   for (uint32_t top = 24; top + 16 < height; top += 24) {
@@ -435,23 +381,26 @@ TerminalOptions ValidSender() {
 
 void ExpectRejected(const TerminalOptions& o, const std::string& what,
                     const std::string& must_mention) {
-  const std::string message = OptionErrorOf([&] { ValidateOptions(o); });
+  const std::string message = ThrownMessage<OptionError>([&] { ValidateOptions(o); });
   Expect(!message.empty(), what + " was accepted");
   if (!message.empty())
     Expect(message.find(must_mention) != std::string::npos,
            what + ": the message '" + message + "' does not mention " + must_mention);
   // The terminal refuses the same options before touching SpanDSP.
-  Expect(!OptionErrorOf([&] { AudioTerminal terminal(o); }).empty(),
+  Expect(!ThrownMessage<OptionError>([&] { AudioTerminal terminal(o); }).empty(),
          what + ": AudioTerminal accepted it");
 }
 
 void ValidateOptionsRejectsBadOptions() {
-  Expect(OptionErrorOf([] { ValidateOptions(ValidSender()); }).empty(), "a valid sender refused");
+  Expect(ThrownMessage<OptionError>([] { ValidateOptions(ValidSender()); }).empty(),
+         "a valid sender refused");
   TerminalOptions o = ValidSender();
   o.identity = std::string(20, '5');
-  Expect(OptionErrorOf([&] { ValidateOptions(o); }).empty(), "a 20-digit identity refused");
+  Expect(ThrownMessage<OptionError>([&] { ValidateOptions(o); }).empty(),
+         "a 20-digit identity refused");
   o.header_info = std::string(50, 'h');
-  Expect(OptionErrorOf([&] { ValidateOptions(o); }).empty(), "a 50-char header refused");
+  Expect(ThrownMessage<OptionError>([&] { ValidateOptions(o); }).empty(),
+         "a 50-char header refused");
 
   o = ValidSender();
   o.identity = std::string(21, '5');
@@ -470,7 +419,8 @@ void ValidateOptionsRejectsBadOptions() {
   o.compressions = T30_SUPPORT_T6_COMPRESSION;
   ExpectRejected(o, "T.6 only without ECM", "ECM");
   o.ecm = true;
-  Expect(OptionErrorOf([&] { ValidateOptions(o); }).empty(), "T.6 only with ECM refused");
+  Expect(ThrownMessage<OptionError>([&] { ValidateOptions(o); }).empty(),
+         "T.6 only with ECM refused");
 }
 
 // ---------------------------------------------------------------------------------------
@@ -567,12 +517,8 @@ void ManyTerminalsComeAndGo() {
 }  // namespace
 
 int main() {
-  char dir_template[] = "/tmp/faxline-engine-test-XXXXXX";
-  if (mkdtemp(dir_template) == nullptr) {
-    std::perror("mkdtemp");
-    return 2;
-  }
-  g_dir = dir_template;
+  if (!faxline::test::MakeTempDir("faxline-engine-test")) return 2;
+  faxline::test::g_print_times = true;
   SilenceLibtiffGlobally();
   g_document = TempPath("document.tif");
   WriteTiffF(g_document, Document(), TiffCompression::kT4_2D);
@@ -588,12 +534,5 @@ int main() {
   Run("hanging up twice is harmless", HangUpTwiceIsHarmless);
   Run("200 terminals can be created and destroyed", ManyTerminalsComeAndGo);
 
-  std::string cleanup = "rm -rf '" + g_dir + "'";
-  if (std::system(cleanup.c_str()) != 0) std::cerr << "could not remove " << g_dir << "\n";
-  if (g_failures > 0) {
-    std::cerr << g_failures << " expectation(s) failed\n";
-    return 1;
-  }
-  std::cout << "all engine tests passed\n";
-  return 0;
+  return faxline::test::Finish("engine");
 }

@@ -9,18 +9,15 @@
 #include <signal.h>
 #include <spandsp.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
 #include <tiffio.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
-#include <iostream>
 #include <iterator>
 #include <random>
 #include <sstream>
@@ -28,6 +25,7 @@
 #include <thread>
 #include <vector>
 
+#include "harness.h"
 #include "image/tiff_io.h"
 
 using faxline::image::BilevelPage;
@@ -39,52 +37,22 @@ using faxline::image::TiffCompression;
 using faxline::image::TiffError;
 using faxline::image::TiffFWriter;
 using faxline::image::WriteTiffF;
+using faxline::test::Expect;
+using faxline::test::FileExists;
+using faxline::test::FillRect;
+using faxline::test::Run;
+using faxline::test::SetPixel;
+using faxline::test::TempPath;
+using faxline::test::ThrownMessage;
+using faxline::test::WhitePage;
 
 namespace {
 
 // ---------------------------------------------------------------------------------------
-// A tiny harness
-
-std::atomic<int> g_failures{0};
-std::string g_test;
-
-void Expect(bool ok, const std::string& what) {
-  if (ok) return;
-  ++g_failures;
-  std::cerr << "FAIL [" << g_test << "] " << what << "\n";
-}
-
-void Run(const std::string& name, const std::function<void()>& body) {
-  g_test = name;
-  const int before = g_failures;
-  try {
-    body();
-  } catch (const std::exception& e) {
-    Expect(false, std::string("unexpected exception: ") + e.what());
-  }
-  std::cout << (g_failures == before ? "ok   " : "FAIL ") << name << "\n";
-}
-
-// Runs `body` and returns the TiffError message it throws ("" if it does not throw).
-std::string ThrownMessage(const std::function<void()>& body) {
-  try {
-    body();
-  } catch (const TiffError& e) {
-    return e.what();
-  }
-  return "";
-}
+// Messages and files
 
 bool Contains(const std::string& haystack, const std::string& needle) {
   return haystack.find(needle) != std::string::npos;
-}
-
-std::string g_dir;
-std::string TempPath(const std::string& name) { return g_dir + "/" + name; }
-
-bool FileExists(const std::string& path) {
-  struct stat st;
-  return stat(path.c_str(), &st) == 0;
 }
 
 std::vector<char> ReadBytes(const std::string& path) {
@@ -130,29 +98,12 @@ class StderrCapture {
 
 constexpr double kStandard = 98.0, kFine = 196.0, kSuperfine = 391.0;
 
-void SetPixel(BilevelPage& page, uint32_t x, uint32_t y) {
-  if (x < page.width && y < page.height) {
-    page.bits[y * page.stride() + x / 8] |= static_cast<uint8_t>(0x80 >> (x % 8));
-  }
-}
-
-void FillRect(BilevelPage& page, uint32_t x0, uint32_t y0, uint32_t w, uint32_t h) {
-  for (uint32_t y = y0; y < y0 + h; ++y) {
-    for (uint32_t x = x0; x < x0 + w; ++x) SetPixel(page, x, y);
-  }
-}
-
 // A page that exercises the codecs: text-like strokes, a block of noise, all-white and
 // all-black rows, a partially filled last row, and garbage in the padding bits (which the
 // writer must ignore).
 BilevelPage MakeDocumentPage(uint32_t width, uint32_t height, double x_dpi, double y_dpi,
                              uint32_t seed) {
-  BilevelPage page;
-  page.width = width;
-  page.height = height;
-  page.x_dpi = x_dpi;
-  page.y_dpi = y_dpi;
-  page.bits.assign(page.stride() * height, 0);
+  BilevelPage page = WhitePage(width, height, x_dpi, y_dpi);
   std::mt19937 rng(seed);
 
   FillRect(page, 0, 2, width, 3);  // full black rows
@@ -274,12 +225,8 @@ BilevelPage WriteRaw(const std::string& path, const RawTiff& spec) {
   if (spec.photometric == PHOTOMETRIC_PALETTE)
     TIFFSetField(tif, TIFFTAG_COLORMAP, palette, palette, palette);
 
-  BilevelPage black_is_one;
-  black_is_one.width = spec.width;
-  black_is_one.height = spec.height;
-  black_is_one.x_dpi = spec.x_resolution;
-  black_is_one.y_dpi = spec.y_resolution;
-  black_is_one.bits.assign(black_is_one.stride() * spec.height, 0);
+  BilevelPage black_is_one =
+      WhitePage(spec.width, spec.height, spec.x_resolution, spec.y_resolution);
   for (uint32_t y = 0; y < spec.height; ++y) FillRect(black_is_one, (y * 7) % spec.width, y, 40, 1);
 
   const size_t row_bytes =
@@ -650,7 +597,8 @@ void WriterRefusesBadInputAndCleansUp() {
   const std::string path = TempPath("bad_write.tif");
   BilevelPage short_bits = SamplePage(1728, 10, 204, kFine);
   short_bits.bits.pop_back();
-  Expect(Contains(ThrownMessage([&] { WriteTiffF(path, {short_bits}, TiffCompression::kT6); }),
+  Expect(Contains(ThrownMessage<TiffError>(
+                      [&] { WriteTiffF(path, {short_bits}, TiffCompression::kT6); }),
                   "bytes"),
          "a page with too few bytes must throw");
   Expect(!FileExists(path), "a failed WriteTiffF must not leave a file behind");
@@ -658,18 +606,21 @@ void WriterRefusesBadInputAndCleansUp() {
   BilevelPage no_width = SamplePage(8, 10, 204, kFine);
   no_width.width = 0;
   no_width.bits.clear();
-  Expect(!ThrownMessage([&] { WriteTiffF(path, {no_width}, TiffCompression::kT6); }).empty(),
+  Expect(!ThrownMessage<TiffError>([&] {
+            WriteTiffF(path, {no_width}, TiffCompression::kT6);
+          }).empty(),
          "a page of width 0 must throw");
 
   BilevelPage bad_dpi = SamplePage(1728, 10, 204, kFine);
   bad_dpi.y_dpi = std::nan("");
-  Expect(!ThrownMessage([&] { WriteTiffF(path, {bad_dpi}, TiffCompression::kT6); }).empty(),
-         "a NaN resolution must throw");
+  Expect(
+      !ThrownMessage<TiffError>([&] { WriteTiffF(path, {bad_dpi}, TiffCompression::kT6); }).empty(),
+      "a NaN resolution must throw");
 
-  Expect(!ThrownMessage([&] { WriteTiffF(path, {}, TiffCompression::kT6); }).empty(),
+  Expect(!ThrownMessage<TiffError>([&] { WriteTiffF(path, {}, TiffCompression::kT6); }).empty(),
          "no pages must throw");
 
-  const std::string message = ThrownMessage([&] {
+  const std::string message = ThrownMessage<TiffError>([&] {
     WriteTiffF(TempPath("no/such/dir/x.tif"), {SamplePage(1728, 10, 204, kFine)},
                TiffCompression::kT6);
   });
@@ -684,14 +635,17 @@ void WriterRefusesBadInputAndCleansUp() {
 
   {
     TiffFWriter empty(path, TiffCompression::kT4_1D);
-    Expect(!ThrownMessage([&] { empty.Close(); }).empty(), "Close() with no pages must throw");
+    Expect(!ThrownMessage<TiffError>([&] { empty.Close(); }).empty(),
+           "Close() with no pages must throw");
   }
   Expect(!FileExists(path), "an empty writer must not leave a file behind");
 
   {
     TiffFWriter counted(path, TiffCompression::kT4_1D, 1);
     counted.AddPage(SamplePage(1728, 10, 204, kFine));
-    Expect(!ThrownMessage([&] { counted.AddPage(SamplePage(1728, 10, 204, kFine)); }).empty(),
+    Expect(!ThrownMessage<TiffError>([&] {
+              counted.AddPage(SamplePage(1728, 10, 204, kFine));
+            }).empty(),
            "a page beyond the announced total must throw");
     counted.Close();
   }
@@ -712,10 +666,11 @@ void FailedWriteThrowsAndLeavesNoFile() {
   {
     TiffFWriter writer(path, TiffCompression::kT4_1D);
     for (int i = 0; i < 20 && first_error.empty(); ++i) {
-      first_error =
-          ThrownMessage([&] { writer.AddPage(MakeDocumentPage(1728, 400, 204, kFine, 90 + i)); });
+      first_error = ThrownMessage<TiffError>(
+          [&] { writer.AddPage(MakeDocumentPage(1728, 400, 204, kFine, 90 + i)); });
     }
-    second_error = ThrownMessage([&] { writer.AddPage(SamplePage(1728, 10, 204, kFine)); });
+    second_error =
+        ThrownMessage<TiffError>([&] { writer.AddPage(SamplePage(1728, 10, 204, kFine)); });
   }
   setrlimit(RLIMIT_FSIZE, &saved);
   signal(SIGXFSZ, previous_handler);
@@ -728,19 +683,19 @@ void FailedWriteThrowsAndLeavesNoFile() {
 
 void ReaderThrowsForBrokenFiles() {
   const std::string missing = TempPath("missing.tif");
-  std::string message = ThrownMessage([&] { ReadTiff(missing); });
+  std::string message = ThrownMessage<TiffError>([&] { ReadTiff(missing); });
   Expect(Contains(message, missing), "a missing file must throw naming the path, got: " + message);
 
   const std::string text = TempPath("text.tif");
   const char kText[] = "this is not a TIFF file, just some words\n";
   WriteBytes(text, kText, sizeof kText - 1);
-  message = ThrownMessage([&] { ReadTiff(text); });
+  message = ThrownMessage<TiffError>([&] { ReadTiff(text); });
   Expect(Contains(message, text) && Contains(message, "Not a TIFF"),
          "a non-TIFF file must throw with libtiff's reason, got: " + message);
 
   const std::string empty = TempPath("empty.tif");
   WriteBytes(empty, "", 0);
-  Expect(!ThrownMessage([&] { ReadTiff(empty); }).empty(), "an empty file must throw");
+  Expect(!ThrownMessage<TiffError>([&] { ReadTiff(empty); }).empty(), "an empty file must throw");
 
   const std::string whole = TempPath("whole.tif");
   WriteTiffF(whole, {MakeDocumentPage(1728, 400, 204, kFine, 7)}, TiffCompression::kT4_1D);
@@ -748,19 +703,19 @@ void ReaderThrowsForBrokenFiles() {
   for (size_t keep : {size_t{5}, size_t{100}, bytes.size() / 2}) {
     const std::string cut = TempPath("cut.tif");
     WriteBytes(cut, bytes.data(), keep);
-    Expect(!ThrownMessage([&] { ReadTiff(cut); }).empty(),
+    Expect(!ThrownMessage<TiffError>([&] { ReadTiff(cut); }).empty(),
            "a file cut to " + std::to_string(keep) + " bytes must throw");
   }
 
   const std::string short_strip = TempPath("short_strip.tif");
   WriteTruncatedStripTiff(short_strip);
-  message = ThrownMessage([&] { ReadTiff(short_strip); });
+  message = ThrownMessage<TiffError>([&] { ReadTiff(short_strip); });
   Expect(Contains(message, "page 1") && Contains(message, "row"),
          "a strip cut short must throw naming page and row, got: " + message);
 
   const std::string huge = TempPath("huge.tif");
   WriteTruncatedStripTiff(huge, 2000000);  // claims 432 MB of pixels
-  message = ThrownMessage([&] { ReadTiff(huge); });
+  message = ThrownMessage<TiffError>([&] { ReadTiff(huge); });
   Expect(Contains(message, "too large"), "a page claiming 432 MB must be refused, got: " + message);
 
   const std::string gray = TempPath("gray.tif");
@@ -769,7 +724,7 @@ void ReaderThrowsForBrokenFiles() {
   gray_spec.photometric = PHOTOMETRIC_MINISBLACK;
   gray_spec.compression = COMPRESSION_NONE;
   WriteRaw(gray, gray_spec);
-  message = ThrownMessage([&] { ReadTiff(gray); });
+  message = ThrownMessage<TiffError>([&] { ReadTiff(gray); });
   Expect(Contains(message, "not a bilevel"), "an 8-bit gray file must throw, got: " + message);
 }
 
@@ -851,9 +806,9 @@ void ReaderConvertsOtherBilevelLayouts() {
 
 void NothingIsPrintedOnErrors() {
   StderrCapture capture;
-  ThrownMessage([&] { ReadTiff(TempPath("missing.tif")); });
-  ThrownMessage([&] { ReadTiff(TempPath("text.tif")); });
-  ThrownMessage([&] { ReadTiff(TempPath("short_strip.tif")); });
+  ThrownMessage<TiffError>([&] { ReadTiff(TempPath("missing.tif")); });
+  ThrownMessage<TiffError>([&] { ReadTiff(TempPath("text.tif")); });
+  ThrownMessage<TiffError>([&] { ReadTiff(TempPath("short_strip.tif")); });
   CheckTiffForSending(TempPath("text.tif"), 1, 0);
   CheckTiffForSending(TempPath("short_strip.tif"), 1, 0);
   const std::string corrupt = TempPath("corrupt.tif");
@@ -861,7 +816,7 @@ void NothingIsPrintedOnErrors() {
   for (size_t i = 2000; i < 6000 && i < bytes.size(); ++i)
     bytes[i] = static_cast<char>(i * 2654435761u >> 24);
   WriteBytes(corrupt, bytes.data(), bytes.size());
-  ThrownMessage([&] { ReadTiff(corrupt); });
+  ThrownMessage<TiffError>([&] { ReadTiff(corrupt); });
   CheckTiffForSending(corrupt, 1, 0);
   // SpanDSP opens files with plain TIFFOpen; the process-wide handlers keep it quiet too.
   SilenceLibtiffGlobally();
@@ -1067,7 +1022,7 @@ void ThreadsDoNotShareState() {
         if (pages.size() != 1 || pages[0].bits != page.bits) ++wrong;
         if (CheckTiffForSending(path, 1, 0).code != T30_ERR_OK) ++wrong;
         const std::string missing = TempPath("absent" + std::to_string(t) + ".tif");
-        const std::string message = ThrownMessage([&] { ReadTiff(missing); });
+        const std::string message = ThrownMessage<TiffError>([&] { ReadTiff(missing); });
         if (!Contains(message, missing)) ++wrong;
         for (int other = 0; other < 8; ++other) {
           if (other != t && Contains(message, "absent" + std::to_string(other) + ".tif")) ++wrong;
@@ -1082,12 +1037,7 @@ void ThreadsDoNotShareState() {
 }  // namespace
 
 int main() {
-  char dir_template[] = "/tmp/faxline-image-test-XXXXXX";
-  if (mkdtemp(dir_template) == nullptr) {
-    std::perror("mkdtemp");
-    return 2;
-  }
-  g_dir = dir_template;
+  if (!faxline::test::MakeTempDir("faxline-image-test")) return 2;
 
   Run("round trip is bit-exact for each compression and resolution",
       RoundTripEachCompressionAndResolution);
@@ -1108,12 +1058,5 @@ int main() {
   Run("CheckTiffForSending checks the page range", CheckPageRanges);
   Run("threads reading and writing different files do not interfere", ThreadsDoNotShareState);
 
-  std::string cleanup = "rm -rf '" + g_dir + "'";
-  if (std::system(cleanup.c_str()) != 0) std::cerr << "could not remove " << g_dir << "\n";
-  if (g_failures > 0) {
-    std::cerr << g_failures << " expectation(s) failed\n";
-    return 1;
-  }
-  std::cout << "all image tests passed\n";
-  return 0;
+  return faxline::test::Finish("image");
 }

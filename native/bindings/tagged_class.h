@@ -1,0 +1,111 @@
+// What the addon's ObjectWrap classes (FaxSession, TiffFWriter) share: a type tag that marks
+// the objects a class made, prototype methods that throw a TypeError on a forged or foreign
+// `this`, and a place in the environment's OpenRegistry.
+//
+// A class T that uses Dispatch and DefineTaggedClass declares, publicly:
+//   static const napi_type_tag kTypeTag;      // unique to T
+//   static constexpr const char* kClassName;  // its name in JS
+// and calls TagObject on `this` in its constructor.
+#pragma once
+
+#include <napi.h>
+
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "bindings/addon.h"
+
+namespace faxline::bindings {
+
+// Marks `object` as made by the class whose tag this is. False if N-API refuses.
+inline bool TagObject(Napi::Env env, Napi::Value object, const napi_type_tag& tag) {
+  return napi_type_tag_object(env, object, &tag) == napi_ok;
+}
+
+// Whether `value` is an object that TagObject marked with `tag`.
+inline bool HasTag(Napi::Env env, Napi::Value value, const napi_type_tag& tag) {
+  if (!value.IsObject()) return false;
+  bool tagged = false;
+  return napi_check_object_type_tag(env, value, &tag, &tagged) == napi_ok && tagged;
+}
+
+namespace detail {
+template <typename Method>
+struct MethodClass;
+template <typename T>
+struct MethodClass<Napi::Value (T::*)(const Napi::CallbackInfo&)> {
+  using type = T;
+};
+}  // namespace detail
+
+// A prototype method of T that calls `method` on `this`. Prototype methods go through here
+// rather than ObjectWrap's own dispatch, which returns undefined for a forged `this`: here a
+// forged or foreign `this` throws a TypeError.
+template <auto method>
+Napi::Value Dispatch(const Napi::CallbackInfo& info) {
+  using T = typename detail::MethodClass<decltype(method)>::type;
+  Napi::Env env = info.Env();
+  T* self = nullptr;
+  if (HasTag(env, info.This(), T::kTypeTag)) self = T::Unwrap(info.This().As<Napi::Object>());
+  if (self == nullptr) {
+    throw Napi::TypeError::New(env,
+                               std::string("Illegal invocation: `this` is not a ") + T::kClassName);
+  }
+  return (self->*method)(info);
+}
+
+// One prototype method: its name and its callback, normally a Dispatch<&T::JsSomething>.
+struct PrototypeMethod {
+  const char* name;
+  Napi::Function::Callback callback;
+};
+
+// The constructor of class T, named T::kClassName, with `methods` on its prototype.
+template <typename T>
+Napi::Function DefineTaggedClass(Napi::Env env, std::initializer_list<PrototypeMethod> methods) {
+  Napi::Function ctor = Napi::ObjectWrap<T>::DefineClass(env, T::kClassName, {});
+  Napi::Object proto = ctor.Get("prototype").As<Napi::Object>();
+  std::vector<Napi::PropertyDescriptor> descriptors;
+  descriptors.reserve(methods.size());
+  for (const PrototypeMethod& m : methods) {
+    descriptors.push_back(
+        Napi::PropertyDescriptor::Function(env, proto, m.name, m.callback, napi_default_method));
+  }
+  proto.DefineProperties(descriptors);
+  return ctor;
+}
+
+// An object's entry in its environment's OpenRegistry: while registered, the environment's
+// teardown runs the closer given to Register. Unregisters when destroyed; neither copied nor
+// moved, since the registry holds the closer's address.
+class OpenRegistration {
+ public:
+  OpenRegistration() = default;
+  OpenRegistration(const OpenRegistration&) = delete;
+  OpenRegistration& operator=(const OpenRegistration&) = delete;
+  ~OpenRegistration() { Unregister(); }
+
+  void Register(Napi::Env env, std::function<void()> closer) {
+    registry_ = GetAddonState(env).registry;
+    closer_ = std::move(closer);
+    registry_->closers.insert(&closer_);
+  }
+
+  // Idempotent.
+  void Unregister() {
+    if (registry_) {
+      registry_->closers.erase(&closer_);
+      registry_.reset();
+    }
+  }
+
+ private:
+  std::shared_ptr<OpenRegistry> registry_;
+  std::function<void()> closer_;
+};
+
+}  // namespace faxline::bindings
