@@ -5,10 +5,12 @@
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { type BenchOptions, type BenchPart, type BenchTable } from './part';
+import { documents } from './parts/documents';
 import { engine } from './parts/engine';
 
 const parts: Record<string, BenchPart<object>> = {
   engine,
+  documents,
 };
 
 function positiveInteger(value: string): number {

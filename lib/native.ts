@@ -88,6 +88,19 @@ export interface NativePage {
 
 export type NativeTiffCompression = 't4-1d' | 't4-2d' | 't6';
 
+/** How native.grayToBilevel treats the gray: per region automatically, or all text, or all photo. */
+export interface NativeBilevelOptions {
+  mode?: 'auto' | 'text' | 'photo';
+  xDpi?: number;
+  yDpi?: number;
+}
+
+/** A TIFF-F file written a page at a time; a writer not closed deletes its partial file. */
+export interface NativeTiffFWriter {
+  addPage(page: NativePage): void;
+  close(): void;
+}
+
 export interface NativeAddon {
   FaxSession: new (options: NativeTerminalOptions) => NativeFaxSession;
   startLoopback(options: NativeLoopbackOptions): { promise: Promise<NativeLoopbackOutcome>; cancel(): void };
@@ -95,6 +108,12 @@ export interface NativeAddon {
   writeTiffF(path: string, pages: NativePage[], compression: NativeTiffCompression): void;
   readTiff(path: string): NativePage[];
   checkTiff(path: string, firstPage: number, lastPage: number): { code: number; detail: string; pages: number };
+  /**
+   * 8-bit gray (0 black, 255 white; `width` bytes a row) to a 1-bit page: text thresholded,
+   * photos halftoned, chosen per region in 'auto' mode.
+   */
+  grayToBilevel(gray: Uint8Array, width: number, height: number, options?: NativeBilevelOptions): NativePage;
+  TiffFWriter: new (path: string, compression: NativeTiffCompression) => NativeTiffFWriter;
   constants: Record<
     | 'T30_ERR_OK'
     | 'T30_ERR_T0_EXPIRED'

@@ -1,0 +1,23 @@
+/** The document room: fetch a PDF under the net policy and render it to fax pages in a TIFF-F file. */
+export { DocumentError, type DocumentFailure } from './errors';
+export { fetchDocument } from './fetch';
+export {
+  prepareDocument,
+  preparePdf,
+  DEFAULT_MAX_PAGES,
+  DEFAULT_PREPARE_TIME_LIMIT_MS,
+  type PrepareOptions,
+  type PreparedDocument,
+} from './prepare';
+export type { Conversion } from './render';
+export {
+  layoutPage,
+  FAX_LINE_PX,
+  LINES_PER_MM,
+  RESOLUTIONS,
+  X_DPI,
+  Y_DPI,
+  type DocumentResolution,
+  type PageBox,
+  type PageLayout,
+} from './geometry';

@@ -1,0 +1,61 @@
+/** From a PDF URL to pages received at the other end: prepareDocument, then a loopback fax. */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { readTiffPages, runLoopback } from '../../lib';
+import { prepareDocument, type DocumentResolution } from '../../lib/document';
+import { differingRows, tempDir } from '../helpers/pages';
+import { A4, inkShare, makePdf, thirdParty } from '../helpers/pdfs';
+
+let tmp: ReturnType<typeof tempDir>;
+beforeAll(() => (tmp = tempDir()));
+afterAll(() => tmp.cleanup());
+
+async function sendPdf(pdf: Uint8Array, resolution: DocumentResolution, name: string) {
+  const file = path.join(tmp.dir, name);
+  fs.writeFileSync(file, pdf);
+  const prepared = await prepareDocument(pathToFileURL(file).href, { resolution });
+  try {
+    const sent = readTiffPages(prepared.file);
+    const call = await runLoopback({ document: prepared.file });
+    return { prepared, sent, call };
+  } finally {
+    await prepared.cleanup();
+  }
+}
+
+describe('a prepared PDF sent over a loopback fax (V.17, ECM)', () => {
+  test.each(['standard', 'fine', 'superfine'] as DocumentResolution[])(
+    'a mixed three-page document arrives complete and bit-identical at %s',
+    async (resolution) => {
+      const pdf = await makePdf([
+        { text: true, marks: [[20, 10, 30, 15]] },
+        { photo: [10, 10, 190, 140], vector: true },
+        { size: [A4[1], A4[0]], text: { lines: 5 } },
+      ]);
+      const { prepared, sent, call } = await sendPdf(pdf, resolution, `mixed-${resolution}.pdf`);
+      expect(prepared.pages).toBe(3);
+      expect(call.sender).toMatchObject({ code: 0, success: true, pages: 3 });
+      expect(call.receiver).toMatchObject({ code: 0, success: true, pages: 3 });
+      expect(call.receivedPages).toHaveLength(3);
+      call.receivedPages.forEach((page, i) => {
+        expect(page).toMatchObject({ width: 1728, yDpi: sent[i]!.yDpi });
+        expect(differingRows(page, sent[i]!)).toBe(0);
+      });
+      // The mark at the top-left of page 1 is where it was drawn on the received page too.
+      const lpm = { standard: 3.85, fine: 7.7, superfine: 15.4 }[resolution];
+      expect(inkShare(call.receivedPages[0]!, 24 * 8, 11 * lpm, 52 * 8, 24 * lpm)).toBeGreaterThan(0.95);
+    },
+  );
+
+  test('a third-party document (the CUPS test page) arrives as prepared', async () => {
+    const pdf = thirdParty('cups-testpage.pdf');
+    if (!pdf) {
+      if (process.env.CI) throw new Error('test/fixtures/pdfs/third-party/cups-testpage.pdf is missing');
+      return;
+    }
+    const { sent, call } = await sendPdf(pdf, 'fine', 'cups-testpage.pdf');
+    expect(call.sender).toMatchObject({ code: 0, success: true, pages: 1 });
+    expect(differingRows(call.receivedPages[0]!, sent[0]!)).toBe(0);
+  });
+});
