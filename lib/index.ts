@@ -17,3 +17,50 @@ export { connectSessions } from './transports/line-pair';
 export type { LinePairOptions } from './transports/line-pair';
 export { sendFaxVariables } from './swml/variables';
 export type { SendFaxVariables } from './swml/variables';
+export { buildTrace, formatTrace, traceToSvg } from './engine/trace';
+export type {
+  T30Trace,
+  TraceEntry,
+  TraceFrame,
+  TraceNegotiated,
+  TracePage,
+  TraceFinished,
+  LadderOptions,
+} from './engine/trace';
+export { sendFax, defaultPrepareDocument, CALLBACK_WAIT_MS } from './swml/send-fax';
+export type {
+  SendFaxCall,
+  SendFaxOptions,
+  SendFaxOutcome,
+  SendFaxEvent,
+  DocumentProgressEvent,
+  DocumentPreparer,
+  PreparedFax,
+  LogKind,
+} from './swml/send-fax';
+export { identityFromCallerId } from './swml/params';
+export type { SendFaxParams } from './swml/params';
+export type { CallContext, CallingCallFaxEvent, FaxPageEventBody, FaxFinishedEventBody } from './swml/events';
+export { StatusCallbacks, CALLBACK_DEFAULTS, SIGNATURE_HEADER, signBody, verifySignature } from './callbacks';
+export type { CallbackOptions, DeliveryReport } from './callbacks';
+export { LoopbackMedia } from './transports/media';
+export type { FaxMedia, MediaControl, MediaOutcome, LoopbackMediaOptions, LoopbackMediaSpec } from './transports/media';
+export { PcmMedia } from './transports/pcm';
+export {
+  DocumentError,
+  fetchDocument,
+  prepareDocument,
+  preparePdf,
+  DEFAULT_MAX_PAGES,
+  DEFAULT_PREPARE_TIME_LIMIT_MS,
+  RESOLUTIONS,
+} from './document';
+export type {
+  DocumentFailure,
+  PrepareOptions,
+  PreparedDocument,
+  Conversion,
+  DocumentResolution,
+} from './document';
+export { NetError, fetchBytes, postJson, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS } from './net';
+export type { NetFailure, NetOptions, FetchResult, PostOptions, PostResult } from './net';

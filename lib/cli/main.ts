@@ -1,14 +1,20 @@
 #!/usr/bin/env node
 /** The `faxline` command. */
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InvalidOptionError } from '../engine/errors';
-import { runLoopback, type LoopbackCall } from '../engine/loopback';
 import { COMPRESSIONS, MODEMS, type Compression, type Modem } from '../engine/options';
-import { pageToPng } from '../engine/page';
+import { formatTrace } from '../engine/trace';
 import { lineAudioToWav } from '../engine/wav';
-import { sendFaxVariables } from '../swml/variables';
+import { RESOLUTIONS, type DocumentResolution } from '../document/geometry';
+import { sendFax } from '../swml/send-fax';
+import { LoopbackMedia } from '../transports/media';
+import { SendProgress } from './progress';
+import { writeReceived } from './received';
 
 /** Exit statuses: the fax succeeded, the fax failed, the command line was wrong. */
 const EXIT_SUCCESS = 0;
@@ -17,9 +23,13 @@ const EXIT_USAGE = 2;
 
 function listOf<T extends string>(allowed: readonly T[], what: string) {
   return (value: string): T[] => {
-    const items = value.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+    const items = value
+      .split(',')
+      .map((s) => s.trim().toLowerCase())
+      .filter(Boolean);
     for (const item of items) {
-      if (!allowed.includes(item as T)) throw new InvalidArgumentError(`unknown ${what} '${item}' (allowed: ${allowed.join(', ')})`);
+      if (!allowed.includes(item as T))
+        throw new InvalidArgumentError(`unknown ${what} '${item}' (allowed: ${allowed.join(', ')})`);
     }
     if (items.length === 0) throw new InvalidArgumentError(`name at least one ${what}`);
     return items as T[];
@@ -44,72 +54,137 @@ interface SendFlags {
   received?: string;
   wav?: string;
   json?: boolean;
+  statusUrl?: string;
+  allowPrivate?: boolean;
+  resolution?: DocumentResolution;
+  trace?: boolean;
+  paced?: boolean;
+  callbackSecret?: string;
+  callbackCa?: string;
 }
 
-async function writeReceived(dir: string, call: LoopbackCall): Promise<void> {
-  await fs.promises.mkdir(dir, { recursive: true });
-  if (call.receivedTiff) await fs.promises.writeFile(path.join(dir, 'received.tif'), call.receivedTiff);
-  let n = 0;
-  for (const page of call.receivedPages) {
-    n++;
-    await fs.promises.writeFile(path.join(dir, `page-${String(n).padStart(3, '0')}.png`), pageToPng(page));
-  }
+/**
+ * The document argument as send_fax's `document`: a URL stays as it is, a local path
+ * becomes a `file:` URL. A scheme missing its colon (`https//…`) stays too, so the fax fails
+ * with a message that points at it instead of looking for a local file of that name.
+ */
+export function documentArgument(arg: string): string {
+  if (/^[a-z][a-z0-9+.-]+:/i.test(arg) || /^[a-z]+\/\//i.test(arg)) return arg;
+  return pathToFileURL(path.resolve(arg)).href;
 }
 
 async function send(document: string, flags: SendFlags): Promise<number> {
-  if (flags.to !== 'loopback') throw new InvalidArgumentError(`--to ${flags.to}: only 'loopback' is available so far`);
-  const call = await runLoopback({
-    document,
-    identity: flags.identity,
-    headerInfo: flags.headerInfo,
-    ecm: flags.ecm,
-    modems: flags.modems,
-    compressions: flags.compressions,
-    pages: { first: flags.firstPage, last: flags.lastPage },
-    recordAudio: flags.wav !== undefined,
-  });
-  if (flags.received) await writeReceived(flags.received, call);
-  if (flags.wav && call.audio) await fs.promises.writeFile(flags.wav, lineAudioToWav(call.audio));
-
-  const variables = sendFaxVariables(document, flags.identity ?? '', call.sender);
-  if (flags.json) {
-    process.stdout.write(JSON.stringify({ variables, stats: call.sender.stats }) + '\n');
-  } else {
-    for (const [name, value] of Object.entries(variables)) process.stdout.write(`${name}=${value}\n`);
-    const s = call.sender.stats;
-    const summary = call.sender.success
-      ? `Sent ${call.sender.pages} page(s) in ${(call.durationMs / 1000).toFixed(1)} s of line time at ${s.bitRate} bit/s, ${s.compression}${s.ecm ? ', ECM' : ''}.`
-      : `Fax failed: ${call.sender.text}${call.sender.detail ? ` (${call.sender.detail})` : ''}; ${call.sender.pages} page(s) confirmed.`;
-    process.stderr.write(summary + '\n');
-    if (flags.received) process.stderr.write(`Received pages written to ${flags.received}\n`);
+  if (flags.to !== 'loopback') throw new InvalidOptionError(`--to ${flags.to}: only 'loopback' is available so far`);
+  const media = new LoopbackMedia({ recordAudio: flags.wav !== undefined, paced: flags.paced });
+  const progress = new SendProgress(!flags.json && process.stdout.isTTY === true);
+  const secret = flags.callbackSecret ?? process.env.FAXLINE_CALLBACK_SECRET;
+  const url = documentArgument(document);
+  let outcome;
+  try {
+    outcome = await sendFax(
+      { document: url, identity: flags.identity, header_info: flags.headerInfo, status_url: flags.statusUrl },
+      {
+        project_id: 'faxline-cli',
+        space_id: 'faxline-cli',
+        call_id: randomUUID(),
+        node_id: os.hostname(),
+        swml_session_id: randomUUID(),
+        media,
+      },
+      {
+        allowPrivate: flags.allowPrivate,
+        resolution: flags.resolution,
+        fax: {
+          ecm: flags.ecm,
+          modems: flags.modems,
+          compressions: flags.compressions,
+          pages: { first: flags.firstPage, last: flags.lastPage },
+        },
+        callbacks: {
+          secret: secret || undefined,
+          ca: flags.callbackCa ? fs.readFileSync(flags.callbackCa) : undefined,
+        },
+        onEvent: (event) => progress.update(event),
+        log: (message, kind) => {
+          // The summary at the end already says why a document failed.
+          if (kind === 'document' && !flags.json) return;
+          progress.stop();
+          process.stderr.write(`faxline: ${message}\n`);
+        },
+      },
+    );
+  } finally {
+    progress.stop();
   }
-  return call.sender.success ? EXIT_SUCCESS : EXIT_FAX_FAILED;
+
+  const { result, variables } = outcome;
+  let written: string[] = [];
+  if (flags.received) {
+    written = await writeReceived(flags.received, media.call, outcome.trace, `faxline send ${path.basename(document)}`);
+  }
+  if (flags.wav && media.call?.audio) await fs.promises.writeFile(flags.wav, lineAudioToWav(media.call.audio));
+
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ variables, stats: result.stats }) + '\n');
+    if (flags.trace) process.stderr.write(formatTrace(outcome.trace));
+  } else {
+    if (flags.trace) process.stdout.write(formatTrace(outcome.trace));
+    for (const [name, value] of Object.entries(variables)) process.stdout.write(`${name}=${value}\n`);
+    const s = result.stats;
+    const summary = result.success
+      ? `Sent ${result.pages} page(s) in ${(outcome.durationMs / 1000).toFixed(1)} s of line time at ${s.bitRate} bit/s, ${s.compression}${s.ecm ? ', ECM' : ''}.`
+      : `Fax failed: ${result.text}${result.detail ? ` (${result.detail})` : ''}; ${result.pages} page(s) confirmed.`;
+    process.stderr.write(summary + '\n');
+    const report = outcome.callbacks;
+    if (report) {
+      process.stderr.write(
+        `Status events: ${report.delivered} of ${report.events} delivered to ${flags.statusUrl}` +
+          (report.failed + report.dropped > 0 ? ` (${report.failed} failed, ${report.dropped} skipped)` : '') +
+          '.\n',
+      );
+    }
+    if (flags.received) process.stderr.write(`Written to ${flags.received}: ${written.join(', ')}\n`);
+  }
+  return result.success ? EXIT_SUCCESS : EXIT_FAX_FAILED;
 }
 
 /** Builds the command; exported for tests. */
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command();
-  program
-    .name('faxline')
-    .description('Send faxes with SpanDSP from Node.js')
-    .exitOverride()
-    .showHelpAfterError();
+  program.name('faxline').description('Send faxes with SpanDSP from Node.js').exitOverride().showHelpAfterError();
   program
     .command('send')
-    .description('send a TIFF-F document as a fax and print the send_fax variables')
-    .argument('<document>', 'TIFF-F file to send')
+    .description('send a PDF (path or URL) or a TIFF-F file as a fax and print the send_fax variables')
+    .argument('<document>', 'PDF or TIFF-F file, or a URL (https:, http:, file:, data:)')
     .addOption(new Option('--to <destination>', 'where to send it').choices(['loopback']).default('loopback'))
     .option('--identity <id>', 'our station identity (TSI), up to 20 of 0-9 + space')
     .option('--header-info <text>', 'text for the header line of every page (up to 50 characters)')
+    .option('--status-url <url>', 'POST the calling.call.fax status events to this http(s) URL')
+    .option('--allow-private', 'allow loopback and private addresses for the document and the status URL')
+    .addOption(new Option('--resolution <name>', 'resolution a PDF is rendered at').choices(RESOLUTIONS))
+    .option('--callback-secret <secret>', 'sign status events (X-Faxline-Signature); or set FAXLINE_CALLBACK_SECRET')
+    .option('--callback-ca <file>', 'extra CA certificate (PEM) to trust for an https status URL')
     .option('--no-ecm', 'disable error correcting mode')
     .option('--modems <list>', `image modems to allow (${MODEMS.join(',')})`, listOf(MODEMS, 'modem'))
-    .option('--compressions <list>', `image codings to allow (${COMPRESSIONS.join(',')})`, listOf(COMPRESSIONS, 'compression'))
+    .option(
+      '--compressions <list>',
+      `image codings to allow (${COMPRESSIONS.join(',')})`,
+      listOf(COMPRESSIONS, 'compression'),
+    )
     .option('--first-page <n>', 'first page to send', pageNumber)
     .option('--last-page <n>', 'last page to send', pageNumber)
-    .option('--received <dir>', 'write what the receiver got: received.tif and page-NNN.png')
+    .option('--paced', 'run the loopback call at real time (20 ms per frame) instead of as fast as possible')
+    .option('--received <dir>', 'write what the receiver got: received.tif, page-NNN.png, received.pdf, ladder.svg')
     .option('--wav <file>', 'write the line audio as a stereo WAV (left: sender, right: receiver)')
-    .option('--json', 'print one JSON object {variables, stats} and nothing else')
-    .action(async (document: string, flags: SendFlags) => setExit(await send(document, flags)));
+    .option('--trace', 'print every T.30 frame sent and received with its time')
+    .option('--json', 'print one JSON object {variables, stats} and nothing else on stdout')
+    .action(async (document: string, flags: SendFlags) => {
+      if (flags.callbackCa && !fs.existsSync(flags.callbackCa)) {
+        throw new InvalidOptionError(`--callback-ca ${flags.callbackCa}: no such file`);
+      }
+      if (flags.paced && flags.wav) throw new InvalidOptionError('--wav records unpaced calls only; drop --paced');
+      setExit(await send(document, flags));
+    });
   return program;
 }
 

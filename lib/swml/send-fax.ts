@@ -1,0 +1,342 @@
+/**
+ * SWML `send_fax`: a PDF (by URL) sent as a fax on a call that is already up, with the seven
+ * send_fax_* variables, the calling.call.fax status events and a T.30 trace.
+ *
+ * Errors in the request reject before anything starts (InvalidOptionError, no events). Once
+ * the fax operation starts, every way it can end resolves: a document that cannot be fetched
+ * or rendered, a hang-up, a far end that does not answer are results, each with exactly one
+ * finished event.
+ */
+import { randomUUID } from 'node:crypto';
+import * as fs from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { StatusCallbacks, type CallbackOptions, type DeliveryReport } from '../callbacks';
+import { DocumentError } from '../document/errors';
+import type { DocumentResolution } from '../document/geometry';
+import { prepareDocument, type PreparedDocument, type PrepareOptions } from '../document/prepare';
+import { InvalidOptionError } from '../engine/errors';
+import { describeUrl } from '../net';
+import type { FaxEvent } from '../engine/events';
+import { toNativeSend, type SendOptions } from '../engine/options';
+import { ResultCode, resultText, type FaxResult, type FaxStats } from '../engine/result';
+import { buildTrace, type T30Trace } from '../engine/trace';
+import { native } from '../native';
+import { toFaxMedia, type FaxMedia, type LoopbackMediaSpec } from '../transports/media';
+import { callingCallFaxEvent, finishedEventBody, pageEventBody, type CallContext } from './events';
+import {
+  checkCallContext,
+  checkSendFaxParams,
+  documentProblem,
+  identityFromCallerId,
+  type SendFaxParams,
+} from './params';
+import { sendFaxVariables, type SendFaxVariables } from './variables';
+
+/** The call send_fax runs on: its context (ids, caller id) and the media carrying the fax. */
+export type SendFaxCall = Partial<CallContext> & {
+  /** A FaxMedia (e.g. a PcmMedia driven by a media server) or `{ kind: 'loopback' }`. */
+  media: FaxMedia | LoopbackMediaSpec;
+};
+
+/** What a document preparer hands back: a TIFF-F file, its page count, and how to remove it. */
+export type PreparedFax = Pick<PreparedDocument, 'file' | 'pages' | 'cleanup'>;
+
+/** Turns a document URL into TIFF-F pages; rejects with a DocumentError for a bad document. */
+export type DocumentPreparer = (url: string, options: PrepareOptions) => Promise<PreparedFax>;
+
+/** Progress of the document preparation: pages 1 to `page` of `pages` are ready to send. */
+export interface DocumentProgressEvent {
+  type: 'document';
+  page: number;
+  pages: number;
+}
+
+/** What a log message is about. */
+export type LogKind = 'document' | 'callback' | 'listener' | 'cleanup';
+
+/** What `onEvent` hears: the document's progress, then the sending terminal's events. */
+export type SendFaxEvent = DocumentProgressEvent | FaxEvent;
+
+/** Options of sendFax: what the host decides, beyond the SWML parameters. */
+export interface SendFaxOptions {
+  /** Permit loopback and private addresses for the document and the status_url (default false). */
+  allowPrivate?: boolean;
+  /** Resolution the PDF is rendered at (default: the document layer's, fine). */
+  resolution?: DocumentResolution;
+  /** Aborting hangs up: the fax ends with SpanDSP's call-dropped code and a finished event. */
+  signal?: AbortSignal;
+  /** Limits and settings of fetching and rendering the document (see lib/document's prepareDocument). */
+  document?: Pick<PrepareOptions, 'timeoutMs' | 'maxBytes' | 'maxPages' | 'timeLimitMs' | 'conversion' | 'ca'>;
+  /** Status callback delivery. */
+  callbacks?: Omit<CallbackOptions, 'allowPrivate' | 'log'> & {
+    /** How long sendFax waits, after the fax, for the last events to be delivered, ms. Default 30 000. */
+    waitMs?: number;
+  };
+  /** T.30 settings of the sending terminal. */
+  fax?: Pick<SendOptions, 'ecm' | 'modems' | 'compressions' | 'pages'>;
+  /** Hears progress: document pages rendered, then every event of the sending terminal. */
+  onEvent?: (event: SendFaxEvent) => void;
+  /**
+   * Where failures worth logging go, with what they concern: a document that cannot be sent,
+   * status callbacks given up, a throwing onEvent listener, a failed clean-up. Default console.warn.
+   */
+  log?: (message: string, kind: LogKind) => void;
+  /** How a document URL becomes TIFF-F (default: lib/document, with local TIFF-F files sent as they are). */
+  prepareDocument?: DocumentPreparer;
+}
+
+/** How send_fax ended. */
+export interface SendFaxOutcome {
+  /** The seven send_fax_* variables, as SWML strings. */
+  variables: SendFaxVariables;
+  /** The typed result: SpanDSP's completion code and text, pages, detail, stats. */
+  result: FaxResult;
+  /** Transfer statistics (also in `result.stats`). */
+  stats: FaxStats;
+  /** The cause in words beyond the code (HTTP 404, encrypted PDF, …), "" when none. */
+  detail: string;
+  /** Every T.30 frame sent and received with its time, and the phase marks. */
+  trace: T30Trace;
+  /** The control_id of this fax operation in the status events. */
+  controlId: string;
+  /** Our station identity as sent. */
+  identity: string;
+  /** Line time of the call, ms (0 when the fax failed before the modem started). */
+  durationMs: number;
+  /** Pages in the prepared document, 0 when it could not be prepared. */
+  documentPages: number;
+  /** What happened to the status events; null without a status_url. */
+  callbacks: DeliveryReport | null;
+}
+
+/** Default time sendFax waits for the status events after the fax. */
+export const CALLBACK_WAIT_MS = 30_000;
+
+function emptyStats(pagesInFile: number): FaxStats {
+  return {
+    bitRate: 0,
+    ecm: false,
+    pagesTransferred: 0,
+    pagesInFile,
+    xResolution: 0,
+    yResolution: 0,
+    resolution: 'other',
+    width: 0,
+    length: 0,
+    imageSize: 0,
+    compression: '',
+    encoding: 0,
+    badRows: 0,
+    longestBadRowRun: 0,
+    ecmRetries: 0,
+    remoteIdentity: '',
+    remoteCountry: '',
+    remoteVendor: '',
+    remoteModel: '',
+  };
+}
+
+/** A fax that ended before the modem started: a SpanDSP code, no pages. */
+function failedBeforeStart(code: number, detail: string, pagesInFile = 0): FaxResult {
+  return {
+    code,
+    text: resultText(code),
+    success: false,
+    pages: 0,
+    detail,
+    remoteIdentity: '',
+    stats: emptyStats(pagesInFile),
+  };
+}
+
+function isTiffFile(file: string): boolean {
+  if (/\.tiff?$/i.test(file)) return true;
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const head = Buffer.alloc(4);
+    fs.readSync(fd, head, 0, 4, 0);
+    const magic = head.toString('latin1');
+    return magic === 'II*\0' || magic === 'MM\0*';
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+/**
+ * The default preparer: a `file:` URL naming a TIFF (by extension or content) is sent as it
+ * is, without rendering; everything else goes through lib/document's PDF path.
+ */
+export const defaultPrepareDocument: DocumentPreparer = async (url, options) => {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'file:') {
+    const file = fileURLToPath(parsed);
+    if (isTiffFile(file)) {
+      const pages = fs.existsSync(file) ? native.checkTiff(file, 1, 0).pages : 0;
+      return { file, pages, cleanup: async () => undefined };
+    }
+  }
+  return prepareDocument(url, options);
+};
+
+/** One signal aborted by any of several; `detach` removes its listeners from them. */
+function anySignal(signals: (AbortSignal | undefined)[]): { signal: AbortSignal | undefined; detach: () => void } {
+  const present = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (present.length <= 1) return { signal: present[0], detach: () => undefined };
+  const combined = new AbortController();
+  const listeners = new AbortController();
+  for (const s of present) {
+    if (s.aborted) {
+      combined.abort(s.reason);
+      break;
+    }
+    s.addEventListener('abort', () => combined.abort(s.reason), { once: true, signal: listeners.signal });
+  }
+  return { signal: combined.signal, detach: () => listeners.abort() };
+}
+
+function checkOptions(options: unknown): SendFaxOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
+  const o = options as SendFaxOptions;
+  if (o.allowPrivate !== undefined && typeof o.allowPrivate !== 'boolean') {
+    throw new InvalidOptionError(`Expected a boolean for allowPrivate but got ${typeof o.allowPrivate}`);
+  }
+  if (o.resolution !== undefined && !['standard', 'fine', 'superfine'].includes(o.resolution)) {
+    throw new InvalidOptionError(
+      `resolution must be 'standard', 'fine' or 'superfine'; got ${JSON.stringify(o.resolution)}`,
+    );
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+    throw new InvalidOptionError('Expected an AbortSignal for signal');
+  const wait = o.callbacks?.waitMs;
+  if (wait !== undefined && (typeof wait !== 'number' || !(wait >= 0))) {
+    throw new InvalidOptionError('callbacks.waitMs must be a number of milliseconds from 0');
+  }
+  for (const key of ['onEvent', 'log', 'prepareDocument'] as const) {
+    if (o[key] !== undefined && typeof o[key] !== 'function')
+      throw new InvalidOptionError(`Expected a function for ${key}`);
+  }
+  return o;
+}
+
+/**
+ * Sends `params.document` as a fax on `call` and resolves with the send_fax variables, the
+ * typed result, the statistics and the T.30 trace. Rejects only with InvalidOptionError, for
+ * a request that is wrong in itself, before anything starts; a failed fax is a result.
+ */
+export async function sendFax(
+  params: SendFaxParams,
+  call: SendFaxCall,
+  options: SendFaxOptions = {},
+): Promise<SendFaxOutcome> {
+  // Everything that can be wrong with the request is found here, before any event.
+  const p = checkSendFaxParams(params);
+  const context = checkCallContext(call, p.statusUrl !== undefined);
+  const o = checkOptions(options);
+  const media = toFaxMedia((call as { media?: unknown }).media);
+  const identity = p.identity ?? identityFromCallerId(context.caller_id);
+  const sendOptions: SendOptions = { document: '-', identity, headerInfo: p.headerInfo, ...o.fax };
+  toNativeSend(sendOptions);
+  const log = o.log ?? ((message: string) => console.warn(`faxline: ${message}`));
+  const logAs = (kind: LogKind) => (message: string) => log(message, kind);
+  const controlId = randomUUID();
+  const callbacks = p.statusUrl
+    ? new StatusCallbacks(p.statusUrl, { ...o.callbacks, allowPrivate: o.allowPrivate, log: logAs('callback') })
+    : null;
+
+  const { signal, detach } = anySignal([o.signal, media.signal]);
+  const events: FaxEvent[] = [];
+  let pagesPosted = 0;
+  const tell = (event: SendFaxEvent): void => {
+    try {
+      o.onEvent?.(event);
+    } catch (error) {
+      log(`onEvent listener threw: ${error instanceof Error ? error.message : String(error)}`, 'listener');
+    }
+  };
+  const onEvent = (event: FaxEvent): void => {
+    events.push(event);
+    if (event.type === 'page' && event.page > pagesPosted) {
+      pagesPosted = event.page;
+      callbacks?.post(callingCallFaxEvent(context, controlId, pageEventBody(event.page)), {
+        droppable: true,
+        label: `page ${event.page}`,
+      });
+    }
+    tell(event);
+  };
+
+  let result: FaxResult;
+  let durationMs = 0;
+  let documentPages = 0;
+  let pagesReady = 0;
+  let prepared: PreparedFax | null = null;
+  try {
+    const problem = documentProblem(p.document);
+    if (problem !== null) {
+      result = failedBeforeStart(ResultCode.FILE_ERROR, problem);
+      log(`document cannot be sent: ${problem}`, 'document');
+    } else {
+      try {
+        prepared = await (o.prepareDocument ?? defaultPrepareDocument)(p.document, {
+          resolution: o.resolution,
+          allowPrivate: o.allowPrivate,
+          ...o.document,
+          signal,
+          onPage: (page, pages) => {
+            pagesReady = page;
+            tell({ type: 'document', page, pages });
+          },
+        });
+        documentPages = prepared.pages;
+        // A preparer that had nothing to render (a TIFF sent as is) reports all pages at once.
+        if (pagesReady < prepared.pages) tell({ type: 'document', page: prepared.pages, pages: prepared.pages });
+      } catch (error) {
+        prepared = null;
+        result = preparationFailure(error, signal);
+        log(`document ${describeUrl(p.document)} cannot be sent: ${result.detail}`, 'document');
+      }
+      if (prepared) {
+        const outcome = await media.send({ ...sendOptions, document: prepared.file }, { signal, onEvent });
+        result = outcome.result;
+        durationMs = outcome.durationMs;
+      }
+    }
+  } catch (error) {
+    // Only a broken medium gets here (a fax failure is a result): drop the events still queued.
+    await callbacks?.settle(0);
+    throw error;
+  } finally {
+    detach();
+    media.end();
+    await prepared?.cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`, 'cleanup'));
+  }
+  result = result!;
+
+  callbacks?.post(callingCallFaxEvent(context, controlId, finishedEventBody(p.document, identity, result)), {
+    label: 'finished',
+  });
+  const report = callbacks ? await callbacks.settle(o.callbacks?.waitMs ?? CALLBACK_WAIT_MS) : null;
+  return {
+    variables: sendFaxVariables(p.document, identity, result),
+    result,
+    stats: result.stats,
+    detail: result.detail,
+    trace: buildTrace(events, result),
+    controlId,
+    identity,
+    durationMs,
+    documentPages,
+    callbacks: report,
+  };
+}
+
+function preparationFailure(error: unknown, signal: AbortSignal | undefined): FaxResult {
+  if (signal?.aborted) {
+    return failedBeforeStart(ResultCode.CALL_DROPPED, 'the call ended while the document was being prepared');
+  }
+  if (error instanceof DocumentError) return failedBeforeStart(error.resultCode, error.detail);
+  return failedBeforeStart(ResultCode.FILE_ERROR, error instanceof Error ? error.message : String(error));
+}
