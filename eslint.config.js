@@ -3,12 +3,24 @@ const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['dist/', 'build/', 'build-*/', 'prebuilds/', 'node_modules/', 'coverage/'] },
+  {
+    ignores: [
+      'dist/',
+      'build/',
+      'build-*/',
+      'prebuilds/',
+      'node_modules/',
+      'coverage/',
+      'bench/out/',
+      'received/',
+      'test/fixtures/pdfs/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
     files: ['**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', process: 'readonly', console: 'readonly', __dirname: 'readonly', globalThis: 'readonly' } },
+    languageOptions: { sourceType: 'commonjs', globals: { ...require('globals').node } },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

@@ -55,12 +55,6 @@ export {
   DEFAULT_PREPARE_TIME_LIMIT_MS,
   RESOLUTIONS,
 } from './document';
-export type {
-  DocumentFailure,
-  PrepareOptions,
-  PreparedDocument,
-  Conversion,
-  DocumentResolution,
-} from './document';
+export type { DocumentFailure, PrepareOptions, PreparedDocument, Conversion, DocumentResolution } from './document';
 export { NetError, fetchBytes, postJson, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS } from './net';
 export type { NetFailure, NetOptions, FetchResult, PostOptions, PostResult } from './net';

@@ -56,7 +56,10 @@ export async function runLoopback(options: LoopbackOptions): Promise<LoopbackCal
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
   const sender = toNativeSend(options);
   const answers = options.receiver?.answers ?? true;
-  for (const [key, value] of [['hangUpAtMs', options.hangUpAtMs], ['timeLimitMs', options.timeLimitMs]] as const) {
+  for (const [key, value] of [
+    ['hangUpAtMs', options.hangUpAtMs],
+    ['timeLimitMs', options.timeLimitMs],
+  ] as const) {
     if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
       throw new InvalidOptionError(`${key} must be a number of milliseconds from 0`);
     }

@@ -86,18 +86,17 @@ export function checkHeaderInfo(headerInfo: unknown, what = 'headerInfo'): strin
   return text;
 }
 
-function maskOf<T extends string>(
-  values: unknown,
-  what: string,
-  bits: Record<T, number>,
-): number {
+function maskOf<T extends string>(values: unknown, what: string, bits: Record<T, number>): number {
   expect(Array.isArray(values), 'an array', what, values);
   const list = values as unknown[];
-  if (list.length === 0) throw new InvalidOptionError(`${what} must name at least one of ${Object.keys(bits).join(', ')}`);
+  if (list.length === 0)
+    throw new InvalidOptionError(`${what} must name at least one of ${Object.keys(bits).join(', ')}`);
   let mask = 0;
   for (const v of list) {
     if (typeof v !== 'string' || !(v in bits)) {
-      throw new InvalidOptionError(`${what} may contain only ${Object.keys(bits).join(', ')}; got ${JSON.stringify(v)}`);
+      throw new InvalidOptionError(
+        `${what} may contain only ${Object.keys(bits).join(', ')}; got ${JSON.stringify(v)}`,
+      );
     }
     mask |= bits[v as T];
   }
@@ -172,7 +171,12 @@ export function toNativeSend(o: SendOptions): NativeTerminalOptions {
 /** @internal Normalises receiving options for the addon. */
 export function toNativeReceive(o: ReceiveOptions): NativeTerminalOptions {
   expect(typeof o === 'object' && o !== null, 'an object', 'options', o);
-  expect(typeof o.receivedFile === 'string' && o.receivedFile.length > 0, 'a file path', 'receivedFile', o.receivedFile);
+  expect(
+    typeof o.receivedFile === 'string' && o.receivedFile.length > 0,
+    'a file path',
+    'receivedFile',
+    o.receivedFile,
+  );
   const result = commonOptions(o, 'receive');
   result.rxFile = o.receivedFile;
   return result;

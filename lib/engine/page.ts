@@ -48,7 +48,14 @@ export function writeTiffF(path: string, pages: readonly FaxPage[], compression:
 
 /** Encodes a page as an 8-bit grayscale PNG (black on white). */
 export function pageToPng(page: FaxPage): Buffer {
-  const png = new PNG({ width: page.width, height: page.height, colorType: 0, inputColorType: 0, inputHasAlpha: false, bitDepth: 8 });
+  const png = new PNG({
+    width: page.width,
+    height: page.height,
+    colorType: 0,
+    inputColorType: 0,
+    inputHasAlpha: false,
+    bitDepth: 8,
+  });
   const stride = rowBytes(page);
   const gray = Buffer.alloc(page.width * page.height, 0xff);
   for (let y = 0; y < page.height; y++) {

@@ -6,7 +6,14 @@
 import { EventEmitter } from 'node:events';
 import { native, type NativeFaxSession } from '../native';
 import { InvalidOptionError, SessionClosedError, rethrowNative } from './errors';
-import { toFaxEvent, type FaxEvent, type FinishedEvent, type FrameEvent, type NegotiatedEvent, type PageEvent } from './events';
+import {
+  toFaxEvent,
+  type FaxEvent,
+  type FinishedEvent,
+  type FrameEvent,
+  type NegotiatedEvent,
+  type PageEvent,
+} from './events';
 import { toNativeReceive, toNativeSend, type ReceiveOptions, type SendOptions } from './options';
 import { toResult, type FaxResult } from './result';
 
@@ -16,7 +23,9 @@ export const SAMPLE_RATE = native.constants.SAMPLE_RATE;
 export const SAMPLES_PER_FRAME = native.constants.SAMPLES_PER_FRAME;
 
 /** Options of a FaxSession: a sending or a receiving terminal. */
-export type FaxSessionOptions = (({ direction: 'send' } & SendOptions) | ({ direction: 'receive' } & ReceiveOptions)) & {
+export type FaxSessionOptions = (
+  ({ direction: 'send' } & SendOptions) | ({ direction: 'receive' } & ReceiveOptions)
+) & {
   /** Aborting hangs up: the fax ends with SpanDSP's call-dropped code. */
   signal?: AbortSignal;
 };
@@ -64,7 +73,10 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     let nativeOptions;
     if (options.direction === 'send') nativeOptions = toNativeSend(options);
     else if (options.direction === 'receive') nativeOptions = toNativeReceive(options);
-    else throw new InvalidOptionError(`direction must be 'send' or 'receive'; got ${JSON.stringify((options as { direction: unknown }).direction)}`);
+    else
+      throw new InvalidOptionError(
+        `direction must be 'send' or 'receive'; got ${JSON.stringify((options as { direction: unknown }).direction)}`,
+      );
     try {
       this.#native = new native.FaxSession(nativeOptions);
     } catch (error) {

@@ -26,7 +26,8 @@ const FRAME_MS = 20;
  */
 export async function connectSessions(a: FaxSession, b: FaxSession, options: LinePairOptions = {}): Promise<number> {
   const limitMs = options.timeLimitMs ?? 3_600_000;
-  if (typeof limitMs !== 'number' || !(limitMs > 0)) throw new InvalidOptionError('timeLimitMs must be a positive number');
+  if (typeof limitMs !== 'number' || !(limitMs > 0))
+    throw new InvalidOptionError('timeLimitMs must be a positive number');
   const aToB = new Int16Array(SAMPLES_PER_FRAME);
   const bToA = new Int16Array(SAMPLES_PER_FRAME);
   const start = performance.now();

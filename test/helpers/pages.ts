@@ -49,7 +49,8 @@ export function textPage(seed: number, options: { height?: number; yDpi?: number
     setPixel(page, x, height - 21);
   }
   for (let bit = 0; bit < 16; bit++) {
-    if ((seed >> bit) & 1) for (let y = 30; y < 50; y++) for (let x = 60 + bit * 12; x < 68 + bit * 12; x++) setPixel(page, x, y);
+    if ((seed >> bit) & 1)
+      for (let y = 30; y < 50; y++) for (let x = 60 + bit * 12; x < 68 + bit * 12; x++) setPixel(page, x, y);
   }
   return page;
 }

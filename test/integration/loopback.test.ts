@@ -77,7 +77,11 @@ describe('forcing one compression', () => {
 describe('station identities', () => {
   test('our identity arrives as the receiver’s remote identity, and theirs as ours', async () => {
     const doc = writeTextDocument(tmp.dir, 1, { name: 'ident.tif', firstSeed: 5 });
-    const call = await runLoopback({ document: doc.file, identity: '+1 555 0100', receiver: { identity: '+44 20 7946 0000' } });
+    const call = await runLoopback({
+      document: doc.file,
+      identity: '+1 555 0100',
+      receiver: { identity: '+44 20 7946 0000' },
+    });
     expect(call.receiver?.remoteIdentity).toBe('+1 555 0100');
     expect(call.sender.remoteIdentity).toBe('+44 20 7946 0000');
   });

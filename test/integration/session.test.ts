@@ -1,5 +1,13 @@
 import * as path from 'node:path';
-import { connectSessions, FaxSession, InvalidOptionError, ResultCode, SessionClosedError, readTiffPages, type FaxEvent } from '../../lib';
+import {
+  connectSessions,
+  FaxSession,
+  InvalidOptionError,
+  ResultCode,
+  SessionClosedError,
+  readTiffPages,
+  type FaxEvent,
+} from '../../lib';
 import { differingRows, tempDir, writeTextDocument } from '../helpers/pages';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -83,7 +91,10 @@ describe('a paced line', () => {
 
 describe('a receiver whose file cannot be created', () => {
   test('finishes at once with the file-error code and says which path', async () => {
-    const receiver = new FaxSession({ direction: 'receive', receivedFile: path.join(tmp.dir, 'no', 'such', 'dir', 'rx.tif') });
+    const receiver = new FaxSession({
+      direction: 'receive',
+      receivedFile: path.join(tmp.dir, 'no', 'such', 'dir', 'rx.tif'),
+    });
     const result = await receiver.done;
     expect(result.code).toBe(ResultCode.FILE_ERROR);
     expect(result.detail).toMatch(/no\/such\/dir\/rx\.tif/);

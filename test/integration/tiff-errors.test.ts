@@ -52,6 +52,8 @@ describe('a TIFF that cannot be sent fails the fax with SpanDSP’s file code an
     const cut = path.join(tmp.dir, 'cut.tif');
     fs.writeFileSync(cut, fs.readFileSync(file).subarray(0, 200));
     const r = await sendFile(cut);
-    expect([ResultCode.FILE_ERROR, ResultCode.BAD_TIFF, ResultCode.BAD_TIFF_HEADER, ResultCode.NO_PAGE]).toContain(r.code);
+    expect([ResultCode.FILE_ERROR, ResultCode.BAD_TIFF, ResultCode.BAD_TIFF_HEADER, ResultCode.NO_PAGE]).toContain(
+      r.code,
+    );
   });
 });

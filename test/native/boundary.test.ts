@@ -27,19 +27,38 @@ describe('the native FaxSession constructor', () => {
     ['a number for options', [42], 'TypeError', /Expected an object for options but got number/],
     ['a number for identity', [{ direction: 'send', txFile: 'x', identity: 5 }], 'TypeError', /options\.identity/],
     ['an unknown direction', [{ direction: 'sideways' }], 'RangeError', /direction/],
-    ['an identity of 21 characters', [{ direction: 'send', txFile: 'x', identity: '1'.repeat(21) }], 'RangeError', /at most 20/],
+    [
+      'an identity of 21 characters',
+      [{ direction: 'send', txFile: 'x', identity: '1'.repeat(21) }],
+      'RangeError',
+      /at most 20/,
+    ],
     ['letters in the identity', [{ direction: 'send', txFile: 'x', identity: 'ACME' }], 'RangeError', /digits/],
-    ['a header of 51 characters', [{ direction: 'send', txFile: 'x', headerInfo: 'x'.repeat(51) }], 'RangeError', /at most 50/],
+    [
+      'a header of 51 characters',
+      [{ direction: 'send', txFile: 'x', headerInfo: 'x'.repeat(51) }],
+      'RangeError',
+      /at most 50/,
+    ],
     ['no modems', [{ direction: 'send', txFile: 'x', modems: 0 }], 'RangeError', /modems/],
     ['a fractional page', [{ direction: 'send', txFile: 'x', firstPage: 1.5 }], 'RangeError', /integer/],
     ['a send without a file', [{ direction: 'send' }], 'RangeError', /TIFF-F file/],
-    ['T.6 alone without ECM', [{ direction: 'send', txFile: 'x', ecm: false, compressions: 8 }], 'RangeError', /needs ECM/],
+    [
+      'T.6 alone without ECM',
+      [{ direction: 'send', txFile: 'x', ecm: false, compressions: 8 }],
+      'RangeError',
+      /needs ECM/,
+    ],
   ] as const)('throws for %s', (_name, args, type, message) => {
     expectError(() => new (native.FaxSession as unknown as new (...a: unknown[]) => unknown)(...args), type, message);
   });
 
   test('throws when called without new', () => {
-    expectError(() => (native.FaxSession as unknown as (o: unknown) => unknown)({ direction: 'send', txFile: fixture.document }), 'TypeError', /new/);
+    expectError(
+      () => (native.FaxSession as unknown as (o: unknown) => unknown)({ direction: 'send', txFile: fixture.document }),
+      'TypeError',
+      /new/,
+    );
   });
 });
 
@@ -51,7 +70,11 @@ describe('native per-frame calls', () => {
     ['a string', ['audio', new Int16Array(160)]],
   ])('throw TypeError for %s', (_name, args) => {
     const s = send();
-    expectError(() => (s.process as (...a: unknown[]) => number)(...args), 'TypeError', /^Expected an Int16Array( or null)? for .* but got (an array|a Float32Array|a Uint8Array|string)$/);
+    expectError(
+      () => (s.process as (...a: unknown[]) => number)(...args),
+      'TypeError',
+      /^Expected an Int16Array( or null)? for .* but got (an array|a Float32Array|a Uint8Array|string)$/,
+    );
     s.close();
   });
 
@@ -82,7 +105,12 @@ describe('native per-frame calls', () => {
     s.close();
     s.close();
     expect(s.closed()).toBe(true);
-    for (const call of [() => s.process(null, new Int16Array(160)), () => s.takeEvents(), () => s.hangUp(), () => s.result()]) {
+    for (const call of [
+      () => s.process(null, new Int16Array(160)),
+      () => s.takeEvents(),
+      () => s.hangUp(),
+      () => s.result(),
+    ]) {
       expectError(call, 'Error', 'The fax session is closed');
     }
   });
@@ -101,7 +129,11 @@ describe('native per-frame calls', () => {
 describe('the native loopback', () => {
   test('rejects options with the wrong types before starting', () => {
     expectError(() => native.startLoopback(undefined as never), 'TypeError', /options/);
-    expectError(() => native.startLoopback({ sender: { direction: 'receive', rxFile: 'x' } } as never), 'RangeError', /'send'/);
+    expectError(
+      () => native.startLoopback({ sender: { direction: 'receive', rxFile: 'x' } } as never),
+      'RangeError',
+      /'send'/,
+    );
     expectError(
       () =>
         native.startLoopback({
