@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { rowBytes, writeTiffF, type FaxPage, type TiffCompression } from '../../lib';
 
 /** A small deterministic PRNG (mulberry32), so every run sends the same pages. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

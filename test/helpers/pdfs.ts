@@ -14,23 +14,12 @@ import { rowBytes, type FaxPage } from '../../lib';
 import { FAX_LINE_PX, LINES_PER_MM, PX_PER_MM, type DocumentResolution } from '../../lib/document/geometry';
 import { PdfRenderer } from '../../lib/document/pdf-renderer';
 import { compiledPdfium, instantiatePdfium, type Pdfium } from '../../lib/document/pdfium';
+import { random } from './pages';
 
 /** Page sizes in points. */
 export const A4: [number, number] = [595.28, 841.89];
 export const LETTER: [number, number] = [612, 792];
 export const MM = 72 / 25.4;
-
-/** A small deterministic PRNG (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS =
   'the quick brown fax jumps over lazy modems while seven receivers confirm each page of the document in order'.split(
