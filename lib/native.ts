@@ -39,12 +39,22 @@ export type NativeEvent =
   | { type: 'finished'; timeMs: number; code: number; text: string; pages: number; stats: NativeStats }
   | { type: 'frame'; timeMs: number; direction: 'sent' | 'received'; name: string; bytes: Buffer };
 
+/** See NativeFaxSession.frameBuffers. */
+export interface NativeFrameLine {
+  received: Int16Array;
+  transmit: Int16Array;
+  process(): number;
+  processLost(): number;
+}
+
 export interface NativeFaxSession {
   process(received: Int16Array | null, transmit: Int16Array): number;
-  /** Two 160-sample buffers shared with the addon, made once per session. */
-  frameBuffers(): { received: Int16Array; transmit: Int16Array };
-  /** process() over frameBuffers(); `true` when the received frame was lost. */
-  processFrame(lost?: boolean): number;
+  /**
+   * The real-time path, made once per session: two 160-sample buffers shared with the addon
+   * and two functions that run one frame through them (the received frame, or a lost one),
+   * returning the number of pending events. They throw once the session is closed.
+   */
+  frameBuffers(): NativeFrameLine;
   receive(samples: Int16Array): number;
   receiveMissing(count: number): number;
   transmit(out: Int16Array): number;

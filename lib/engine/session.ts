@@ -4,7 +4,7 @@
  * CPU allows.
  */
 import { EventEmitter } from 'node:events';
-import { native, type NativeFaxSession } from '../native';
+import { native, type NativeFaxSession, type NativeFrameLine } from '../native';
 import { InvalidOptionError, SessionClosedError, rethrowNative } from './errors';
 import {
   toFaxEvent,
@@ -57,7 +57,7 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
   readonly direction: 'send' | 'receive';
 
   #native: NativeFaxSession | null;
-  #frames: { received: Int16Array; transmit: Int16Array } | null = null;
+  #frames: NativeFrameLine | null = null;
   #result: FaxResult | null = null;
   #resolveDone!: (result: FaxResult) => void;
   #signal: AbortSignal | undefined;
@@ -100,10 +100,14 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     // A single 20 ms frame, the real-time case, goes through buffers shared with the addon:
     // copying 320 bytes each way costs less than N-API checking two typed arrays.
     if (transmit.length === SAMPLES_PER_FRAME && (received === null || received.length === SAMPLES_PER_FRAME)) {
-      this.#frames ??= session.frameBuffers();
-      if (received !== null) this.#frames.received.set(received);
-      pending = session.processFrame(received === null);
-      transmit.set(this.#frames.transmit);
+      const line = (this.#frames ??= session.frameBuffers());
+      if (received === null) {
+        pending = line.processLost();
+      } else {
+        line.received.set(received);
+        pending = line.process();
+      }
+      transmit.set(line.transmit);
     } else {
       pending = session.process(received, transmit);
     }
@@ -138,6 +142,7 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     this.hangUp();
     this.#native.close();
     this.#native = null;
+    this.#frames = null;
     this.#signal?.removeEventListener('abort', this.#onAbort);
     for (const wake of this.#iterators) wake(null);
   }

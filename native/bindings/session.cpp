@@ -23,7 +23,6 @@ Napi::Function FaxSession::DefineClass(Napi::Env env) {
   return DefineTaggedClass<FaxSession>(env,
                                        {{"process", Dispatch<&FaxSession::JsProcess>},
                                         {"frameBuffers", Dispatch<&FaxSession::JsFrameBuffers>},
-                                        {"processFrame", Dispatch<&FaxSession::JsProcessFrame>},
                                         {"receive", Dispatch<&FaxSession::JsReceive>},
                                         {"receiveMissing", Dispatch<&FaxSession::JsReceiveMissing>},
                                         {"transmit", Dispatch<&FaxSession::JsTransmit>},
@@ -50,13 +49,18 @@ FaxSession::FaxSession(const Napi::CallbackInfo& info) : ObjectWrap<FaxSession>(
   }
   if (!TagObject(env, info.This(), kTypeTag))
     throw Napi::Error::New(env, "cannot tag the FaxSession object");
-  registration_.Register(env, [this] { terminal_.reset(); });
+  registration_.Register(env, [this] { ReleaseTerminal(); });
 }
 
 FaxSession::~FaxSession() { Close(); }
 
-void FaxSession::Close() {
+void FaxSession::ReleaseTerminal() {
+  if (frame_line_) frame_line_->terminal = nullptr;
   terminal_.reset();
+}
+
+void FaxSession::Close() {
+  ReleaseTerminal();
   // Release now: the wrapper itself may wait a long time for its finalizer.
   std::vector<Event>().swap(scratch_events_);
   registration_.Unregister();
@@ -92,33 +96,42 @@ Napi::Value FaxSession::JsProcess(const Napi::CallbackInfo& info) {
 
 Napi::Value FaxSession::JsFrameBuffers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Open(info);
-  if (frame_in_ == nullptr) {
-    Napi::Int16Array in = Napi::Int16Array::New(env, kSamplesPerFrame);
-    Napi::Int16Array out = Napi::Int16Array::New(env, kSamplesPerFrame);
-    // Held by reference so the backing stores (and these pointers) live as long as we do.
-    frame_in_ref_ = Napi::Persistent(in);
-    frame_out_ref_ = Napi::Persistent(out);
-    frame_in_ = in.Data();
-    frame_out_ = out.Data();
+  AudioTerminal& terminal = Open(info);
+  if (!frame_line_) {
+    Napi::Int16Array received = Napi::Int16Array::New(env, kSamplesPerFrame);
+    Napi::Int16Array transmit = Napi::Int16Array::New(env, kSamplesPerFrame);
+    frame_line_ =
+        std::make_shared<FrameLine>(FrameLine{&terminal, received.Data(), transmit.Data()});
+    // Functions bound to the line skip the type-tag check and unwrap a method call needs:
+    // the per-frame cost is then little more than SpanDSP's own work.
+    auto bind = [&](const char* name, Napi::Function::Callback callback) {
+      auto* line = new std::shared_ptr<FrameLine>(frame_line_);
+      Napi::Function f = Napi::Function::New(env, callback, name, line);
+      f.AddFinalizer([](Napi::Env, std::shared_ptr<FrameLine>* l) { delete l; }, line);
+      return f;
+    };
+    Napi::Object buffers = Napi::Object::New(env);
+    buffers.Set("received", received);
+    buffers.Set("transmit", transmit);
+    buffers.Set("process", bind("processFrame", ProcessFrame<false>));
+    buffers.Set("processLost", bind("processLostFrame", ProcessFrame<true>));
+    frame_buffers_ref_ = Napi::Persistent(buffers);
   }
-  Napi::Object buffers = Napi::Object::New(env);
-  buffers.Set("received", frame_in_ref_.Value());
-  buffers.Set("transmit", frame_out_ref_.Value());
-  return buffers;
+  return frame_buffers_ref_.Value();
 }
 
-Napi::Value FaxSession::JsProcessFrame(const Napi::CallbackInfo& info) {
-  AudioTerminal& t = Open(info);
-  if (frame_in_ == nullptr) throw Napi::Error::New(info.Env(), "call frameBuffers() first");
-  // true: the received frame was lost (fill-in); anything else: it is in the buffer.
-  if (info.Length() > 0 && info[0].IsBoolean() && info[0].As<Napi::Boolean>().Value()) {
-    t.ReceiveMissing(kSamplesPerFrame);
+template <bool lost>
+Napi::Value FaxSession::ProcessFrame(const Napi::CallbackInfo& info) {
+  const FrameLine& line = **static_cast<std::shared_ptr<FrameLine>*>(info.Data());
+  if (line.terminal == nullptr) throw Napi::Error::New(info.Env(), "The fax session is closed");
+  if (lost) {
+    line.terminal->ReceiveMissing(kSamplesPerFrame);
   } else {
-    t.Receive(frame_in_, kSamplesPerFrame);
+    line.terminal->Receive(line.received, kSamplesPerFrame);
   }
-  t.Transmit(frame_out_, kSamplesPerFrame);
-  return Napi::Number::New(info.Env(), static_cast<double>(t.session().pending_events()));
+  line.terminal->Transmit(line.transmit, kSamplesPerFrame);
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(line.terminal->session().pending_events()));
 }
 
 Napi::Value FaxSession::JsReceive(const Napi::CallbackInfo& info) {

@@ -29,7 +29,6 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
  private:
   Napi::Value JsProcess(const Napi::CallbackInfo& info);
   Napi::Value JsFrameBuffers(const Napi::CallbackInfo& info);
-  Napi::Value JsProcessFrame(const Napi::CallbackInfo& info);
   Napi::Value JsReceive(const Napi::CallbackInfo& info);
   Napi::Value JsReceiveMissing(const Napi::CallbackInfo& info);
   Napi::Value JsTransmit(const Napi::CallbackInfo& info);
@@ -44,15 +43,25 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   // Returns the terminal, or throws when the session is closed.
   AudioTerminal& Open(const Napi::CallbackInfo& info);
   void Close();
+  // Frees the SpanDSP terminal; the session object itself stays until garbage collection.
+  void ReleaseTerminal();
+
+  // The real-time path: one 20 ms frame in each direction through Int16Arrays shared with
+  // JS, driven by two functions bound to this line (see JsFrameBuffers). Shared with those
+  // functions, which may outlive the session: `terminal` is null once it is closed.
+  struct FrameLine {
+    AudioTerminal* terminal = nullptr;
+    int16_t* received = nullptr;
+    int16_t* transmit = nullptr;
+  };
+  template <bool lost>
+  static Napi::Value ProcessFrame(const Napi::CallbackInfo& info);
 
   std::unique_ptr<AudioTerminal> terminal_;
   std::vector<Event> scratch_events_;
-  // One frame in each direction, shared with JS as Int16Arrays so the per-frame call
-  // (processFrame) needs no arguments to check: the cheapest path through N-API.
-  Napi::Reference<Napi::Int16Array> frame_in_ref_;
-  Napi::Reference<Napi::Int16Array> frame_out_ref_;
-  int16_t* frame_in_ = nullptr;
-  int16_t* frame_out_ = nullptr;
+  std::shared_ptr<FrameLine> frame_line_;
+  // Keep the frame buffers (whose memory frame_line_ points into) and the functions alive.
+  Napi::ObjectReference frame_buffers_ref_;
   OpenRegistration registration_;
 };
 

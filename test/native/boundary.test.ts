@@ -115,6 +115,20 @@ describe('native per-frame calls', () => {
     }
   });
 
+  test('the frame line runs frames through its shared buffers and throws once the session is closed', () => {
+    const s = send();
+    const line = s.frameBuffers();
+    expect(line.received).toHaveLength(160);
+    expect(s.frameBuffers()).toBe(line);
+    line.process();
+    line.processLost();
+    expect(s.elapsedMs()).toBe(40);
+    const { process } = line;
+    s.close();
+    expectError(() => process(), 'Error', 'The fax session is closed');
+    expectError(() => line.processLost(), 'Error', 'The fax session is closed');
+  });
+
   test('throw TypeError when called on a forged this', () => {
     const s = send();
     const forged = Object.create(Object.getPrototypeOf(s)) as typeof s;
