@@ -49,6 +49,16 @@ constexpr int kGrowPasses = 4;
 // them, so a photo with hard-edged or near-black patches is not cut into a patchwork.
 constexpr int kFillNeighbours = 5;
 constexpr int kFillPasses = 2;
+// Tone tiles stop at tile edges, but a gradient need not: a text tile that holds a frame line
+// or tick marks along a gradient's edge is neither smooth nor full of mid-tones, so it stays
+// text, and thresholding its light greys to plain white would cut a step into the screen at
+// the tile boundary. In a text tile next to a tone tile (one of its 8 neighbours), a pixel
+// is screened instead when it is flat, within kFlatStep of its 4 neighbours (anti-aliased
+// glyph edges and faint 1 px lines are not), and a light grey: at least kTextThreshold, so
+// that thresholding would make it white, and darker than the screen's white clip. Paper,
+// black and strokes come out as in any text tile. (Screening the flat dark greys as well
+// cost the benchmark's photo pages more line time for no better score: they come out black
+// either way but for a few holes.)
 
 // The screen: rectangular dots on a checkerboard of cells 4 x 3 pixels at 204 x 196 dpi
 // (0.50 x 0.39 mm). A checkerboard is a diagonal screen (its fundamental runs along the
@@ -198,7 +208,12 @@ struct GrayPage {
 
 inline uint8_t AbsDiff(uint8_t a, uint8_t b) { return static_cast<uint8_t>(a > b ? a - b : b - a); }
 
-// 1 for each continuous-tone tile, row-major over ceil(width / 32) x ceil(height / 32).
+// Tile kinds.
+constexpr uint8_t kTextTile = 0;
+constexpr uint8_t kToneTile = 1;
+constexpr uint8_t kToneBorder = 2;  // text, next to tone: its flat greys are screened
+
+// The kind of each tile, row-major over ceil(width / 32) x ceil(height / 32).
 std::vector<uint8_t> ClassifyTiles(const GrayPage& page, uint32_t tiles_x, uint32_t tiles_y) {
   const size_t tiles = static_cast<size_t>(tiles_x) * tiles_y;
   std::vector<uint32_t> flat(tiles, 0);
@@ -277,6 +292,13 @@ std::vector<uint8_t> ClassifyTiles(const GrayPage& page, uint32_t tiles_x, uint3
   };
   spread(kGrowPasses, false, 1, &smooth);
   spread(kFillPasses, true, kFillNeighbours, nullptr);
+  previous = tone;
+  for (uint32_t ty = 0; ty < tiles_y; ++ty) {
+    for (uint32_t tx = 0; tx < tiles_x; ++tx) {
+      const size_t i = static_cast<size_t>(ty) * tiles_x + tx;
+      if (!previous[i] && tone_neighbours(previous, tx, ty, true) > 0) tone[i] = kToneBorder;
+    }
+  }
   return tone;
 }
 
@@ -380,6 +402,28 @@ void ScreenSpan(const uint8_t* __restrict gray, const uint8_t* __restrict thresh
   for (size_t x = x0; x < x1; ++x) out[x] = gray[x] < thresholds[x];
 }
 
+// In a text tile next to tone (kToneBorder): replaces the text decisions for pixels [x0, x1)
+// of the window's centre row by screen decisions where the pixel is flat (within kFlatStep
+// of its four neighbours) and a light grey (kTextThreshold up to the screen's white clip);
+// `screened` marks them, so that CleanText leaves their dots alone.
+void ScreenFlatSpan(const Window& w, uint32_t width, const uint8_t* __restrict thresholds,
+                    uint32_t x0, uint32_t x1, uint8_t* __restrict out,
+                    uint8_t* __restrict screened) {
+  const uint8_t* __restrict up = w.rows[1];
+  const uint8_t* __restrict row = w.rows[2];
+  const uint8_t* __restrict down = w.rows[3];
+  for (uint32_t x = x0; x < x1; ++x) {
+    const uint8_t g = row[x];
+    const uint8_t left = row[x > 0 ? x - 1 : x];
+    const uint8_t right = row[x + 1 < width ? x + 1 : x];
+    const bool flat = g >= kTextThreshold && g < 256 - kScreenClipLight &&
+                      AbsDiff(g, left) <= kFlatStep && AbsDiff(g, right) <= kFlatStep &&
+                      AbsDiff(g, up[x]) <= kFlatStep && AbsDiff(g, down[x]) <= kFlatStep;
+    screened[x] = flat;
+    if (flat) out[x] = g < thresholds[x];
+  }
+}
+
 // Copies pixels [x0, x1) of a thresholded row, cleaned: without its isolated black pixels
 // (no black among the 8 neighbours), and with the 1 px jaggies of stroke edges straightened.
 // A bump is a black pixel sticking out of a straight edge, attached to it on one side only
@@ -463,10 +507,10 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
       tone = ClassifyTiles(page, tiles_x, tiles_y);
       break;
     case ConversionMode::kText:
-      tone.assign(static_cast<size_t>(tiles_x) * tiles_y, 0);
+      tone.assign(static_cast<size_t>(tiles_x) * tiles_y, kTextTile);
       break;
     case ConversionMode::kPhoto:
-      tone.assign(static_cast<size_t>(tiles_x) * tiles_y, 1);
+      tone.assign(static_cast<size_t>(tiles_x) * tiles_y, kToneTile);
       break;
   }
 
@@ -486,6 +530,10 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
   auto slot = [&](int64_t y) { return decisions.data() + static_cast<size_t>(y % 3) * padded; };
   const uint8_t* zero_row = decisions.data() + 3 * padded;
 
+  // Which pixels of the last two rows ScreenFlatSpan screened (in kToneBorder tiles only).
+  std::vector<uint8_t> screened_rows(2 * static_cast<size_t>(width), 0);
+  auto screened_slot = [&](uint32_t y) { return screened_rows.data() + (y & 1) * size_t{width}; };
+
   // Row y's final pixels: its decisions, cleaned (CleanText) in text tiles.
   std::vector<uint8_t> clean(padded, 0);
   auto emit = [&](uint32_t y) {
@@ -498,10 +546,16 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
       while (end < tiles_x && tiles[end] == tiles[tx]) ++end;
       const uint32_t x0 = tx << kTileShift;
       const uint32_t x1 = std::min(width, end << kTileShift);
-      if (tiles[tx]) {
+      if (tiles[tx] == kToneTile) {
         std::memcpy(clean.data() + 1 + x0, row + 1 + x0, x1 - x0);
       } else {
         CleanText(up, row, down, x0, x1, clean.data());
+      }
+      if (tiles[tx] == kToneBorder) {
+        const uint8_t* screened = screened_slot(y);
+        for (uint32_t x = x0; x < x1; ++x) {
+          if (screened[x]) clean[x + 1] = row[x + 1];
+        }
       }
       tx = end;
     }
@@ -519,10 +573,13 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
       while (end < tiles_x && tiles[end] == tiles[tx]) ++end;
       const uint32_t x0 = tx << kTileShift;
       const uint32_t x1 = std::min(width, end << kTileShift);
-      if (tiles[tx]) {
+      if (tiles[tx] == kToneTile) {
         ScreenSpan(window.rows[2], thresholds, x0, x1, decided);
       } else {
         ThresholdSpan(window, width, x0, x1, decided);
+      }
+      if (tiles[tx] == kToneBorder) {
+        ScreenFlatSpan(window, width, thresholds, x0, x1, decided, screened_slot(y));
       }
       tx = end;
     }

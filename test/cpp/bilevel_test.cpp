@@ -449,6 +449,46 @@ void GradientsAreScreenedAtEveryResolution() {
   ScreenTracksTheGreyLevel(391.0, "superfine");
 }
 
+// A light-to-dark ramp in a black frame with tick marks and labels below it, as a chart draws
+// a grey scale. At the light end, the bottom row of tiles (ramp, frame line and ticks) holds
+// no flat mid-tones and too many steep pixels to be smooth, so it stays text; its light greys
+// are screened like the same greys in the row of tiles above, with no step at the boundary.
+void RampEndsAtAFrameWithoutAStep() {
+  Gray g(kFaxWidth, 192);
+  const double left = 200.3, right = 1528.3, top = 40.4, bottom = 118.6;
+  for (uint32_t y = static_cast<uint32_t>(top); y < static_cast<uint32_t>(bottom) + 1; ++y) {
+    for (uint32_t x = static_cast<uint32_t>(left); x < static_cast<uint32_t>(right) + 1; ++x) {
+      g.at(x, y) = static_cast<uint8_t>(std::lround(255.0 * (1.0 - (x - left) / (right - left))));
+    }
+  }
+  Stroke(g, left, top, right, top, 2.0, 0);
+  Stroke(g, left, bottom, right, bottom, 2.0, 0);
+  Stroke(g, left, top, left, bottom, 2.0, 0);
+  Stroke(g, right, top, right, bottom, 2.0, 0);
+  for (int i = 0; i <= 4; ++i) {
+    const double x = left + (right - left) * i / 4;
+    Stroke(g, x, bottom, x, bottom + 10, 1.5, 0);
+  }
+  DrawText(g, 126, 160, 11);  // labels under the ticks
+  const BilevelPage page = Convert(g);
+  // Rows 66-94 are the tile row above the boundary at y = 96; rows 98-114 the one below,
+  // clear of the frame line.
+  int compared = 0;
+  for (uint32_t x0 = static_cast<uint32_t>(left) + 4; x0 + 16 < right; x0 += 16) {
+    const double want = MeanInk(g, x0, 98, x0 + 16, 115);
+    if (want < 0.06 || want > 0.14) continue;
+    ++compared;
+    const double above = Darkness(page, x0, 66, x0 + 16, 95);
+    const double below = Darkness(page, x0, 98, x0 + 16, 115);
+    Expect(above > 0.02, "the ramp at x = " + std::to_string(x0) + " (" + Fixed(want) +
+                             " grey) is screened above the tile boundary, " + Fixed(above));
+    Expect(std::abs(below - above) <= 0.04,
+           "the ramp at x = " + std::to_string(x0) + " (" + Fixed(want) + " grey) comes out " +
+               Fixed(below) + " dark below the tile boundary, " + Fixed(above) + " above");
+  }
+  Expect(compared >= 5, "the ramp has light greys to compare, " + std::to_string(compared));
+}
+
 void ScreenCodesSmallUnderT6() {
   Gray g = GreyBandsAndRamp(64, 1000);
   DrawPhoto(g, 0, 1088, g.width, g.height, 3);
@@ -615,6 +655,7 @@ int main() {
   Run("thin and faint lines stay continuous", ThinLinesStayContinuous);
   Run("gradients are screened to their grey at every resolution",
       GradientsAreScreenedAtEveryResolution);
+  Run("a ramp ending at a frame line is screened without a step", RampEndsAtAFrameWithoutAStep);
   Run("the screen codes small under T.6", ScreenCodesSmallUnderT6);
   Run("a mixed page thresholds its text and screens its photo",
       MixedPageThresholdsTextAndScreensThePhoto);
