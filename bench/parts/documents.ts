@@ -436,34 +436,20 @@ function table(r: DocumentsResult): BenchTable {
   const f = (n: number | null, digits = 2): string => (n === null ? '—' : n.toFixed(digits));
   const goal = (met: boolean | null): string => (met === null ? 'n/a (no gs)' : met ? 'met' : 'NOT met');
   const ratio = (ours: number, gs: number | null): string => (gs === null ? '—' : (ours / gs).toFixed(2));
+  const speed = (label: string, ours: number, gs: number | null): string[] => [
+    label,
+    f(ours, 1),
+    f(gs, 1),
+    ratio(ours, gs),
+  ];
   return {
     title: `documents: PDF to fax pages, ours (PDFium WASM + native 1-bit) against Ghostscript ${r.gs_version ?? '(not installed)'}, ${r.inputs} PDFs, median of ${r.runs} runs`,
     rows: [
       ['', 'ours', 'gs', 'ours/gs'],
-      [
-        'pages per CPU-second, text + photo',
-        f(r.pages_per_cpu_s, 1),
-        f(r.gs_pages_per_cpu_s, 1),
-        ratio(r.pages_per_cpu_s, r.gs_pages_per_cpu_s),
-      ],
-      [
-        '  text PDF alone',
-        f(r.text_pages_per_cpu_s, 1),
-        f(r.gs_text_pages_per_cpu_s, 1),
-        ratio(r.text_pages_per_cpu_s, r.gs_text_pages_per_cpu_s),
-      ],
-      [
-        '  photo PDF alone',
-        f(r.photo_pages_per_cpu_s, 1),
-        f(r.gs_photo_pages_per_cpu_s, 1),
-        ratio(r.photo_pages_per_cpu_s, r.gs_photo_pages_per_cpu_s),
-      ],
-      [
-        '  200 pages (text)',
-        f(r.pages_per_cpu_s_200_pages, 1),
-        f(r.gs_pages_per_cpu_s_200_pages, 1),
-        ratio(r.pages_per_cpu_s_200_pages, r.gs_pages_per_cpu_s_200_pages),
-      ],
+      speed('pages per CPU-second, text + photo', r.pages_per_cpu_s, r.gs_pages_per_cpu_s),
+      speed('  text PDF alone', r.text_pages_per_cpu_s, r.gs_text_pages_per_cpu_s),
+      speed('  photo PDF alone', r.photo_pages_per_cpu_s, r.gs_photo_pages_per_cpu_s),
+      speed('  200 pages (text)', r.pages_per_cpu_s_200_pages, r.gs_pages_per_cpu_s_200_pages),
       ['peak RSS, 200 pages (MB)', f(r.peak_rss_mb_200_pages, 1), f(r.gs_peak_rss_mb_200_pages, 1), ''],
       [
         `text line s/page (${r.text_pages} pages)`,
