@@ -54,6 +54,9 @@ export {
   DEFAULT_MAX_PAGES,
   DEFAULT_PREPARE_TIME_LIMIT_MS,
   RESOLUTIONS,
+  defaultRenderConcurrency,
+  renderConcurrency,
+  setRenderConcurrency,
 } from './document';
 export type { DocumentFailure, PrepareOptions, PreparedDocument, Conversion, DocumentResolution } from './document';
 export { NetError, fetchBytes, postJson, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS } from './net';

@@ -10,6 +10,7 @@ export {
   type PreparedDocument,
 } from './prepare';
 export type { Conversion } from './render';
+export { defaultRenderConcurrency, renderConcurrency, setRenderConcurrency } from './render-slots';
 export {
   layoutPage,
   FAX_LINE_PX,

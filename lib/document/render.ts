@@ -12,6 +12,8 @@
  * parent's TypeScript hook; so the worker is started on render-worker.ts with ts-node's
  * transpile-only hook preloaded (`--require`), reading this package's tsconfig.json. The
  * built package (dist/) starts dist/document/render-worker.js and never needs ts-node.
+ *
+ * How many workers run at once is limited process-wide (render-slots.ts).
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -20,6 +22,7 @@ import type { NativeTiffCompression } from '../native';
 import { DocumentError, type DocumentFailure } from './errors';
 import type { DocumentResolution } from './geometry';
 import { compiledPdfium, type WasmModule } from './pdfium';
+import { acquireRenderSlot } from './render-slots';
 
 /** How gray becomes black and white: per region automatically, or all as text or all as photo. */
 export type Conversion = 'auto' | 'text' | 'photo';
@@ -91,13 +94,23 @@ function workerEntry(): { filename: string; execArgv?: string[]; env?: NodeJS.Pr
 type Settled = { ok: RenderOutcome } | { error: unknown };
 
 /**
- * Renders every page of a PDF into a TIFF-F file on a worker thread. Rejects with a
- * DocumentError for a bad document, with `signal.reason` when aborted, with an
- * ImageFileError when the file cannot be written. It settles only once the worker has ended,
- * so the file is closed (or abandoned) by then. On failure the caller removes the file.
+ * Renders every page of a PDF into a TIFF-F file on a worker thread, once a render slot is
+ * free (render-slots.ts). Rejects with a DocumentError for a bad document, with
+ * `signal.reason` when aborted (waiting or rendering), with an ImageFileError when the file
+ * cannot be written. It settles only once the worker has ended, so the file is closed (or
+ * abandoned) by then. On failure the caller removes the file.
  */
 export async function renderToTiff(job: RenderJob, control: RenderControl): Promise<RenderOutcome> {
   const wasm = await compiledPdfium();
+  const release = await acquireRenderSlot(control.signal);
+  try {
+    return await renderOnWorker(job, control, wasm);
+  } finally {
+    release();
+  }
+}
+
+async function renderOnWorker(job: RenderJob, control: RenderControl, wasm: WasmModule): Promise<RenderOutcome> {
   control.signal?.throwIfAborted();
   const pdf = new Uint8Array(job.pdf);
   const data: RenderWorkerData = { ...job, pdf, wasm };
