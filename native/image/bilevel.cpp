@@ -140,6 +140,32 @@ std::vector<int> DotGrowthOrder(int cell_w, int cell_h) {
   return rank;
 }
 
+// The order in which a white-centred cell turns black (its hole closes), as the position of
+// each pixel: y * cell_w + x -> 0 first. Column by column from the left, snaking (the first
+// bottom to top, the next top to bottom), until two columns are left; then those two row by
+// row from the bottom, so the last hole is the top row's last two pixels. Found by searching
+// orders for the smallest T.6 size of flat greys: 6% less than the centred growth of the
+// black dots on the dark half of the range at 4 x 3 px (4% at 4 x 2, 6% at 4 x 6), 3% less on
+// the benchmark's photo pages, at the same blurred SSIM. (Its mirror images do not do as
+// well against the black dots' centred growth; the same search found nothing better than
+// that growth for the black dots.)
+std::vector<int> HoleClosingOrder(int cell_w, int cell_h) {
+  std::vector<int> position(static_cast<size_t>(cell_w) * cell_h);
+  int next = 0;
+  for (int x = 0; x < cell_w - 2; ++x) {
+    for (int i = 0; i < cell_h; ++i) {
+      const int y = x % 2 == 0 ? cell_h - 1 - i : i;
+      position[static_cast<size_t>(y) * cell_w + x] = next++;
+    }
+  }
+  for (int y = cell_h - 1; y >= 0; --y) {
+    for (int x = std::max(0, cell_w - 2); x < cell_w; ++x) {
+      position[static_cast<size_t>(y) * cell_w + x] = next++;
+    }
+  }
+  return position;
+}
+
 // Index of (x, y) in the n x n Bayer dispersed order (n a power of two): the lowest bits
 // of the coordinates decide the highest bits of the index.
 int BayerIndex(int x, int y, int n) {
@@ -152,6 +178,7 @@ int BayerIndex(int x, int y, int n) {
 
 Screen BuildScreen(int cell_w, int cell_h, int cells) {
   const std::vector<int> growth = DotGrowthOrder(cell_w, cell_h);
+  const std::vector<int> closing = HoleClosingOrder(cell_w, cell_h);
   const int area = cell_w * cell_h;
   const int per_colour = cells * cells / 2;  // black-centred (or white-centred) cells
   const int levels = 2 * area * per_colour;
@@ -178,15 +205,19 @@ Screen BuildScreen(int cell_w, int cell_h, int cells) {
   for (int y = 0; y < screen.height; ++y) {
     for (int x = 0; x < screen.width; ++x) {
       const int cx = x / cell_w, cy = y / cell_h;
-      const int r = growth[static_cast<size_t>(y % cell_h) * cell_w + x % cell_w];
+      const size_t in_cell = static_cast<size_t>(y % cell_h) * cell_w + x % cell_w;
       const int k = cell_rank[static_cast<size_t>(cy) * cells + cx];
       // Black-centred cells fill first (0..50%), then white-centred cells close in.
-      int level =
-          ((cx + cy) & 1) == 0 ? r * per_colour + k : levels / 2 + (area - 1 - r) * per_colour + k;
-      // The darkest levels: one cell's last holes close before the next cell's (see
-      // kShadowHoleRanks).
-      if (((cx + cy) & 1) != 0 && r < kShadowHoleRanks) {
-        level = levels - 1 - (k * kShadowHoleRanks + r);
+      int level;
+      if (((cx + cy) & 1) == 0) {
+        level = growth[in_cell] * per_colour + k;
+      } else {
+        const int position = closing[in_cell];
+        const int from_last = area - 1 - position;  // 0 for the hole's last pixel
+        // The darkest levels: one cell's last holes close before the next cell's (see
+        // kShadowHoleRanks).
+        level = from_last < kShadowHoleRanks ? levels - 1 - (k * kShadowHoleRanks + from_last)
+                                             : levels / 2 + position * per_colour + k;
       }
       // The level-th pixel to turn black does so below this grey: levels spread evenly over
       // the whole 0..255 range, so a flat grey g gets (255 - g) / 255 of ink, as the eye

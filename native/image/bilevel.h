@@ -33,13 +33,15 @@ struct ConversionOptions {
 // paper on both sides of it, across or along) unless it is only the anti-aliased fringe
 // past the end of a stroke; then isolated single black pixels are dropped as specks and
 // 1 px bumps and notches on straight stroke edges are straightened.
-// Tone: smoothed over 5 x 5 pixels, then an ordered clustered-dot screen, rectangular dots
-// on a checkerboard of cells about 0.5 x 0.39 mm (4 x 3 px at 204 x 196 dpi; about 41 lpi on
-// the diagonal), sized from the resolution, 48 grey levels at fine, ink in proportion to darkness
-// (the darkest greys plain black, the lightest plain white). Rows repeat within a band of dots, so
-// T.4 2D and T.6 code most dot edges in one bit; see bilevel.cpp for the measurements behind the
-// choice. In a text tile next to a tone tile, flat light greys are screened too, so that a gradient
-// does not stop in a step where its edge (a frame line, tick marks) falls in a text tile.
+// Tone: smoothed over 5 x 5 pixels, then an ordered clustered-dot screen on a checkerboard of
+// cells about 0.5 x 0.39 mm (4 x 3 px at 204 x 196 dpi; about 41 lpi on the diagonal), sized
+// from the resolution: rectangular black dots grow from the centres of half the cells, then
+// the other half close in from one side. 48 grey levels at fine, ink in proportion to
+// darkness (the darkest greys plain black, the lightest plain white). Rows repeat within a
+// band of dots, so T.4 2D and T.6 code most dot edges in one bit; see bilevel.cpp for the
+// measurements behind the choice. In a text tile next to a tone tile, flat light greys are screened
+// too, so that a gradient does not stop in a step where its edge (a frame line, tick marks) falls
+// in a text tile.
 BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t height, size_t stride,
                              const ConversionOptions& options);
 
