@@ -31,8 +31,9 @@ struct ConversionOptions {
 //
 // Text: black below 50% ink; also a faint thin stroke (a pixel clearly darker than the
 // paper on both sides of it, across or along) unless it is only the anti-aliased fringe
-// past the end of a stroke; then isolated single black pixels are dropped as specks and
-// 1 px bumps and notches on straight stroke edges are straightened.
+// past the end of a stroke; then isolated single black pixels are dropped as specks, 1 px
+// bumps and notches on straight stroke edges are straightened, and the last pixel of a 1 px
+// stroke ending in a larger shape (a serif's tip) is trimmed.
 // Tone: smoothed over 5 x 5 pixels, then an ordered clustered-dot screen on a checkerboard of
 // cells about 0.5 x 0.39 mm (4 x 3 px at 204 x 196 dpi; about 41 lpi on the diagonal), sized
 // from the resolution: rectangular black dots grow from the centres of half the cells, then

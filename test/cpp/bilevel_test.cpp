@@ -304,6 +304,34 @@ void TextIsCrispWithoutSpeckle() {
          "darkness " + Fixed(dark) + " tracks the page's ink " + Fixed(ink));
 }
 
+void SerifTipsAreTrimmedDotsAndLinesStay() {
+  // Drawn aliased, as a PDF renderer draws text for fax: pixels 0 or 255.
+  Gray g(120, 40);
+  auto fill = [&](uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1) {
+    for (uint32_t y = y0; y <= y1; ++y) {
+      for (uint32_t x = x0; x <= x1; ++x) g.at(x, y) = 0;
+    }
+  };
+  fill(20, 10, 22, 29);  // a stem 3 px wide...
+  fill(17, 29, 25, 29);  // ...on a serif 1 px high, 3 px out on each side
+  fill(60, 10, 61, 10);  // dots of 2 px, across and along
+  fill(70, 10, 70, 11);
+  fill(80, 10, 80, 30);  // a 1 px line
+  const BilevelPage page = Convert(g, ConversionMode::kText);
+  Expect(!Black(page, 25, 29), "the serif's right tip is trimmed");
+  Expect(Black(page, 24, 29) && Black(page, 17, 29) && Black(page, 18, 29),
+         "the rest of the serif stays, its left tip too");
+  bool stem = true;
+  for (uint32_t y = 10; y <= 29; ++y) stem &= Black(page, 20, y) && Black(page, 22, y);
+  Expect(stem, "the stem stays whole");
+  Expect(Black(page, 60, 10) && Black(page, 61, 10) && Black(page, 70, 10) && Black(page, 70, 11),
+         "dots of 2 px stay");
+  bool line = true;
+  for (uint32_t y = 11; y <= 29; ++y) line &= Black(page, 80, y);
+  Expect(line, "a 1 px line stays continuous");
+  Expect(!Black(page, 80, 10) && !Black(page, 80, 30), "a 1 px line loses the tip at each end");
+}
+
 void StemsComeOutAsSolidRunsOfTheirWidth() {
   // Vertical stems 1.5 to 4 px wide at every quarter-pixel offset: each row across a stem
   // must be one black run (no anti-alias fringe, no hole) within 1 px of the stem's width.
@@ -651,6 +679,7 @@ int main() {
   if (!faxline::test::MakeTempDir("faxline-bilevel-test")) return 2;
 
   Run("text is thresholded crisply, without specks of dirt", TextIsCrispWithoutSpeckle);
+  Run("serif tips are trimmed; small dots and lines stay", SerifTipsAreTrimmedDotsAndLinesStay);
   Run("stems come out as solid runs of their width", StemsComeOutAsSolidRunsOfTheirWidth);
   Run("thin and faint lines stay continuous", ThinLinesStayContinuous);
   Run("gradients are screened to their grey at every resolution",
