@@ -471,6 +471,23 @@ void ScreenTracksTheGreyLevel(double y_dpi, const std::string& label) {
   }
 }
 
+// The shadows of a photograph (a dark suit, hair, the night) keep their tone: flat dark greys
+// come out with a few holes in the black, in proportion, not crushed to solid black (within
+// 0.02: half a level of the coarsest screen, 32 levels at standard resolution).
+void ShadowsKeepTheirTone() {
+  for (double y_dpi : {98.0, kFine, 391.0}) {
+    for (int grey : {10, 14, 20, 28}) {
+      const Gray g(kFaxWidth, 192, static_cast<uint8_t>(grey));
+      const BilevelPage page = Convert(g, ConversionMode::kPhoto, y_dpi);
+      const double want = 1.0 - grey / 255.0;
+      const double got = Darkness(page, 0, 0, page.width, page.height);
+      Expect(std::abs(got - want) <= 0.02,
+             "at " + std::to_string(static_cast<int>(y_dpi)) + " dpi, grey " +
+                 std::to_string(grey) + " comes out " + Fixed(got) + " dark, not " + Fixed(want));
+    }
+  }
+}
+
 void GradientsAreScreenedAtEveryResolution() {
   ScreenTracksTheGreyLevel(kFine, "fine");
   ScreenTracksTheGreyLevel(98.0, "standard");
@@ -685,6 +702,7 @@ int main() {
   Run("gradients are screened to their grey at every resolution",
       GradientsAreScreenedAtEveryResolution);
   Run("a ramp ending at a frame line is screened without a step", RampEndsAtAFrameWithoutAStep);
+  Run("photo shadows keep their tone", ShadowsKeepTheirTone);
   Run("the screen codes small under T.6", ScreenCodesSmallUnderT6);
   Run("a mixed page thresholds its text and screens its photo",
       MixedPageThresholdsTextAndScreensThePhoto);
