@@ -363,6 +363,28 @@ export function documentTempEntries(dir = os.tmpdir()): string[] {
   return fs.readdirSync(dir).filter((name) => name.startsWith('faxline-document-'));
 }
 
+/**
+ * Gives the calling test file a private TMPDIR (os.tmpdir() reads it on every call), so that
+ * "nothing left behind" is checked exactly, whatever other test files run alongside: after
+ * each test, no document temp entries may remain there. Returns the folder's path getter.
+ */
+export function usePrivateTmpdir(prefix: string): () => string {
+  let tmpdir = '';
+  let saved: string | undefined;
+  beforeAll(() => {
+    saved = process.env.TMPDIR;
+    tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+    process.env.TMPDIR = tmpdir;
+  });
+  afterAll(() => {
+    if (saved === undefined) delete process.env.TMPDIR;
+    else process.env.TMPDIR = saved;
+    fs.rmSync(tmpdir, { recursive: true, force: true });
+  });
+  afterEach(() => expect(documentTempEntries(tmpdir)).toEqual([]));
+  return () => tmpdir;
+}
+
 // --- Resemblance: SSIM of blurred images ---------------------------------------------------
 
 /** A gray image, one byte a pixel, 0 black. */

@@ -1,6 +1,4 @@
-import * as fs from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import {
   InvalidOptionError,
   defaultRenderConcurrency,
@@ -10,25 +8,10 @@ import {
   setRenderConcurrency,
 } from '../../lib';
 import { acquireRenderSlot } from '../../lib/document/render-slots';
-import { documentTempEntries, makePdf } from '../helpers/pdfs';
+import { makePdf, usePrivateTmpdir } from '../helpers/pdfs';
 
-// A private TMPDIR, so that "nothing left behind" is checked exactly (see documents-errors).
-let tmpdir: string;
-let savedTmpdir: string | undefined;
-beforeAll(() => {
-  savedTmpdir = process.env.TMPDIR;
-  tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), 'faxline-documents-concurrency-'));
-  process.env.TMPDIR = tmpdir;
-});
-afterAll(() => {
-  if (savedTmpdir === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmpdir;
-  fs.rmSync(tmpdir, { recursive: true, force: true });
-});
-afterEach(() => {
-  setRenderConcurrency(defaultRenderConcurrency());
-  expect(documentTempEntries(tmpdir)).toEqual([]);
-});
+usePrivateTmpdir('faxline-documents-concurrency-');
+afterEach(() => setRenderConcurrency(defaultRenderConcurrency()));
 
 const textPages = (count: number, seed: number): Promise<Uint8Array> =>
   makePdf(Array.from({ length: count }, (_, i) => ({ text: { seed: seed + i, lines: 5 } })));

@@ -1,7 +1,5 @@
-import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ResultCode } from '../../lib';
@@ -12,23 +10,9 @@ import {
   type DocumentFailure,
   type PrepareOptions,
 } from '../../lib/document';
-import { documentTempEntries, emptyPdf, encryptedPdf, makePdf, photoPng } from '../helpers/pdfs';
+import { emptyPdf, encryptedPdf, makePdf, photoPng, usePrivateTmpdir } from '../helpers/pdfs';
 
-// Each test's temp files go to a private TMPDIR (os.tmpdir() reads it on every call), so
-// "nothing left behind" is checked exactly, whatever other test files run alongside.
-let tmpdir: string;
-let savedTmpdir: string | undefined;
-beforeAll(() => {
-  savedTmpdir = process.env.TMPDIR;
-  tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), 'faxline-documents-errors-'));
-  process.env.TMPDIR = tmpdir;
-});
-afterAll(() => {
-  if (savedTmpdir === undefined) delete process.env.TMPDIR;
-  else process.env.TMPDIR = savedTmpdir;
-  fs.rmSync(tmpdir, { recursive: true, force: true });
-});
-afterEach(() => expect(documentTempEntries(tmpdir)).toEqual([]));
+const tmpdir = usePrivateTmpdir('faxline-documents-errors-');
 
 /** A local HTTP server answering every request with `handler`. */
 async function serve(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
@@ -180,7 +164,11 @@ describe('fetch failures', () => {
   });
 
   test('a missing file: fetch', async () => {
-    await expectDocumentError(prepareDocument(pathToFileURL(path.join(tmpdir, 'nope.pdf')).href), 'fetch', /nope\.pdf/);
+    await expectDocumentError(
+      prepareDocument(pathToFileURL(path.join(tmpdir(), 'nope.pdf')).href),
+      'fetch',
+      /nope\.pdf/,
+    );
   });
 });
 
