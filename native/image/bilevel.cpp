@@ -650,18 +650,28 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
   // a zero byte each side; rows off the page are zero.
   const size_t padded = static_cast<size_t>(width) + 2;
   std::vector<uint8_t> zero_row(padded, 0);
-  struct Ring {
-    std::vector<uint8_t> rows;
-    size_t padded;
-    int64_t slots;
-    uint8_t* operator()(int64_t y) { return rows.data() + static_cast<size_t>(y % slots) * padded; }
+  // The last `slots` rows of one stage, row y in slot y % slots.
+  class Ring {
+   public:
+    Ring(int64_t slots, size_t row_bytes)
+        : slots_(slots), row_bytes_(row_bytes), rows_(static_cast<size_t>(slots) * row_bytes, 0) {}
+    uint8_t* operator()(int64_t y) {
+      return rows_.data() + static_cast<size_t>(y % slots_) * row_bytes_;
+    }
+
+   private:
+    int64_t slots_;
+    size_t row_bytes_;
+    std::vector<uint8_t> rows_;
   };
-  Ring decided_rows{std::vector<uint8_t>(3 * padded, 0), padded, 3};
-  Ring cleaned_rows{std::vector<uint8_t>(4 * padded, 0), padded, 4};
-  Ring count_rows{std::vector<uint8_t>(3 * padded, 0), padded, 3};
+  Ring decided_rows(3, padded);
+  Ring cleaned_rows(4, padded);
+  Ring count_rows(3, padded);
   // Which pixels of the last four rows ScreenFlatSpan screened (in kToneBorder tiles only):
   // those keep their screen decision through both clean-ups.
-  Ring screened_rows{std::vector<uint8_t>(4 * padded, 0), padded, 4};
+  Ring screened_rows(4, padded);
+  // Whether each of the last four cleaned rows is blank paper (see `clean`).
+  Ring cleaned_blank(4, 1);
   const int64_t rows_on_page = height;
   auto on_page = [&](Ring& ring, int64_t y) -> const uint8_t* {
     return y >= 0 && y < rows_on_page ? ring(y) : zero_row.data();
@@ -711,6 +721,7 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
     uint8_t* cleaned = cleaned_rows(y);
     if (blank(row)) {
       std::memset(cleaned, 0, padded);
+      *cleaned_blank(y) = 1;
       return;
     }
     for_runs(y, [&](uint8_t kind, uint32_t x0, uint32_t x1) {
@@ -721,15 +732,16 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
       CleanText(on_page(decided_rows, y - 1), row, on_page(decided_rows, y + 1), x0, x1, cleaned);
       if (kind == kToneBorder) keep_screened(y, row, x0, x1, cleaned);
     });
+    *cleaned_blank(y) = blank(cleaned);  // its specks gone, a row may be blank now
   };
   auto count = [&](int64_t y) {
-    if (blank(cleaned_rows(y))) return;
+    if (*cleaned_blank(y)) return;
     CountNeighbours(on_page(cleaned_rows, y - 1), cleaned_rows(y), on_page(cleaned_rows, y + 1),
                     width, count_rows(y));
   };
   std::vector<uint8_t> trimmed(padded, 0);
   auto finish = [&](int64_t y) {
-    if (blank(cleaned_rows(y))) return;  // the page's bits start zero
+    if (*cleaned_blank(y)) return;  // the page's bits start zero
     const TipRows rows{on_page(cleaned_rows, y - 1), cleaned_rows(y), on_page(cleaned_rows, y + 1),
                        on_page(count_rows, y - 1),   count_rows(y),   on_page(count_rows, y + 1)};
     for_runs(y, [&](uint8_t kind, uint32_t x0, uint32_t x1) {
