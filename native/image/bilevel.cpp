@@ -60,35 +60,27 @@ constexpr int kFillPasses = 2;
 // cost the benchmark's photo pages more line time for no better score: they come out black
 // either way but for a few holes.)
 
-// The screen: rectangular dots on a checkerboard of cells 4 x 3 pixels at 204 x 196 dpi
-// (0.50 x 0.39 mm). A checkerboard is a diagonal screen (its fundamental runs along the
-// diagonals: about 41 lpi at 52 degrees here), yet every dot edge is horizontal or vertical,
+// The screen: rectangular dots on a checkerboard of cells 5 x 3 pixels at 204 x 196 dpi
+// (0.62 x 0.39 mm). A checkerboard is a diagonal screen (its fundamental runs along the
+// diagonals: about 38 lpi at 58 degrees here), yet every dot edge is horizontal or vertical,
 // so the rows inside a band of dots repeat exactly (one bit per edge in T.6). Where one band
-// hands over to the next, the dots move 4 px sideways: beyond the reach of the vertical
+// hands over to the next, the dots move 5 px sideways: beyond the reach of the vertical
 // codes, so T.6 uses its cheaper horizontal mode there (3 px cells would cost 40% more).
-constexpr double kCellWidthMm = 25.4 * 4.0 / 204.0;
+// The cell size sets a photo's line time against its texture: 4 x 3 px cells (41 lpi) cost
+// 7% more T.6 on the benchmark's photo pages (11-14% more on other photographs) for 0.012 more
+// blurred SSIM (0.02 on the others); 5 x 3 is the smallest that brings a photo page under 0.6x
+// Ghostscript's line time while still scoring above Ghostscript's own screen.
+constexpr double kCellWidthMm = 25.4 * 5.0 / 204.0;
 constexpr double kCellHeightMm = 25.4 * 3.0 / 196.0;
-// Cells per supercell side: 2 x 2 cells (two black-centred, two white-centred) interleave
-// their growth, for 4 * cell area grey levels (48 at fine). Interleaving the growth over 4 x 4
-// cells (192 levels) scored lower: the dispersed order among the cells puts a texture of
-// period 16 x 12 px on every grey, which a 0.3 mm blur does not hide; 48 levels spread
-// evenly are below what the blur can tell apart. Same T.6 size either way.
-constexpr int kSupercellCells = 2;
 // In screened areas, greys darker than this are plain black and greys at or above
 // 256 - kScreenClipLight plain white: a lone dot or hole costs a dozen bits on the line.
-// These two set a photo page's T.6 size. The dark one is low because shadows are where a
-// photograph loses most: a dark uniform at greys 9-25, clipped at 17, came out a black blob
-// (the benchmark's portrait scored 0.80 blurred SSIM, against 0.95 at 8, for 24% more T.6).
-// The light one stays at 16 though 32 would save 2.5% of T.6 for 0.006 of SSIM: a light sky
-// or a pale background (greys 224-240) would turn to plain paper.
+// The dark one is low because shadows are where a photograph loses most: a dark uniform at
+// greys 9-25, clipped at 17, came out a black blob (the benchmark's portrait scored 0.80
+// blurred SSIM, against 0.95 at 8, for 24% more T.6). The light one stays at 16 though 32
+// would save 2.5% of T.6 for 0.006 of SSIM: a light sky or a pale background (greys 224-240)
+// would turn to plain paper.
 constexpr int kScreenClipDark = 8;
 constexpr int kScreenClipLight = 16;
-// The last holes to close in the shadows: each white-centred cell's final kShadowHoleRanks
-// pixels close one cell at a time, not in turn with the other cell, so the darkest greys get
-// one 2 px hole per supercell where they had two of 1 px. A hole costs T.6 a horizontal code
-// whatever its size: this saves 4% of a portrait's T.6 for 0.008 of SSIM, a better trade
-// than either clip point (closing 3 px one cell at a time leaves a visible 8 px period).
-constexpr int kShadowHoleRanks = 2;
 // Screened areas are smoothed first, over 5 x 5 pixels with weights 1 2 2 2 1 on each axis
 // (about 1.2 px): detail finer than a cell can only come out as a dot's ragged edge, which
 // aliases into texture. Plus 0.006 of SSIM on photographs, the same T.6 size.
@@ -166,59 +158,29 @@ std::vector<int> HoleClosingOrder(int cell_w, int cell_h) {
   return position;
 }
 
-// Index of (x, y) in the n x n Bayer dispersed order (n a power of two): the lowest bits
-// of the coordinates decide the highest bits of the index.
-int BayerIndex(int x, int y, int n) {
-  int index = 0;
-  for (int bit = 1; bit < n; bit <<= 1) {
-    index = (index << 2) | (((x ^ y) & bit) ? 2 : 0) | ((y & bit) ? 1 : 0);
-  }
-  return index;
-}
-
-Screen BuildScreen(int cell_w, int cell_h, int cells) {
+// One period of the screen: 2 x 2 cells, black-centred at top left and bottom right. All
+// black-centred cells grow alike and all white-centred cells close alike, so every grey is
+// a single dot shape repeated on the checkerboard: 2 * cell area grey levels (30 at fine).
+// Interleaving the growth of the two cells of each colour (one pixel ahead in one of them,
+// twice the levels) scored 0.0045 lower blurred SSIM on photographs for the same T.6 size:
+// the cells that differ put a texture of the 2 x 2-cell period on half the greys, which a
+// 0.3 mm blur does not hide, where the extra levels are finer than the blur can tell apart.
+Screen BuildScreen(int cell_w, int cell_h) {
   const std::vector<int> growth = DotGrowthOrder(cell_w, cell_h);
   const std::vector<int> closing = HoleClosingOrder(cell_w, cell_h);
   const int area = cell_w * cell_h;
-  const int per_colour = cells * cells / 2;  // black-centred (or white-centred) cells
-  const int levels = 2 * area * per_colour;
-
-  // Rank the black-centred and the white-centred cells each in dispersed order, so that
-  // at any grey the dots in one supercell differ by at most one pixel.
-  std::vector<int> cell_rank(static_cast<size_t>(cells) * cells);
-  for (int colour = 0; colour < 2; ++colour) {
-    std::vector<std::pair<int, int>> order;  // (bayer index, cell)
-    for (int cy = 0; cy < cells; ++cy) {
-      for (int cx = 0; cx < cells; ++cx) {
-        if (((cx + cy) & 1) == colour)
-          order.emplace_back(BayerIndex(cx, cy, cells), cy * cells + cx);
-      }
-    }
-    std::sort(order.begin(), order.end());
-    for (size_t i = 0; i < order.size(); ++i) cell_rank[order[i].second] = static_cast<int>(i);
-  }
+  const int levels = 2 * area;
 
   Screen screen;
-  screen.width = cell_w * cells;
-  screen.height = cell_h * cells;
+  screen.width = 2 * cell_w;
+  screen.height = 2 * cell_h;
   screen.thresholds.resize(static_cast<size_t>(screen.width) * screen.height);
   for (int y = 0; y < screen.height; ++y) {
     for (int x = 0; x < screen.width; ++x) {
       const int cx = x / cell_w, cy = y / cell_h;
       const size_t in_cell = static_cast<size_t>(y % cell_h) * cell_w + x % cell_w;
-      const int k = cell_rank[static_cast<size_t>(cy) * cells + cx];
       // Black-centred cells fill first (0..50%), then white-centred cells close in.
-      int level;
-      if (((cx + cy) & 1) == 0) {
-        level = growth[in_cell] * per_colour + k;
-      } else {
-        const int position = closing[in_cell];
-        const int from_last = area - 1 - position;  // 0 for the hole's last pixel
-        // The darkest levels: one cell's last holes close before the next cell's (see
-        // kShadowHoleRanks).
-        level = from_last < kShadowHoleRanks ? levels - 1 - (k * kShadowHoleRanks + from_last)
-                                             : levels / 2 + position * per_colour + k;
-      }
+      const int level = ((cx + cy) & 1) == 0 ? growth[in_cell] : area + closing[in_cell];
       // The level-th pixel to turn black does so below this grey: levels spread evenly over
       // the whole 0..255 range, so a flat grey g gets (255 - g) / 255 of ink, as the eye
       // (or a blur) averages it; the clip only moves the ends to plain black or white.
@@ -235,7 +197,7 @@ Screen BuildScreen(int cell_w, int cell_h, int cells) {
 Screen ScreenFor(double x_dpi, double y_dpi) {
   const int cell_w = std::max(2, static_cast<int>(std::lround(kCellWidthMm * x_dpi / 25.4)));
   const int cell_h = std::max(2, static_cast<int>(std::lround(kCellHeightMm * y_dpi / 25.4)));
-  return BuildScreen(cell_w, cell_h, kSupercellCells);
+  return BuildScreen(cell_w, cell_h);
 }
 
 // ---------------------------------------------------------------------------------------

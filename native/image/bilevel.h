@@ -35,9 +35,9 @@ struct ConversionOptions {
 // bumps and notches on straight stroke edges are straightened, and the last pixel of a 1 px
 // stroke ending in a larger shape (a serif's tip) is trimmed.
 // Tone: smoothed over 5 x 5 pixels, then an ordered clustered-dot screen on a checkerboard of
-// cells about 0.5 x 0.39 mm (4 x 3 px at 204 x 196 dpi; about 41 lpi on the diagonal), sized
+// cells about 0.62 x 0.39 mm (5 x 3 px at 204 x 196 dpi; about 38 lpi on the diagonal), sized
 // from the resolution: rectangular black dots grow from the centres of half the cells, then
-// the other half close in from one side. 48 grey levels at fine, ink in proportion to
+// the other half close in from one side. 30 grey levels at fine, ink in proportion to
 // darkness (the darkest greys plain black, the lightest plain white). Rows repeat within a
 // band of dots, so T.4 2D and T.6 code most dot edges in one bit; see bilevel.cpp for the
 // measurements behind the choice. In a text tile next to a tone tile, flat light greys are screened
