@@ -4,14 +4,7 @@
  * benchmark uses it for the gray reference of its quality figure.
  */
 import { cutRows, FAX_LINE_PX, layoutPage, PageSizeError, type DocumentResolution, type PageLayout } from './geometry';
-import {
-  FPDF_ANNOT,
-  FPDF_BITMAP_GRAY,
-  FPDF_ERR,
-  FPDF_PRINTING,
-  FPDF_RENDER_NO_SMOOTHTEXT,
-  type Pdfium,
-} from './pdfium';
+import { FPDF_ANNOT, FPDF_BITMAP_GRAY, FPDF_ERR, FPDF_PRINTING, type Pdfium } from './pdfium';
 import type { DocumentFailure } from './errors';
 
 /** A document problem found while rendering: a DocumentError's reason and detail. */
@@ -38,14 +31,13 @@ export interface GrayBand {
 const BLANK_ROW_MIN_GRAY = 0xf0;
 const WHITE = 0xffffffff;
 /**
- * Annotations and form fields drawn as for printing; text without anti-aliasing. Aliased
- * glyphs come out hinted and crisp, the form the 1-bit page needs anyway: measured on the
- * gnuplot manual they code 5% smaller under T.6 than thresholded anti-aliased ones and
- * resemble the anti-aliased render slightly better, and render in half the time. Paths keep
- * anti-aliasing (sloped hairlines stay continuous) and images keep smoothing (an upscaled
- * photo is not blocky).
+ * Annotations and form fields drawn as for printing; text, paths and images anti-aliased.
+ * The 1-bit conversion needs the coverage anti-aliasing keeps: it places each text edge where
+ * the gray has it, unless moving it by a pixel saves more line time than it costs resemblance
+ * (native/image/edge_placement.h). Aliased text rendered as fast but left only the choice
+ * its rasteriser made.
  */
-const RENDER_FLAGS = FPDF_ANNOT | FPDF_PRINTING | FPDF_RENDER_NO_SMOOTHTEXT;
+const RENDER_FLAGS = FPDF_ANNOT | FPDF_PRINTING;
 // FPDF_FORMFILLINFO is a version number followed by callbacks; zeroed, PDFium uses none of
 // them (no JavaScript, no interaction), which is all drawing the fields needs.
 const FORM_INFO_BYTES = 256;
@@ -65,17 +57,11 @@ export class PdfRenderer {
   private readonly data: number;
   private readonly form: number;
   private readonly formInfo: number;
-  private readonly flags: number;
   private closed = false;
 
-  /**
-   * Opens a PDF; throws a RenderFailure ('encrypted', 'corrupt') when PDFium cannot.
-   * `antialiasText` renders text anti-aliased: not for fax pages, but as the ideal gray a
-   * resemblance measure compares fax pages with (the benchmark's quality figure).
-   */
-  constructor(pdfium: Pdfium, pdf: Uint8Array, options: { antialiasText?: boolean } = {}) {
+  /** Opens a PDF; throws a RenderFailure ('encrypted', 'corrupt') when PDFium cannot. */
+  constructor(pdfium: Pdfium, pdf: Uint8Array) {
     this.pdfium = pdfium;
-    this.flags = options.antialiasText ? RENDER_FLAGS & ~FPDF_RENDER_NO_SMOOTHTEXT : RENDER_FLAGS;
     const data = pdfium._malloc(pdf.length);
     if (data === 0)
       throw new RenderFailure('corrupt', `the PDF (${pdf.length} bytes) does not fit in the renderer's memory`);
@@ -192,9 +178,9 @@ export class PdfRenderer {
     try {
       pdfium._FPDFBitmap_FillRect(bitmap, 0, 0, FAX_LINE_PX, rows, WHITE);
       const args = [bitmap, page, layout.left, -top, layout.width, layout.height, layout.turn] as const;
-      pdfium._FPDF_RenderPageBitmap(...args, this.flags);
+      pdfium._FPDF_RenderPageBitmap(...args, RENDER_FLAGS);
       // Form fields: drawn from their values after the page, as printing does.
-      if (form !== 0) pdfium._FPDF_FFLDraw(form, ...args, this.flags & ~FPDF_ANNOT);
+      if (form !== 0) pdfium._FPDF_FFLDraw(form, ...args, RENDER_FLAGS & ~FPDF_ANNOT);
       const stride = pdfium._FPDFBitmap_GetStride(bitmap);
       // 1728 is a multiple of 4, so PDFium packs the rows: the bitmap is one gray image in
       // PDFium's memory, and the addon reads it from there without a copy.

@@ -72,8 +72,6 @@ export const FPDF_BITMAP_GRAY = 1;
 /** Render flags (fpdfview.h): draw annotations' appearances; render as for printing. */
 export const FPDF_ANNOT = 0x01;
 export const FPDF_PRINTING = 0x800;
-/** Render flag: glyphs without anti-aliasing (hinted, 1-bit), see pdf-renderer.ts. */
-export const FPDF_RENDER_NO_SMOOTHTEXT = 0x1000;
 
 /** A compiled WebAssembly module (opaque here; it can be posted to a worker). */
 export type WasmModule = object & { readonly [wasmModuleBrand]: true };

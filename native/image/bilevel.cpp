@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "image/edge_placement.h"
+
 namespace faxline::image {
 namespace {
 
@@ -701,6 +703,12 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
     CountNeighbours(on_page(cleaned_rows, y - 1), cleaned_rows(y), on_page(cleaned_rows, y + 1),
                     width, count_rows(y));
   };
+  // With thresholded tiles on the page (text, and text next to tone), the finished rows wait
+  // unpacked for edge placement (edge_placement.h), which leaves the tone tiles alone.
+  std::vector<uint8_t> editable(tone.size());
+  for (size_t i = 0; i < tone.size(); ++i) editable[i] = tone[i] != kToneTile;
+  const bool place_edges = std::find(editable.begin(), editable.end(), 1) != editable.end();
+  std::vector<uint8_t> unpacked(place_edges ? static_cast<size_t>(width) * height : 0, 0);
   std::vector<uint8_t> trimmed(padded, 0);
   auto finish = [&](int64_t y) {
     if (*cleaned_blank(y)) return;  // the page's bits start zero
@@ -714,7 +722,11 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
       TrimTips(rows, x0, x1, trimmed.data());
       if (kind == kToneBorder) keep_screened(y, rows.row, x0, x1, trimmed.data());
     });
-    PackRow(trimmed.data() + 1, width, out.bits.data() + static_cast<size_t>(y) * out.stride());
+    if (place_edges) {
+      std::memcpy(unpacked.data() + static_cast<size_t>(y) * width, trimmed.data() + 1, width);
+    } else {
+      PackRow(trimmed.data() + 1, width, out.bits.data() + static_cast<size_t>(y) * out.stride());
+    }
   };
 
   for (int64_t y = 0; y < rows_on_page + 3; ++y) {
@@ -722,6 +734,14 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
     if (y - 1 >= 0 && y - 1 < rows_on_page) clean(y - 1);
     if (y - 2 >= 0 && y - 2 < rows_on_page) count(y - 2);
     if (y - 3 >= 0) finish(y - 3);
+  }
+  if (place_edges) {
+    PlaceEdges(unpacked.data(), gray, stride, width, height,
+               EdgeRegion{editable.data(), tiles_x, kTileShift}, options.x_dpi, options.y_dpi);
+    for (uint32_t y = 0; y < height; ++y) {
+      PackRow(unpacked.data() + static_cast<size_t>(y) * width, width,
+              out.bits.data() + static_cast<size_t>(y) * out.stride());
+    }
   }
   return out;
 }

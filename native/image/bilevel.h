@@ -33,7 +33,9 @@ struct ConversionOptions {
 // paper on both sides of it, across or along) unless it is only the anti-aliased fringe
 // past the end of a stroke; then isolated single black pixels are dropped as specks, 1 px
 // bumps and notches on straight stroke edges are straightened, and the last pixel of a 1 px
-// stroke ending in a larger shape (a serif's tip) is trimmed.
+// stroke ending in a larger shape (a serif's tip) is trimmed. Last, each edge of the
+// thresholded regions may move by a pixel where that saves more line time than it costs
+// resemblance to the gray, keeping every shape whole (edge_placement.h).
 // Tone: smoothed over 5 x 5 pixels, then an ordered clustered-dot screen on a checkerboard of
 // cells about 0.62 x 0.39 mm (5 x 3 px at 204 x 196 dpi; about 38 lpi on the diagonal), sized
 // from the resolution: rectangular black dots grow from the centres of half the cells, then

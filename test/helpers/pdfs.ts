@@ -506,9 +506,8 @@ export function blurredSsim(page: FaxPage, reference: GrayImage, sigmaMm = 0.3):
 let pdfium: Promise<Pdfium> | undefined;
 
 /**
- * Gray renders of a PDF's pages at the fax pipeline's geometry (same PDFium, same layout),
- * with everything anti-aliased, text too: the ideal the 1-bit pages are compared with. On
- * this thread. Pages cut into pieces come as several images, like the fax pages.
+ * Gray renders of a PDF's pages as the fax pipeline renders them (same PDFium, same flags,
+ * same layout): the ideal the 1-bit pages are compared with. On this thread. Pages cut into pieces come as several images, like the fax pages.
  */
 export async function grayRenders(
   pdf: Uint8Array,
@@ -516,7 +515,7 @@ export async function grayRenders(
   pages?: number[],
 ): Promise<GrayImage[]> {
   pdfium ??= compiledPdfium().then(instantiatePdfium);
-  const renderer = new PdfRenderer(await pdfium, pdf, { antialiasText: true });
+  const renderer = new PdfRenderer(await pdfium, pdf);
   try {
     const images: GrayImage[] = [];
     const indices = pages ?? Array.from({ length: renderer.pageCount }, (_, i) => i);
