@@ -704,7 +704,8 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
                     width, count_rows(y));
   };
   // With thresholded tiles on the page (text, and text next to tone), the finished rows wait
-  // unpacked for edge placement (edge_placement.h), which leaves the tone tiles alone.
+  // unpacked for edge placement (edge_placement.h), which leaves the tone tiles alone. (In a
+  // text tile next to tone, the dots of its screened light greys are edges like any other.)
   std::vector<uint8_t> editable(tone.size());
   for (size_t i = 0; i < tone.size(); ++i) editable[i] = tone[i] != kToneTile;
   const bool place_edges = std::find(editable.begin(), editable.end(), 1) != editable.end();

@@ -52,6 +52,26 @@ async function main() {
     const missing = path.join(dir, 'missing.tif');
     const pages = [textPage(240, 1), textPage(200, 2)];
 
+    // ---- bilevel: gray to 1-bit (text thresholded and its edges placed, tone screened), the
+    // streaming TIFF-F writer, and their errors
+    const grayWidth = 1728;
+    const grayHeight = 160;
+    const gray = new Uint8Array(grayWidth * grayHeight).fill(255);
+    for (let y = 0; y < grayHeight; ++y) {
+      for (let x = 0; x < grayWidth; ++x) {
+        if (x >= 1000)
+          gray[y * grayWidth + x] = (x * 7 + y * 3) % 256; // a photo-like region
+        else if ((x % 11 < 2 || y % 24 === 6) && y % 24 < 16) gray[y * grayWidth + x] = (x * 13) % 120;
+      }
+    }
+    const bilevel = addon.grayToBilevel(gray, grayWidth, grayHeight);
+    assert.equal(bilevel.data.length, (grayWidth / 8) * grayHeight);
+    addon.grayToBilevel(gray, grayWidth, grayHeight, { mode: 'text', yDpi: 391 });
+    expectThrow(() => addon.grayToBilevel(gray, grayWidth, grayHeight + 1), RangeError, 'gray too short');
+    const writer = new addon.TiffFWriter(path.join(dir, 'written.tif'), 't6', 1);
+    writer.addPage(bilevel);
+    assert.equal(writer.close(), 1);
+
     // ---- image: write, read, check, and their errors
     addon.writeTiffF(txFile, pages, 't4-2d');
     for (const compression of ['t4-1d', 't6']) {
