@@ -69,9 +69,9 @@ constexpr int kFillPasses = 2;
 // hands over to the next, the dots move 5 px sideways: beyond the reach of the vertical
 // codes, so T.6 uses its cheaper horizontal mode there (3 px cells would cost 40% more).
 // The cell size sets a photo's line time against its texture: 4 x 3 px cells (41 lpi) cost
-// 7% more T.6 on the benchmark's photo pages (11-14% more on other photographs) for 0.012 more
-// blurred SSIM (0.02 on the others); 5 x 3 is the smallest that brings a photo page under 0.6x
-// Ghostscript's line time while still scoring above Ghostscript's own screen.
+// 7% more T.6 on the benchmark's photo pages (13-17% more on two other photographs) for 0.012
+// more blurred SSIM (0.016-0.025 on the others); 5 x 3 is the smallest that brings a photo page
+// under 0.6x Ghostscript's line time while still scoring above Ghostscript's own screen.
 constexpr double kCellWidthMm = 25.4 * 5.0 / 204.0;
 constexpr double kCellHeightMm = 25.4 * 3.0 / 196.0;
 // In screened areas, greys darker than this are plain black and greys at or above
