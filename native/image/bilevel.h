@@ -42,7 +42,7 @@ struct ConversionOptions {
 // the other half close in from one side. 30 grey levels at fine, ink in proportion to
 // darkness (the darkest greys plain black, the lightest plain white). Rows repeat within a
 // band of dots, so T.4 2D and T.6 code most dot edges in one bit; see bilevel.cpp for the
-// measurements behind the choice. In a text tile next to a tone tile, flat light greys are screened
+// measurements behind the choice. In a text tile next to a tone tile, flat greys are screened
 // too, so that a gradient does not stop in a step where its edge (a frame line, tick marks) falls
 // in a text tile.
 BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t height, size_t stride,

@@ -664,9 +664,9 @@ void GradientsAreScreenedAtEveryResolution() {
 }
 
 // A light-to-dark ramp in a black frame with tick marks and labels below it, as a chart draws
-// a grey scale. At the light end, the bottom row of tiles (ramp, frame line and ticks) holds
-// no flat mid-tones and too many steep pixels to be smooth, so it stays text; its light greys
-// are screened like the same greys in the row of tiles above, with no step at the boundary.
+// a grey scale. At either end, the bottom row of tiles (ramp, frame line and ticks) holds no
+// flat mid-tones and too many steep pixels to be smooth, so it stays text; its greys are
+// screened like the same greys in the row of tiles above, with no step at the boundary.
 void RampEndsAtAFrameWithoutAStep() {
   Gray g(kFaxWidth, 192);
   const double left = 200.3, right = 1528.3, top = 40.4, bottom = 118.6;
@@ -686,21 +686,26 @@ void RampEndsAtAFrameWithoutAStep() {
   DrawText(g, 126, 160, 11);  // labels under the ticks
   const BilevelPage page = Convert(g);
   // Rows 66-94 are the tile row above the boundary at y = 96; rows 98-114 the one below,
-  // clear of the frame line.
-  int compared = 0;
+  // clear of the frame line. Both ends of the ramp: its light greys (which thresholding
+  // would make paper) and its dark ones (which it would make solid black).
+  int light = 0, dark = 0;
   for (uint32_t x0 = static_cast<uint32_t>(left) + 4; x0 + 16 < right; x0 += 16) {
     const double want = MeanInk(g, x0, 98, x0 + 16, 115);
-    if (want < 0.06 || want > 0.14) continue;
-    ++compared;
+    const bool is_light = want >= 0.06 && want <= 0.14, is_dark = want >= 0.86 && want <= 0.94;
+    if (!is_light && !is_dark) continue;
+    ++(is_light ? light : dark);
     const double above = Darkness(page, x0, 66, x0 + 16, 95);
     const double below = Darkness(page, x0, 98, x0 + 16, 115);
-    Expect(above > 0.02, "the ramp at x = " + std::to_string(x0) + " (" + Fixed(want) +
-                             " grey) is screened above the tile boundary, " + Fixed(above));
-    Expect(std::abs(below - above) <= 0.04,
-           "the ramp at x = " + std::to_string(x0) + " (" + Fixed(want) + " grey) comes out " +
-               Fixed(below) + " dark below the tile boundary, " + Fixed(above) + " above");
+    const std::string where =
+        "the ramp at x = " + std::to_string(x0) + " (" + Fixed(want) + " grey)";
+    Expect(above > 0.02 && above < 0.98,
+           where + " is screened above the tile boundary, " + Fixed(above));
+    Expect(std::abs(below - above) <= 0.04, where + " comes out " + Fixed(below) +
+                                                " dark below the tile boundary, " + Fixed(above) +
+                                                " above");
   }
-  Expect(compared >= 5, "the ramp has light greys to compare, " + std::to_string(compared));
+  Expect(light >= 5 && dark >= 5, "the ramp has light and dark greys to compare, " +
+                                      std::to_string(light) + " and " + std::to_string(dark));
 }
 
 void ScreenCodesSmallUnderT6() {
