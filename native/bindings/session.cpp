@@ -116,6 +116,8 @@ Napi::Value FaxSession::JsFrameBuffers(const Napi::CallbackInfo& info) {
     buffers.Set("process", bind("processFrame", ProcessFrame<false>));
     buffers.Set("processLost", bind("processLostFrame", ProcessFrame<true>));
     frame_buffers_ref_ = Napi::Persistent(buffers);
+    frame_received_ref_ = Napi::Persistent(received);
+    frame_transmit_ref_ = Napi::Persistent(transmit);
   }
   return frame_buffers_ref_.Value();
 }

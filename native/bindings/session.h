@@ -60,8 +60,11 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   std::unique_ptr<AudioTerminal> terminal_;
   std::vector<Event> scratch_events_;
   std::shared_ptr<FrameLine> frame_line_;
-  // Keep the frame buffers (whose memory frame_line_ points into) and the functions alive.
+  // Keep the object handed out (with the functions) alive, and the two Int16Arrays whose
+  // memory frame_line_ points into on their own: JS may replace the object's properties.
   Napi::ObjectReference frame_buffers_ref_;
+  Napi::Reference<Napi::Int16Array> frame_received_ref_;
+  Napi::Reference<Napi::Int16Array> frame_transmit_ref_;
   OpenRegistration registration_;
 };
 

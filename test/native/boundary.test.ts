@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
 import { native } from '../../lib/native';
 import { useTempDocument } from '../helpers/pages';
 
@@ -127,6 +129,33 @@ describe('native per-frame calls', () => {
     s.close();
     expectError(() => process(), 'Error', 'The fax session is closed');
     expectError(() => line.processLost(), 'Error', 'The fax session is closed');
+  });
+
+  test('the frame line keeps its buffers alive when JS drops them from the object it handed out', () => {
+    // In a child with --expose-gc: freed buffers would be written by the next frame (a
+    // heap corruption that aborts or crashes the process), so the child must exit cleanly.
+    const script = `
+      const addon = require('node-gyp-build')(process.cwd());
+      const s = new addon.FaxSession({ direction: 'send', txFile: ${JSON.stringify(fixture.document)} });
+      const line = s.frameBuffers();
+      line.received = null;
+      line.transmit = null;
+      for (let round = 0; round < 5; round++) {
+        gc();
+        const churn = [];
+        for (let i = 0; i < 2000; i++) churn.push(new Int16Array(160).fill(i));
+        for (let i = 0; i < 50; i++) line.process();
+      }
+      s.close();
+      process.stdout.write('ok');`;
+    const r = spawnSync(process.execPath, ['--expose-gc', '-e', script], {
+      cwd: path.resolve(__dirname, '../..'),
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe('ok');
   });
 
   test('throw TypeError when called on a forged this', () => {
