@@ -11,16 +11,16 @@ const POINTS_PER_INCH = 72;
  * One PDF with every page at its physical size: a fax page is 1728 dots at 204 dpi wide and
  * its rows at 98, 196 or 391 dpi, so each PNG is stretched to width/xDpi by height/yDpi inches.
  */
-export async function pagesToPdf(pages: readonly FaxPage[]): Promise<Uint8Array> {
+async function pagesToPdf(pages: readonly FaxPage[], pngs: readonly Buffer[]): Promise<Uint8Array> {
   // Loaded on demand: only --received needs it.
   const { PDFDocument } = await import('pdf-lib');
   const doc = await PDFDocument.create();
   doc.setProducer('faxline');
   doc.setTitle('Received fax');
-  for (const page of pages) {
+  for (const [i, page] of pages.entries()) {
     const width = (page.width / page.xDpi) * POINTS_PER_INCH;
     const height = (page.height / page.yDpi) * POINTS_PER_INCH;
-    const image = await doc.embedPng(pageToPng(page));
+    const image = await doc.embedPng(pngs[i]!);
     doc.addPage([width, height]).drawImage(image, { x: 0, y: 0, width, height });
   }
   return doc.save();
@@ -44,10 +44,9 @@ export async function writeReceived(
   };
   const pages = call?.receivedPages ?? [];
   if (call?.receivedTiff) await write('received.tif', call.receivedTiff);
-  for (const [i, page] of pages.entries()) {
-    await write(`page-${String(i + 1).padStart(3, '0')}.png`, pageToPng(page));
-  }
-  if (pages.length > 0) await write('received.pdf', await pagesToPdf(pages));
+  const pngs = pages.map((page) => pageToPng(page)); // encoded once, for the files and the PDF
+  for (const [i, png] of pngs.entries()) await write(`page-${String(i + 1).padStart(3, '0')}.png`, png);
+  if (pages.length > 0) await write('received.pdf', await pagesToPdf(pages, pngs));
   await write('ladder.svg', traceToSvg(trace, { title }));
   return written;
 }

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidOptionError } from '../engine/errors';
+import { COMPRESSIONS } from '../engine/options';
 import { DEFAULT_TIMEOUT_MS, type NetOptions } from '../net';
 import type { NativeTiffCompression } from '../native';
 import { DocumentError } from './errors';
@@ -20,7 +21,6 @@ export const DEFAULT_MAX_PAGES = 500;
 export const DEFAULT_PREPARE_TIME_LIMIT_MS = 120_000;
 
 const CONVERSIONS: readonly Conversion[] = ['auto', 'text', 'photo'];
-const COMPRESSIONS: readonly NativeTiffCompression[] = ['t6', 't4-2d', 't4-1d'];
 const TEMP_PREFIX = 'faxline-document-';
 
 /** Options of {@link prepareDocument}: the fetch's limits and policy, and the rendering's. */

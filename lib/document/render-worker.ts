@@ -49,7 +49,7 @@ function run(job: RenderWorkerData, renderer: PdfRenderer): number {
       });
       writing(() => writer.addPage(page));
     });
-    post({ type: 'page', page: currentPage, total, faxPages });
+    post({ type: 'page', page: currentPage });
   }
   // Not closed on failure: an unclosed writer deletes its partial file.
   writing(() => writer.close());

@@ -73,7 +73,7 @@ export interface RenderFailureMessage {
 /** Messages from the worker, in the order it sends them. */
 export type RenderMessage =
   | { type: 'opened'; total: number }
-  | { type: 'page'; page: number; total: number; faxPages: number }
+  | { type: 'page'; page: number }
   | { type: 'done'; pages: number }
   | RenderFailureMessage
   | { type: 'error'; kind: 'write' | 'internal'; message: string };
@@ -155,7 +155,7 @@ async function renderOnWorker(job: RenderJob, control: RenderControl, wasm: Wasm
         case 'page':
           done = message.page;
           try {
-            control.onPage?.(message.page, message.total);
+            control.onPage?.(message.page, total);
           } catch (error) {
             settle({ error });
           }

@@ -48,14 +48,15 @@ export interface ReceiveOptions extends T30Options {
 const IDENTITY_PATTERN = /^[0-9+ ]*$/;
 const HEADER_PATTERN = /^[\x20-\x7e]*$/;
 
-function describe(value: unknown): string {
+/** How an option's wrong value is named in messages: 'null', 'an array', or its typeof. */
+export function describeType(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value;
 }
 
 function expect(ok: boolean, expected: string, what: string, got: unknown): void {
-  if (!ok) throw new InvalidOptionError(`Expected ${expected} for ${what} but got ${describe(got)}`);
+  if (!ok) throw new InvalidOptionError(`Expected ${expected} for ${what} but got ${describeType(got)}`);
 }
 
 /** Checks an identity as T.30 carries it; throws InvalidOptionError. */

@@ -5,7 +5,7 @@
  * cannot be used is not a usage error but a failed fax (see documentProblem).
  */
 import { InvalidOptionError } from '../engine/errors';
-import { checkHeaderInfo, checkIdentity } from '../engine/options';
+import { checkHeaderInfo, checkIdentity, describeType } from '../engine/options';
 import { checkStatusUrl, schemeHint } from '../callbacks/url';
 import { describeUrl, FETCH_SCHEMES } from '../net';
 import type { CallContext } from './events';
@@ -34,16 +34,10 @@ export interface CheckedParams {
 const PARAM_NAMES = ['document', 'header_info', 'identity', 'status_url'] as const;
 const CONTEXT_IDS = ['project_id', 'space_id', 'call_id', 'node_id', 'swml_session_id'] as const;
 
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
-
 /** Checks send_fax parameters; throws InvalidOptionError naming the parameter. */
 export function checkSendFaxParams(params: unknown): CheckedParams {
   if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-    throw new InvalidOptionError(`Expected an object for send_fax but got ${typeName(params)}`);
+    throw new InvalidOptionError(`Expected an object for send_fax but got ${describeType(params)}`);
   }
   for (const key of Object.keys(params)) {
     if (!(PARAM_NAMES as readonly string[]).includes(key)) {
@@ -55,7 +49,7 @@ export function checkSendFaxParams(params: unknown): CheckedParams {
   const p = params as Record<string, unknown>;
   if (p.document === undefined || p.document === '') throw new InvalidOptionError('send_fax.document is required');
   if (typeof p.document !== 'string') {
-    throw new InvalidOptionError(`Expected a string for send_fax.document but got ${typeName(p.document)}`);
+    throw new InvalidOptionError(`Expected a string for send_fax.document but got ${describeType(p.document)}`);
   }
   return {
     document: p.document,
@@ -110,14 +104,14 @@ export type CheckedContext = Required<Omit<CallContext, 'caller_id'>> & { caller
  */
 export function checkCallContext(call: unknown, needIds: boolean): CheckedContext {
   if (typeof call !== 'object' || call === null)
-    throw new InvalidOptionError(`Expected an object for call but got ${typeName(call)}`);
+    throw new InvalidOptionError(`Expected an object for call but got ${describeType(call)}`);
   const c = call as Record<string, unknown>;
   const out: Record<string, string> = {};
   for (const key of [...CONTEXT_IDS, 'caller_id'] as const) {
     const value = c[key];
     if (value === undefined) continue;
     if (typeof value !== 'string')
-      throw new InvalidOptionError(`Expected a string for call.${key} but got ${typeName(value)}`);
+      throw new InvalidOptionError(`Expected a string for call.${key} but got ${describeType(value)}`);
     out[key] = value;
   }
   for (const key of CONTEXT_IDS) {

@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StatusCallbacks, type CallbackOptions, type DeliveryReport } from '../callbacks';
 import { DocumentError } from '../document/errors';
-import type { DocumentResolution } from '../document/geometry';
+import { RESOLUTIONS, type DocumentResolution } from '../document/geometry';
 import { prepareDocument, type PreparedDocument, type PrepareOptions } from '../document/prepare';
 import { InvalidOptionError } from '../engine/errors';
 import { describeUrl } from '../net';
@@ -174,7 +174,8 @@ export const defaultPrepareDocument: DocumentPreparer = async (url, options) => 
   if (parsed.protocol === 'file:') {
     const file = fileURLToPath(parsed);
     if (isTiffFile(file)) {
-      const pages = fs.existsSync(file) ? native.checkTiff(file, 1, 0).pages : 0;
+      // The page count only: the send checks every page itself (a missing file counts 0).
+      const pages = native.checkTiff(file, 1, 1).pages;
       return { file, pages, cleanup: async () => undefined };
     }
   }
@@ -203,7 +204,7 @@ function checkOptions(options: unknown): SendFaxOptions {
   if (o.allowPrivate !== undefined && typeof o.allowPrivate !== 'boolean') {
     throw new InvalidOptionError(`Expected a boolean for allowPrivate but got ${typeof o.allowPrivate}`);
   }
-  if (o.resolution !== undefined && !['standard', 'fine', 'superfine'].includes(o.resolution)) {
+  if (o.resolution !== undefined && !RESOLUTIONS.includes(o.resolution)) {
     throw new InvalidOptionError(
       `resolution must be 'standard', 'fine' or 'superfine'; got ${JSON.stringify(o.resolution)}`,
     );
