@@ -288,7 +288,10 @@ std::vector<uint8_t> ClassifyTiles(const GrayPage& page, uint32_t tiles_x, uint3
     return n;
   };
   std::vector<uint8_t> previous;
-  auto spread = [&](int passes, bool diagonals, int needed, const std::vector<uint8_t>* only) {
+  // Marks tiles that are not yet tone (and are in `only`, if given) with `mark` where at
+  // least `needed` of their neighbours were tone, `passes` times or until nothing changes.
+  auto spread = [&](int passes, bool diagonals, int needed, const std::vector<uint8_t>* only,
+                    uint8_t mark) {
     for (int pass = 0; pass < passes; ++pass) {
       previous = tone;
       bool changed = false;
@@ -296,21 +299,18 @@ std::vector<uint8_t> ClassifyTiles(const GrayPage& page, uint32_t tiles_x, uint3
         for (uint32_t tx = 0; tx < tiles_x; ++tx) {
           const size_t i = static_cast<size_t>(ty) * tiles_x + tx;
           if (previous[i] || (only != nullptr && !(*only)[i])) continue;
-          if (tone_neighbours(previous, tx, ty, diagonals) >= needed) tone[i] = changed = true;
+          if (tone_neighbours(previous, tx, ty, diagonals) >= needed) {
+            tone[i] = mark;
+            changed = true;
+          }
         }
       }
       if (!changed) return;
     }
   };
-  spread(kGrowPasses, false, 1, &smooth);
-  spread(kFillPasses, true, kFillNeighbours, nullptr);
-  previous = tone;
-  for (uint32_t ty = 0; ty < tiles_y; ++ty) {
-    for (uint32_t tx = 0; tx < tiles_x; ++tx) {
-      const size_t i = static_cast<size_t>(ty) * tiles_x + tx;
-      if (!previous[i] && tone_neighbours(previous, tx, ty, true) > 0) tone[i] = kToneBorder;
-    }
-  }
+  spread(kGrowPasses, false, 1, &smooth, kToneTile);
+  spread(kFillPasses, true, kFillNeighbours, nullptr, kToneTile);
+  spread(1, true, 1, nullptr, kToneBorder);  // text tiles next to tone
   return tone;
 }
 

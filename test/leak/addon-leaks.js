@@ -121,6 +121,10 @@ async function main() {
         send.receive(b);
       }
       send.receiveMissing(C.SAMPLES_PER_FRAME);
+      // The frame line: its buffers, its bound functions and their finalizers.
+      const line = send.frameBuffers();
+      line.process();
+      line.processLost();
       send.takeEvents();
       recv.takeEvents();
       send.elapsedMs();
