@@ -358,6 +358,30 @@ export function mmToFax(resolution: DocumentResolution): { x: (mm: number) => nu
   return { x: (mm) => mm * PX_PER_MM, y: (mm) => mm * LINES_PER_MM[resolution] };
 }
 
+/** Where an A4 page sits centred at 1:1 on the 216 mm line: 24 pixels = 3 mm in from its left edge. */
+export const A4_LEFT_MM = 3;
+
+/** Share of black in [left, top, width, height] mm of a fax page, shrunk by `inset` mm on each side. */
+export function inkShareMm(
+  page: FaxPage,
+  [left, top, width, height]: number[],
+  resolution: DocumentResolution = 'fine',
+  inset = 0,
+): number {
+  const mm = mmToFax(resolution);
+  return inkShare(page, mm.x(left + inset), mm.y(top + inset), mm.x(left + width - inset), mm.y(top + height - inset));
+}
+
+/** Expects a solid black mark at [left, top, width, height] mm of a fax page (1 mm in, for anti-aliased edges). */
+export function expectMark(page: FaxPage, rect: number[], resolution: DocumentResolution = 'fine'): void {
+  expect(inkShareMm(page, rect, resolution, 1)).toBeGreaterThan(0.95);
+}
+
+/** Expects no ink in [left, top, width, height] mm of a fax page. */
+export function expectBlank(page: FaxPage, rect: number[], resolution: DocumentResolution = 'fine'): void {
+  expect(inkShareMm(page, rect, resolution)).toBe(0);
+}
+
 /** Temp entries that prepareDocument makes (faxline-document-*) in a folder. */
 export function documentTempEntries(dir = os.tmpdir()): string[] {
   return fs.readdirSync(dir).filter((name) => name.startsWith('faxline-document-'));

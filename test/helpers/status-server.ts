@@ -15,8 +15,6 @@ export interface ReceivedRequest {
   raw: Buffer;
   /** The body parsed as JSON (undefined when it is not JSON). */
   json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  /** ms since the server started. */
-  atMs: number;
 }
 
 /** How to answer request number `n` (1-based): a status, after a delay, or never. */
@@ -25,8 +23,6 @@ export type Answer = { status?: number; delayMs?: number; hang?: boolean };
 export interface StatusServer {
   url: string;
   requests: ReceivedRequest[];
-  /** Resolves when `n` requests have arrived. */
-  waitFor(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -102,9 +98,7 @@ export async function startStatusServer(
   tls?: TestTls,
 ): Promise<StatusServer> {
   const requests: ReceivedRequest[] = [];
-  const waiters: { n: number; resolve: () => void }[] = [];
   const hanging = new Set<http.ServerResponse>();
-  const started = performance.now();
   const handler: http.RequestListener = (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -122,10 +116,8 @@ export async function startStatusServer(
         headers: req.headers,
         raw,
         json,
-        atMs: performance.now() - started,
       };
       requests.push(r);
-      for (const w of waiters.filter((w) => requests.length >= w.n)) w.resolve();
       const a = answer(requests.length, r);
       if (a.hang) {
         hanging.add(res);
@@ -142,7 +134,6 @@ export async function startStatusServer(
   return {
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/fax-status`,
     requests,
-    waitFor: (n) => (requests.length >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }))),
     close: async () => {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

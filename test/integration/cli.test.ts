@@ -16,28 +16,24 @@ beforeAll(() => {
 });
 afterAll(() => tmp.cleanup());
 
-/** Runs the CLI from its TypeScript source, as the built bin would run. */
+/** Node's arguments to run the CLI from its TypeScript source, as the built bin would run. */
+const cliArgs = (...args: string[]): string[] => [
+  '-r',
+  'ts-node/register/transpile-only',
+  path.join(root, 'lib/cli/main.ts'),
+  ...args,
+];
+
+/** Runs the CLI. */
 function faxline(...args: string[]) {
-  const r = spawnSync(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(root, 'lib/cli/main.ts'), ...args],
-    {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-    },
-  );
+  const r = spawnSync(process.execPath, cliArgs(...args), { cwd: root, encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** The same, without blocking the event loop (for tests that serve HTTP meanwhile). */
 function faxlineAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', path.join(root, 'lib/cli/main.ts'), ...args],
-      { cwd: root },
-    );
+    const child = spawn(process.execPath, cliArgs(...args), { cwd: root });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (c) => (stdout += c));
@@ -205,16 +201,7 @@ describe('faxline send progress', () => {
     // `script` gives the command a pseudo-terminal; skip where it is missing.
     const script = spawnSync('script', ['--version'], { encoding: 'utf8' });
     if (script.status !== 0) return;
-    const cmd = [
-      process.execPath,
-      '-r',
-      'ts-node/register/transpile-only',
-      path.join(root, 'lib/cli/main.ts'),
-      'send',
-      doc.file,
-    ]
-      .map((a) => `'${a}'`)
-      .join(' ');
+    const cmd = [process.execPath, ...cliArgs('send', doc.file)].map((a) => `'${a}'`).join(' ');
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/page 2\/2 \| 14400 bit\/s \| 1:5\d call/);

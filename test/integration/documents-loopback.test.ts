@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { readTiffPages, runLoopback } from '../../lib';
 import { prepareDocument, type DocumentResolution } from '../../lib/document';
 import { differingRows, tempDir } from '../helpers/pages';
-import { A4, inkShare, makePdf, thirdParty } from '../helpers/pdfs';
+import { A4, A4_LEFT_MM, expectMark, makePdf, thirdParty } from '../helpers/pdfs';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => (tmp = tempDir()));
@@ -43,17 +43,13 @@ describe('a prepared PDF sent over a loopback fax (V.17, ECM)', () => {
         expect(differingRows(page, sent[i]!)).toBe(0);
       });
       // The mark at the top-left of page 1 is where it was drawn on the received page too.
-      const lpm = { standard: 3.85, fine: 7.7, superfine: 15.4 }[resolution];
-      expect(inkShare(call.receivedPages[0]!, 24 * 8, 11 * lpm, 52 * 8, 24 * lpm)).toBeGreaterThan(0.95);
+      expectMark(call.receivedPages[0]!, [A4_LEFT_MM + 20, 10, 30, 15], resolution);
     },
   );
 
   test('a third-party document (the CUPS test page) arrives as prepared', async () => {
-    const pdf = thirdParty('cups-testpage.pdf');
-    if (!pdf) {
-      if (process.env.CI) throw new Error('test/fixtures/pdfs/third-party/cups-testpage.pdf is missing');
-      return;
-    }
+    // Fetched by test/global-setup.js; documents-third-party.test.ts fails loudly if it is not.
+    const pdf = thirdParty('cups-testpage.pdf')!;
     const { sent, call } = await sendPdf(pdf, 'fine', 'cups-testpage.pdf');
     expect(call.sender).toMatchObject({ code: 0, success: true, pages: 1 });
     expect(differingRows(call.receivedPages[0]!, sent[0]!)).toBe(0);

@@ -4,7 +4,20 @@ import { pathToFileURL } from 'node:url';
 import { readTiffPages, type FaxPage } from '../../lib';
 import { prepareDocument, preparePdf, type PrepareOptions } from '../../lib/document';
 import { LINES_PER_MM, type DocumentResolution } from '../../lib/document/geometry';
-import { A4, LETTER, MM, blurredSsim, grayRenders, inkBox, inkShare, makePdf, type PageSpec } from '../helpers/pdfs';
+import {
+  A4,
+  A4_LEFT_MM,
+  LETTER,
+  MM,
+  blurredSsim,
+  expectBlank,
+  expectMark,
+  grayRenders,
+  inkBox,
+  inkShare,
+  makePdf,
+  type PageSpec,
+} from '../helpers/pdfs';
 import { tempDir } from '../helpers/pages';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -25,37 +38,6 @@ async function fax(
     await prepared.cleanup();
   }
 }
-
-/** Expects a solid black mark at [left, top, width, height] mm of the fax page (mm from its top-left). */
-function expectMark(
-  page: FaxPage,
-  [left, top, width, height]: number[],
-  resolution: DocumentResolution = 'fine',
-): void {
-  const lpm = LINES_PER_MM[resolution];
-  const inset = 1; // mm, for anti-aliased edges
-  const inside = inkShare(
-    page,
-    (left + inset) * 8,
-    (top + inset) * lpm,
-    (left + width - inset) * 8,
-    (top + height - inset) * lpm,
-  );
-  expect(inside).toBeGreaterThan(0.95);
-}
-
-/** Expects no ink in a band of the page, [left, top, width, height] mm. */
-function expectBlank(
-  page: FaxPage,
-  [left, top, width, height]: number[],
-  resolution: DocumentResolution = 'fine',
-): void {
-  const lpm = LINES_PER_MM[resolution];
-  expect(inkShare(page, left * 8, top * lpm, (left + width) * 8, (top + height) * lpm)).toBe(0);
-}
-
-/** A4 sits centred at 1:1: 24 pixels = 3 mm in from the line's left edge. */
-const A4_LEFT_MM = 3;
 
 describe('page count and geometry', () => {
   test.each([

@@ -35,12 +35,7 @@ function receiver(): { session: FaxSession; file: string } {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 /** The media server's 20 ms loop, unpaced: the far end is a receiving FaxSession. */
-async function driveFrames(
-  media: PcmMedia,
-  rx: FaxSession,
-  style: 'push-pull' | 'process',
-  onFrame?: (frame: number) => void,
-) {
+async function driveFrames(media: PcmMedia, rx: FaxSession, style: 'push-pull' | 'process') {
   const toReceiver = new Int16Array(SAMPLES_PER_FRAME);
   const toSender = new Int16Array(SAMPLES_PER_FRAME);
   for (let frame = 0; frame < MAX_FRAMES && !(media.ended && rx.finished); frame++) {
@@ -51,7 +46,6 @@ async function driveFrames(
       media.process(toSender, toReceiver);
     }
     rx.process(toReceiver, toSender);
-    onFrame?.(frame);
     if (frame % 100 === 0) await tick();
   }
 }
@@ -188,7 +182,7 @@ describe('PcmMedia: a media server drives the fax with its own frames', () => {
 
 describe('PcmMedia.stream(): s16le 8 kHz as a Duplex', () => {
   /** The far end writes its audio in odd-sized chunks and reads one frame back per frame written. */
-  async function driveStream(media: PcmMedia, rx: FaxSession, onFrame?: (frame: number) => void): Promise<number> {
+  async function driveStream(media: PcmMedia, rx: FaxSession): Promise<number> {
     const stream = media.stream();
     const ended = new Promise<void>((resolve) => stream.once('end', resolve));
     const toSender = new Int16Array(SAMPLES_PER_FRAME);
@@ -208,7 +202,6 @@ describe('PcmMedia.stream(): s16le 8 kHz as a Duplex', () => {
         toReceiver.fill(0);
       }
       rx.process(toReceiver, toSender);
-      onFrame?.(frame);
       if (frame % 100 === 0) await tick();
     }
     stream.end();
