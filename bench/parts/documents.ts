@@ -33,7 +33,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ts from 'typescript';
-import { readTiffPages, runLoopback, writeTiffF, type FaxPage } from '../../lib';
+import { readTiffPages, runLoopback, type FaxPage } from '../../lib';
 import type * as DocumentModule from '../../lib/document';
 import { blurredSsim, grayRenders, makePdf, pickPages, thirdParty, type GrayImage } from '../../test/helpers/pdfs';
 import { median, round, type BenchOptions, type BenchPart, type BenchTable } from '../part';
@@ -241,30 +241,11 @@ function gsGray(pdf: string, dir: string, pages: readonly FaxPage[]): GrayImage[
   });
 }
 
-/** Bytes of a page's T.6 coding: its StripByteCounts in a one-page TIFF-F written here. */
-function t6Bytes(page: FaxPage, dir: string): number {
-  const file = path.join(dir, 't6-page.tif');
-  writeTiffF(file, [page], 't6');
-  const tiff = fs.readFileSync(file);
-  const little = tiff.toString('latin1', 0, 2) === 'II';
-  const u16 = (at: number): number => (little ? tiff.readUInt16LE(at) : tiff.readUInt16BE(at));
-  const u32 = (at: number): number => (little ? tiff.readUInt32LE(at) : tiff.readUInt32BE(at));
-  const ifd = u32(4);
-  let total = 0;
-  for (let i = 0; i < u16(ifd); i++) {
-    const entry = ifd + 2 + i * 12;
-    if (u16(entry) !== 279) continue;
-    const [type, count] = [u16(entry + 2), u32(entry + 4)];
-    const size = type === 3 ? 2 : 4;
-    const at = count * size <= 4 ? entry + 8 : u32(entry + 8);
-    for (let k = 0; k < count; k++) total += size === 2 ? u16(at + k * 2) : u32(at + k * 4);
-  }
-  if (total === 0) throw new Error('no StripByteCounts in the T.6 TIFF');
-  return total;
-}
-
-/** Line seconds per page: a loopback call of the file, from 'negotiated' to the last page. */
-async function loopbackLineSeconds(file: string, pages: number): Promise<number> {
+/**
+ * A loopback call of the file: line seconds per page, from 'negotiated' to the last page, and
+ * the T.6 part of them, from the size of each page's coded image as the sender reports it.
+ */
+async function loopbackLineSeconds(file: string, pages: number): Promise<{ lineS: number; t6LineS: number }> {
   const call = await runLoopback({ document: file });
   if (!call.sender.success || call.sender.pages !== pages) {
     throw new Error(
@@ -272,12 +253,18 @@ async function loopbackLineSeconds(file: string, pages: number): Promise<number>
     );
   }
   const { stats } = call.sender;
-  if (stats.bitRate !== V17_BITS_PER_SECOND || !stats.ecm) {
-    throw new Error(`the loopback ran at ${stats.bitRate} bit/s, ECM ${stats.ecm}: not V.17 with ECM`);
+  if (stats.bitRate !== V17_BITS_PER_SECOND || !stats.ecm || stats.compression !== 'T.6') {
+    throw new Error(
+      `the loopback ran at ${stats.bitRate} bit/s, ECM ${stats.ecm}, ${stats.compression}: not V.17 with ECM and T.6`,
+    );
   }
   const negotiated = call.senderEvents.find((e) => e.type === 'negotiated')!.timeMs;
-  const last = call.senderEvents.filter((e) => e.type === 'page').at(-1)!.timeMs;
-  return (last - negotiated) / 1000 / pages;
+  const pageEvents = call.senderEvents.filter((e) => e.type === 'page');
+  const t6Bytes = pageEvents.reduce((sum, e) => sum + e.stats.imageSize, 0);
+  return {
+    lineS: (pageEvents.at(-1)!.timeMs - negotiated) / 1000 / pages,
+    t6LineS: (t6Bytes * 8) / V17_BITS_PER_SECOND / pages,
+  };
 }
 
 interface SideFigures {
@@ -286,12 +273,10 @@ interface SideFigures {
   quality: number;
 }
 
-async function sideFigures(pages: FaxPage[], file: string, references: GrayImage[], dir: string): Promise<SideFigures> {
-  const t6 = pages.map((page) => (t6Bytes(page, dir) * 8) / V17_BITS_PER_SECOND);
+async function sideFigures(pages: FaxPage[], file: string, references: GrayImage[]): Promise<SideFigures> {
   const quality = pages.map((page, i) => blurredSsim(page, references[i]!));
   return {
-    lineS: await loopbackLineSeconds(file, pages.length),
-    t6LineS: t6.reduce((a, b) => a + b) / t6.length,
+    ...(await loopbackLineSeconds(file, pages.length)),
     quality: quality.reduce((a, b) => a + b) / quality.length,
   };
 }
@@ -358,13 +343,11 @@ async function run(options: BenchOptions): Promise<DocumentsResult> {
       ourPages.text,
       kept.text.file,
       await grayRenders(fs.readFileSync(inputs.text), 'fine'),
-      dir,
     );
     const oursPhoto = await sideFigures(
       ourPages.photo,
       kept.photo.file,
       await grayRenders(fs.readFileSync(inputs.photo), 'fine'),
-      dir,
     );
     await kept.text.cleanup();
     await kept.photo.cleanup();
@@ -374,7 +357,7 @@ async function run(options: BenchOptions): Promise<DocumentsResult> {
       const side = async (pdf: string, name: string): Promise<SideFigures> => {
         const file = path.join(dir, `gs-${name}.tif`);
         const pages = readTiffPages(file);
-        return sideFigures(pages, file, gsGray(pdf, dir, pages), dir);
+        return sideFigures(pages, file, gsGray(pdf, dir, pages));
       };
       gsText = await side(inputs.text, 'text');
       gsPhoto = await side(inputs.photo, 'photo');
