@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <utility>
 
 namespace faxline::bindings {
 
@@ -26,6 +27,39 @@ struct AddonState {
 };
 
 AddonState& GetAddonState(Napi::Env env);
+
+// An object's entry in its environment's OpenRegistry: while registered, the environment's
+// teardown runs the closer given to Register. Unregisters when destroyed; neither copied nor
+// moved, since the registry holds the closer's address.
+class OpenRegistration {
+ public:
+  OpenRegistration() = default;
+  OpenRegistration(const OpenRegistration&) = delete;
+  OpenRegistration& operator=(const OpenRegistration&) = delete;
+  ~OpenRegistration() { Unregister(); }
+
+  void Register(Napi::Env env, std::function<void()> closer) {
+    registry_ = GetAddonState(env).registry;
+    closer_ = std::move(closer);
+    registry_->closers.insert(&closer_);
+  }
+
+  // Idempotent.
+  void Unregister() {
+    if (registry_) {
+      registry_->closers.erase(&closer_);
+      registry_.reset();
+    }
+  }
+
+  // Whether the environment's teardown has begun (false once unregistered): JS can no longer
+  // be called into then.
+  bool TornDown() const { return registry_ && registry_->torn_down; }
+
+ private:
+  std::shared_ptr<OpenRegistry> registry_;
+  std::function<void()> closer_;
+};
 
 void InitSession(Napi::Env env, Napi::Object exports);
 void InitLoopback(Napi::Env env, Napi::Object exports);

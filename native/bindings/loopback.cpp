@@ -26,13 +26,10 @@ class LoopbackWorker : public Napi::AsyncWorker {
       : Napi::AsyncWorker(env, "faxline:loopback"),
         deferred_(Napi::Promise::Deferred::New(env)),
         options_(std::move(options)),
-        cancel_(std::make_shared<std::atomic<bool>>(false)),
-        registry_(GetAddonState(env).registry) {
+        cancel_(std::make_shared<std::atomic<bool>>(false)) {
     // The environment's teardown cancels a call still running, so a worker_thread can exit.
-    closer_ = [flag = cancel_] { flag->store(true); };
-    registry_->closers.insert(&closer_);
+    registration_.Register(env, [flag = cancel_] { flag->store(true); });
   }
-  ~LoopbackWorker() override { registry_->closers.erase(&closer_); }
 
   Napi::Promise promise() { return deferred_.Promise(); }
   std::shared_ptr<std::atomic<bool>> cancel_flag() { return cancel_; }
@@ -48,7 +45,7 @@ class LoopbackWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     // A worker_thread that is exiting can no longer run JS: nobody is left to resolve for.
-    if (registry_->torn_down) return;
+    if (registration_.TornDown()) return;
     try {
       Resolve();
     } catch (const Napi::Error&) {
@@ -57,7 +54,7 @@ class LoopbackWorker : public Napi::AsyncWorker {
   }
 
   void OnError(const Napi::Error& e) override {
-    if (registry_->torn_down) return;
+    if (registration_.TornDown()) return;
     try {
       deferred_.Reject(e.Value());
     } catch (const Napi::Error&) {
@@ -87,8 +84,7 @@ class LoopbackWorker : public Napi::AsyncWorker {
   LoopbackOptions options_;
   LoopbackOutcome outcome_;
   std::shared_ptr<std::atomic<bool>> cancel_;
-  std::shared_ptr<OpenRegistry> registry_;
-  std::function<void()> closer_;
+  OpenRegistration registration_;
 };
 
 constexpr double kMaxCallMs = 6.0 * 3600 * 1000;

@@ -1,6 +1,6 @@
 // What the addon's ObjectWrap classes (FaxSession, TiffFWriter) share: a type tag that marks
-// the objects a class made, prototype methods that throw a TypeError on a forged or foreign
-// `this`, and a place in the environment's OpenRegistry.
+// the objects a class made, and prototype methods that throw a TypeError on a forged or
+// foreign `this`.
 //
 // A class T that uses Dispatch and DefineTaggedClass declares, publicly:
 //   static const napi_type_tag kTypeTag;      // unique to T
@@ -10,11 +10,8 @@
 
 #include <napi.h>
 
-#include <functional>
 #include <initializer_list>
-#include <memory>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "bindings/addon.h"
@@ -78,34 +75,5 @@ Napi::Function DefineTaggedClass(Napi::Env env, std::initializer_list<PrototypeM
   proto.DefineProperties(descriptors);
   return ctor;
 }
-
-// An object's entry in its environment's OpenRegistry: while registered, the environment's
-// teardown runs the closer given to Register. Unregisters when destroyed; neither copied nor
-// moved, since the registry holds the closer's address.
-class OpenRegistration {
- public:
-  OpenRegistration() = default;
-  OpenRegistration(const OpenRegistration&) = delete;
-  OpenRegistration& operator=(const OpenRegistration&) = delete;
-  ~OpenRegistration() { Unregister(); }
-
-  void Register(Napi::Env env, std::function<void()> closer) {
-    registry_ = GetAddonState(env).registry;
-    closer_ = std::move(closer);
-    registry_->closers.insert(&closer_);
-  }
-
-  // Idempotent.
-  void Unregister() {
-    if (registry_) {
-      registry_->closers.erase(&closer_);
-      registry_.reset();
-    }
-  }
-
- private:
-  std::shared_ptr<OpenRegistry> registry_;
-  std::function<void()> closer_;
-};
 
 }  // namespace faxline::bindings
