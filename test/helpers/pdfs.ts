@@ -388,21 +388,21 @@ export function documentTempEntries(dir = os.tmpdir()): string[] {
 }
 
 /**
- * Gives the calling test file a private TMPDIR (os.tmpdir() reads it on every call), so that
- * "nothing left behind" is checked exactly, whatever other test files run alongside: after
- * each test, no document temp entries may remain there. Returns the folder's path getter.
+ * Gives the calling test file a private os.tmpdir(), so that "nothing left behind" is checked
+ * exactly, whatever other test files run alongside: after each test, no document temp entries
+ * may remain there. Returns the folder's path getter.
  */
 export function usePrivateTmpdir(prefix: string): () => string {
   let tmpdir = '';
-  let saved: string | undefined;
+  let spy: jest.SpyInstance<string, []> | undefined;
   beforeAll(() => {
-    saved = process.env.TMPDIR;
     tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-    process.env.TMPDIR = tmpdir;
+    // Not TMPDIR: a test file's process.env is Jest's copy, which os.tmpdir() never reads. The
+    // os module itself is shared with lib/, so stubbing it there reaches every caller.
+    spy = jest.spyOn(jest.requireActual<typeof os>('node:os'), 'tmpdir').mockReturnValue(tmpdir);
   });
   afterAll(() => {
-    if (saved === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = saved;
+    spy?.mockRestore();
     fs.rmSync(tmpdir, { recursive: true, force: true });
   });
   afterEach(() => expect(documentTempEntries(tmpdir)).toEqual([]));
