@@ -4,10 +4,10 @@
  * temp folder until the caller cleans it up.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidOptionError } from '../engine/errors';
 import { COMPRESSIONS } from '../engine/options';
+import { makeTempDir } from '../engine/temp-dir';
 import { DEFAULT_TIMEOUT_MS, type NetOptions } from '../net';
 import type { NativeTiffCompression } from '../native';
 import { DocumentError } from './errors';
@@ -21,7 +21,6 @@ export const DEFAULT_MAX_PAGES = 500;
 export const DEFAULT_PREPARE_TIME_LIMIT_MS = 120_000;
 
 const CONVERSIONS: readonly Conversion[] = ['auto', 'text', 'photo'];
-const TEMP_PREFIX = 'faxline-document-';
 
 /** Options of {@link prepareDocument}: the fetch's limits and policy, and the rendering's. */
 export type PrepareOptions = NetOptions & {
@@ -156,7 +155,8 @@ async function prepareSettled(pdf: Uint8Array, settings: Settings): Promise<Prep
   if (!isPdf(bytes)) {
     throw new DocumentError('not-pdf', `the document is not a PDF: it looks like ${describeContent(bytes)}`);
   }
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), TEMP_PREFIX));
+  // Not withTempDir: the folder outlives this call, until the caller's cleanup().
+  const dir = await makeTempDir('document');
   const remove = (): Promise<void> => fs.promises.rm(dir, { recursive: true, force: true });
   const file = path.join(dir, 'document.tif');
   try {

@@ -3,7 +3,6 @@
  * addon, run on a worker thread as fast as the CPU allows.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { native, type NativeEvent } from '../native';
 import { InvalidOptionError, rethrowNative } from './errors';
@@ -11,6 +10,7 @@ import { toFaxEvent, type FaxEvent } from './events';
 import { toNativeReceive, toNativeSend, type SendOptions, type T30Options } from './options';
 import { readTiffPages, type FaxPage } from './page';
 import { toResult, type FaxResult } from './result';
+import { withTempDir } from './temp-dir';
 import type { LineAudio } from './wav';
 
 /** Options of a loopback call: the sender's options plus the receiver's and the line's. */
@@ -47,6 +47,18 @@ export interface LoopbackCall {
   audio?: LineAudio;
 }
 
+/**
+ * What a receiving terminal left in its file: the decoded pages and the file's bytes, or
+ * nothing when it got no page (`pages`, from its result) or wrote no file.
+ */
+export async function readReceived(
+  file: string,
+  pages: number,
+): Promise<Pick<LoopbackCall, 'receivedPages' | 'receivedTiff'>> {
+  if (pages <= 0 || !fs.existsSync(file)) return { receivedPages: [], receivedTiff: null };
+  return { receivedPages: readTiffPages(file), receivedTiff: await fs.promises.readFile(file) };
+}
+
 function convertEvents(events: NativeEvent[], detail: string): FaxEvent[] {
   return events.map((e) => toFaxEvent(e, detail));
 }
@@ -65,8 +77,7 @@ export async function runLoopback(options: LoopbackOptions): Promise<LoopbackCal
     }
   }
 
-  const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'faxline-loopback-'));
-  try {
+  return withTempDir('loopback', async (dir) => {
     const rxFile = path.join(dir, 'received.tif');
     const receiver = answers ? toNativeReceive({ ...options.receiver, receivedFile: rxFile }) : undefined;
     let handle;
@@ -93,21 +104,17 @@ export async function runLoopback(options: LoopbackOptions): Promise<LoopbackCal
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
-    const hasPages = fs.existsSync(rxFile) && (outcome.receiver?.pages ?? 0) > 0;
     const call: LoopbackCall = {
       sender: toResult(outcome.sender),
       receiver: outcome.receiver ? toResult(outcome.receiver) : null,
       senderEvents: convertEvents(outcome.senderEvents, outcome.sender.detail),
       receiverEvents: convertEvents(outcome.receiverEvents, outcome.receiver?.detail ?? ''),
-      receivedPages: hasPages ? readTiffPages(rxFile) : [],
-      receivedTiff: hasPages ? await fs.promises.readFile(rxFile) : null,
+      ...(await readReceived(rxFile, outcome.receiver?.pages ?? 0)),
       durationMs: outcome.durationMs,
     };
     if (outcome.senderAudio && outcome.receiverAudio) {
       call.audio = { sent: outcome.senderAudio, received: outcome.receiverAudio };
     }
     return call;
-  } finally {
-    await fs.promises.rm(dir, { recursive: true, force: true });
-  }
+  });
 }

@@ -3,16 +3,14 @@
  * from a media server in pcm.ts, RTP/G.711 and T.38 later. sendFax prepares the document and
  * hands the medium a sending terminal's options; the medium runs the call and reports events.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { InvalidOptionError } from '../engine/errors';
 import type { FaxEvent } from '../engine/events';
-import { runLoopback, type LoopbackCall, type LoopbackOptions } from '../engine/loopback';
+import { readReceived, runLoopback, type LoopbackCall, type LoopbackOptions } from '../engine/loopback';
 import type { SendOptions } from '../engine/options';
-import { readTiffPages } from '../engine/page';
 import type { FaxResult } from '../engine/result';
 import { FaxSession } from '../engine/session';
+import { withTempDir } from '../engine/temp-dir';
 import { connectSessions } from './line-pair';
 
 /** What a medium hands back when the call is over. */
@@ -113,43 +111,41 @@ export class LoopbackMedia implements FaxMedia {
   }
 
   async #paced(options: SendOptions, control: MediaControl): Promise<LoopbackCall> {
-    const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'faxline-paced-'));
-    const rxFile = path.join(dir, 'received.tif');
-    const senderEvents: FaxEvent[] = [];
-    const receiverEvents: FaxEvent[] = [];
-    let sender: FaxSession | null = null;
-    let receiver: FaxSession | null = null;
-    try {
-      sender = new FaxSession({ direction: 'send', ...options });
-      receiver = new FaxSession({ direction: 'receive', ...this.options.receiver, receivedFile: rxFile });
-      sender.on('event', (e) => {
-        senderEvents.push(e);
-        control.onEvent(e);
-      });
-      receiver.on('event', (e) => receiverEvents.push(e));
-      const durationMs = await connectSessions(sender, receiver, {
-        paced: true,
-        timeLimitMs: this.options.timeLimitMs,
-        signal: control.signal,
-      });
-      const senderResult = await sender.done;
-      const receiverResult = await receiver.done;
-      receiver.close();
-      const hasPages = receiverResult.pages > 0 && fs.existsSync(rxFile);
-      return {
-        sender: senderResult,
-        receiver: receiverResult,
-        senderEvents,
-        receiverEvents,
-        receivedPages: hasPages ? readTiffPages(rxFile) : [],
-        receivedTiff: hasPages ? await fs.promises.readFile(rxFile) : null,
-        durationMs,
-      };
-    } finally {
-      sender?.close();
-      receiver?.close();
-      await fs.promises.rm(dir, { recursive: true, force: true });
-    }
+    return withTempDir('paced', async (dir) => {
+      const rxFile = path.join(dir, 'received.tif');
+      const senderEvents: FaxEvent[] = [];
+      const receiverEvents: FaxEvent[] = [];
+      let sender: FaxSession | null = null;
+      let receiver: FaxSession | null = null;
+      try {
+        sender = new FaxSession({ direction: 'send', ...options });
+        receiver = new FaxSession({ direction: 'receive', ...this.options.receiver, receivedFile: rxFile });
+        sender.on('event', (e) => {
+          senderEvents.push(e);
+          control.onEvent(e);
+        });
+        receiver.on('event', (e) => receiverEvents.push(e));
+        const durationMs = await connectSessions(sender, receiver, {
+          paced: true,
+          timeLimitMs: this.options.timeLimitMs,
+          signal: control.signal,
+        });
+        const senderResult = await sender.done;
+        const receiverResult = await receiver.done;
+        receiver.close();
+        return {
+          sender: senderResult,
+          receiver: receiverResult,
+          senderEvents,
+          receiverEvents,
+          ...(await readReceived(rxFile, receiverResult.pages)),
+          durationMs,
+        };
+      } finally {
+        sender?.close();
+        receiver?.close();
+      }
+    });
   }
 }
 

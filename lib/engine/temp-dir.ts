@@ -1,0 +1,75 @@
+/**
+ * Private temp folders under os.tmpdir(), named faxline-<purpose>-<host>-<pid>-XXXXXX. A
+ * process that is killed (SIGKILL) cannot remove its folders, so the pid in the name lets a
+ * later process find the folders of one that is gone and remove them: once per process, on
+ * the first folder it makes. <host> tags the machine or container: a temp folder shared
+ * between containers is shared between pid namespaces, where another container's live
+ * process would look dead, so only folders of our own host are swept.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/** What a temp folder holds: a rendered document, a loopback's or a paced loopback's received file. */
+export type TempPurpose = 'document' | 'loopback' | 'paced';
+
+const PURPOSES: readonly TempPurpose[] = ['document', 'loopback', 'paced'];
+const HOST_TAG = createHash('sha256').update(os.hostname()).digest('hex').slice(0, 8);
+// Exactly what makeTempDir creates on this host: mkdtemp appends six letters or digits.
+const TEMP_NAME = new RegExp(`^faxline-(?:${PURPOSES.join('|')})-${HOST_TAG}-([1-9][0-9]*)-[A-Za-z0-9]{6}$`);
+
+/** The start of the name of a temp folder that process `pid` on this host makes for `purpose`. */
+export function tempDirPrefix(purpose: TempPurpose, pid = process.pid): string {
+  return `faxline-${purpose}-${HOST_TAG}-${pid}-`;
+}
+
+let sweeping: Promise<void> | undefined;
+
+function isAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to someone else.
+    return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+// Best effort: any failure leaves the folder for a later sweep, never fails the caller.
+async function sweepStale(tmp: string): Promise<void> {
+  let entries: fs.Dirent[];
+  try {
+    entries = await fs.promises.readdir(tmp, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  await Promise.all(
+    entries.map(async (entry) => {
+      const pid = TEMP_NAME.exec(entry.name)?.[1];
+      if (pid === undefined || !entry.isDirectory() || isAlive(Number(pid))) return;
+      await fs.promises.rm(path.join(tmp, entry.name), { recursive: true, force: true }).catch(() => undefined);
+    }),
+  );
+}
+
+/**
+ * Makes a private folder faxline-<purpose>-<host>-<pid>-XXXXXX under os.tmpdir(); the caller
+ * removes it. The first call in a process first removes the folders of processes that are gone.
+ */
+export async function makeTempDir(purpose: TempPurpose): Promise<string> {
+  const tmp = os.tmpdir();
+  await (sweeping ??= sweepStale(tmp));
+  return fs.promises.mkdtemp(path.join(tmp, tempDirPrefix(purpose)));
+}
+
+/** Runs `fn` in a fresh private temp folder (see {@link makeTempDir}) and always removes the folder. */
+export async function withTempDir<T>(purpose: TempPurpose, fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await makeTempDir(purpose);
+  try {
+    return await fn(dir);
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}
