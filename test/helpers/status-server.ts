@@ -3,8 +3,8 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { listenLocal } from './http-server';
 
 /** One request the server got. */
 export interface ReceivedRequest {
@@ -128,25 +128,22 @@ export async function startStatusServer(
       else reply();
     });
   };
-  const server = tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
+  const server = await listenLocal(
+    tls ? https.createServer({ key: tls.key, cert: tls.cert }, handler) : http.createServer(handler),
+  );
   return {
-    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}/fax-status`,
+    url: `${server.url}/fax-status`,
     requests,
     close: async () => {
       for (const res of hanging) res.destroy();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 }
 
 /** A 127.0.0.1 URL on which nothing listens (connections are refused). */
 export async function refusedUrl(): Promise<string> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}/fax-status`;
+  const server = await listenLocal(http.createServer());
+  await server.close();
+  return `${server.url}/fax-status`;
 }

@@ -1,6 +1,5 @@
 import * as fs from 'node:fs';
 import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -10,35 +9,22 @@ import { fetchDocument } from '../../lib/document/fetch';
 import { DocumentError, type DocumentFailure } from '../../lib/document/errors';
 import { ResultCode } from '../../lib/engine/result';
 import { NetError, type NetFailure } from '../../lib/net';
+import { serveHttp, type LocalServer } from '../helpers/http-server';
 
-interface TestServer {
-  url: string;
-  close(): Promise<void>;
-}
-
-const servers: TestServer[] = [];
+const servers: LocalServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
 });
 
 /** An HTTP server on 127.0.0.1 serving `routes` by path; anything else is a 404 HTML page. */
-async function serve(routes: Record<string, http.RequestListener>): Promise<TestServer> {
-  const server = http.createServer((req, res) => {
+async function serve(routes: Record<string, http.RequestListener>): Promise<LocalServer> {
+  const server = await serveHttp((req, res) => {
     const route = routes[req.url ?? ''];
     if (route) route(req, res);
     else res.writeHead(404, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>404</title>');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const state: TestServer = {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  servers.push(state);
-  return state;
+  servers.push(server);
+  return server;
 }
 
 const body =

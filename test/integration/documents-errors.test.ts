@@ -1,5 +1,3 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ResultCode } from '../../lib';
@@ -10,24 +8,10 @@ import {
   type DocumentFailure,
   type PrepareOptions,
 } from '../../lib/document';
+import { serveHttp, type LocalServer } from '../helpers/http-server';
 import { emptyPdf, encryptedPdf, makePdf, photoPng, usePrivateTmpdir } from '../helpers/pdfs';
 
 const tmpdir = usePrivateTmpdir('faxline-documents-errors-');
-
-/** A local HTTP server answering every request with `handler`. */
-async function serve(handler: http.RequestListener): Promise<{ url: string; close(): Promise<void> }> {
-  const server = http.createServer(handler);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
 
 async function failure(promise: Promise<unknown>): Promise<DocumentError> {
   const error = await promise.then(
@@ -115,11 +99,11 @@ describe('page counts', () => {
 });
 
 describe('fetch failures', () => {
-  let server: Awaited<ReturnType<typeof serve>>;
+  let server: LocalServer;
   let pdf: Uint8Array;
   beforeAll(async () => {
     pdf = await makePdf([{ text: true }]);
-    server = await serve((req, res) => {
+    server = await serveHttp((req, res) => {
       if (req.url === '/doc.pdf') res.writeHead(200, { 'content-type': 'application/pdf' }).end(pdf);
       else if (req.url === '/error.html')
         res.writeHead(200, { 'content-type': 'text/html' }).end('<html><body>Oops</body></html>');
@@ -205,7 +189,7 @@ describe('limits and cancellation', () => {
   });
 
   test('an abort while fetching rejects with the signal reason', async () => {
-    const server = await serve((_req, res) => res.writeHead(200).write('%PDF-1.7\n'));
+    const server = await serveHttp((_req, res) => res.writeHead(200).write('%PDF-1.7\n'));
     try {
       const controller = new AbortController();
       setTimeout(() => controller.abort(), 200);

@@ -2,11 +2,11 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { classifyAddress, fetchBytes, NetError, postJson, POST_RESPONSE_LIMIT, type NetFailure } from '../../lib/net';
+import { listenLocal, type LocalServer } from '../helpers/http-server';
 
 // Addresses the policy treats as public for one test, so a 127.0.0.1 server can stand in for
 // a public one and a redirect from it to a refused address can be seen being re-checked.
@@ -19,13 +19,10 @@ jest.mock('../../lib/net/policy', () => {
   };
 });
 
-interface TestServer {
-  url: string;
-  port: number;
+interface TestServer extends LocalServer {
   /** Connections the server accepted. */
   connections: number;
   requests: http.IncomingMessage[];
-  close(): Promise<void>;
 }
 
 const servers: TestServer[] = [];
@@ -35,22 +32,10 @@ afterEach(async () => {
 });
 
 async function listen(server: http.Server, scheme: 'http' | 'https'): Promise<TestServer> {
-  const state: TestServer = {
-    url: '',
-    port: 0,
-    connections: 0,
-    requests: [],
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-  server.on(scheme === 'https' ? 'secureConnection' : 'connection', () => state.connections++);
-  server.on('request', (req) => state.requests.push(req));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  state.port = (server.address() as AddressInfo).port;
-  state.url = `${scheme}://127.0.0.1:${state.port}`;
+  const seen = { connections: 0, requests: [] as http.IncomingMessage[] };
+  server.on(scheme === 'https' ? 'secureConnection' : 'connection', () => seen.connections++);
+  server.on('request', (req) => seen.requests.push(req));
+  const state = Object.assign(seen, await listenLocal(server));
   servers.push(state);
   return state;
 }

@@ -1,6 +1,4 @@
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
@@ -13,6 +11,7 @@ import {
   type SendFaxOptions,
   type SendFaxParams,
 } from '../../lib';
+import { serveHttp, type LocalServer } from '../helpers/http-server';
 import { startStatusServer, type StatusServer } from '../helpers/status-server';
 import { differingRows, tempDir, writeTextDocument } from '../helpers/pages';
 
@@ -335,18 +334,17 @@ describe('hang-up and cancel', () => {
 
 describe('a PDF document', () => {
   const samplePdf = path.resolve(__dirname, '../../examples/sample.pdf');
-  let server: http.Server;
+  let server: LocalServer;
   let base: string;
   beforeAll(async () => {
-    server = http.createServer((req, res) => {
+    server = await serveHttp((req, res) => {
       if (req.url === '/letter.pdf')
         res.writeHead(200, { 'content-type': 'application/pdf' }).end(fs.readFileSync(samplePdf));
       else res.writeHead(404).end('not here');
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    base = server.url;
   });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  afterAll(() => server.close());
 
   test.each(['standard', 'fine', 'superfine'] as const)(
     'examples/sample.pdf is rendered at %s resolution and faxed: 2 pages',
