@@ -80,8 +80,15 @@ export class LoopbackMedia implements FaxMedia {
   constructor(options: LoopbackMediaOptions = {}) {
     if (typeof options !== 'object' || options === null)
       throw new InvalidOptionError('Expected an object for loopback options');
-    if (options.paced && (options.recordAudio || options.hangUpAtMs !== undefined)) {
-      throw new InvalidOptionError('A paced loopback supports neither recordAudio nor hangUpAtMs');
+    // The paced line is two FaxSessions on this thread: nothing there records the audio, hangs
+    // up at a set time or keeps the receiver from answering.
+    if (
+      options.paced &&
+      (options.recordAudio || options.hangUpAtMs !== undefined || options.receiver?.answers === false)
+    ) {
+      throw new InvalidOptionError(
+        'A paced loopback supports none of recordAudio, hangUpAtMs, receiver.answers: false',
+      );
     }
     this.options = options;
   }

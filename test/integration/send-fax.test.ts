@@ -179,6 +179,11 @@ describe('a request that is wrong in itself rejects with InvalidOptionError befo
     ['an unknown media kind', { media: { kind: 'rtp' } }, /call\.media must be a FaxMedia/],
     ['no media', {}, /Expected an object for call\.media/],
     [
+      'a paced loopback whose receiver does not answer',
+      { media: { kind: 'loopback', paced: true, receiver: { answers: false } } },
+      /A paced loopback supports none of recordAudio, hangUpAtMs, receiver\.answers: false/,
+    ],
+    [
       'a call id that is not a string',
       { media: { kind: 'loopback' }, call_id: 7 },
       /Expected a string for call\.call_id/,
@@ -200,6 +205,24 @@ describe('a request that is wrong in itself rejects with InvalidOptionError befo
       ),
     ).rejects.toThrow(message);
     expect(server.requests).toEqual([]);
+  });
+});
+
+describe('a paced loopback refuses what only the unpaced one does, with InvalidOptionError', () => {
+  test.each([
+    ['recording the line audio', { recordAudio: true }],
+    ['hanging up at a set time', { hangUpAtMs: 30_000 }],
+    ['a receiver that does not answer', { receiver: { answers: false } }],
+  ])('%s', (_name, options) => {
+    const make = () => new LoopbackMedia({ paced: true, ...options });
+    expect(make).toThrow(InvalidOptionError);
+    expect(make).toThrow('A paced loopback supports none of recordAudio, hangUpAtMs, receiver.answers: false');
+  });
+
+  test('unpaced, each of them is accepted', () => {
+    expect(
+      () => new LoopbackMedia({ recordAudio: true, hangUpAtMs: 30_000, receiver: { answers: false } }),
+    ).not.toThrow();
   });
 });
 
