@@ -141,8 +141,9 @@ class PcmStream extends Duplex {
       if (this.#staged < FRAME_BYTES) break;
       this.#staged = 0;
       if (this.#media.ended) continue;
-      // Each frame out is handed to the reader, so it needs its own buffer.
-      const frame = Buffer.alloc(FRAME_BYTES);
+      // Each frame out is handed to the reader, so it needs its own buffer. Unzeroed: process()
+      // writes all 160 samples (silence when no terminal runs); pool slices are 8-byte aligned.
+      const frame = Buffer.allocUnsafe(FRAME_BYTES);
       this.#media.process(this.#heard, new Int16Array(frame.buffer, frame.byteOffset, SAMPLES_PER_FRAME));
       if (!this.#media.ended) wantsMore = this.push(frame) && wantsMore;
     }
