@@ -1,4 +1,3 @@
 /** Status callbacks: ordered, bounded, retried delivery of a fax's events to its status_url. */
 export { StatusCallbacks, CALLBACK_DEFAULTS, type CallbackOptions, type DeliveryReport } from './deliver';
-export { checkStatusUrl } from './url';
 export { SIGNATURE_HEADER, signBody, verifySignature } from './sign';

@@ -11,14 +11,4 @@ export {
 } from './prepare';
 export type { Conversion } from './render';
 export { defaultRenderConcurrency, renderConcurrency, setRenderConcurrency } from './render-slots';
-export {
-  layoutPage,
-  FAX_LINE_PX,
-  LINES_PER_MM,
-  RESOLUTIONS,
-  X_DPI,
-  Y_DPI,
-  type DocumentResolution,
-  type PageBox,
-  type PageLayout,
-} from './geometry';
+export { RESOLUTIONS, type DocumentResolution } from './geometry';
