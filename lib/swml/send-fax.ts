@@ -66,7 +66,10 @@ export interface SendFaxOptions {
   /** Aborting hangs up: the fax ends with SpanDSP's call-dropped code and a finished event. */
   signal?: AbortSignal;
   /** Limits and settings of fetching and rendering the document (see lib/document's prepareDocument). */
-  document?: Pick<PrepareOptions, 'timeoutMs' | 'maxBytes' | 'maxPages' | 'timeLimitMs' | 'conversion' | 'ca'>;
+  document?: Pick<
+    PrepareOptions,
+    'timeoutMs' | 'maxBytes' | 'maxRedirects' | 'maxPages' | 'timeLimitMs' | 'conversion' | 'ca'
+  >;
   /** Status callback delivery. */
   callbacks?: Omit<CallbackOptions, 'allowPrivate' | 'log'> & {
     /** How long sendFax waits, after the fax, for the last events to be delivered, ms. Default 30 000. */
