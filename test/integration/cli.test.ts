@@ -144,6 +144,32 @@ describe('faxline send with a PDF', () => {
   });
 });
 
+describe('faxline send with a document URL on 127.0.0.1', () => {
+  test('is refused (exit 1, code 41, the refused address named) unless --allow-private', async () => {
+    const { serveHttp } = await import('../helpers/http-server');
+    const pdf = fs.readFileSync(path.join(root, 'examples/sample.pdf'));
+    const server = await serveHttp((_req, res) => res.writeHead(200, { 'content-type': 'application/pdf' }).end(pdf));
+    const url = `${server.url}/letter.pdf`;
+    try {
+      const refused = await faxlineAsync('send', url, '--json');
+      expect(refused.status).toBe(1);
+      expect(JSON.parse(refused.stdout).variables).toMatchObject({
+        send_fax_document: url,
+        send_fax_result: 'failed',
+        send_fax_result_code: '41',
+        send_fax_pages: '0',
+      });
+      expect(refused.stderr).toContain('refused address 127.0.0.1');
+
+      const allowed = await faxlineAsync('send', url, '--json', '--allow-private');
+      expect(allowed.status).toBe(0);
+      expect(JSON.parse(allowed.stdout).variables).toMatchObject({ send_fax_result: 'success', send_fax_pages: '2' });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('faxline send --trace', () => {
   test('prints every T.30 frame with its time before the variables (and no progress bar off a terminal)', () => {
     const r = faxline('send', doc.file, '--trace');

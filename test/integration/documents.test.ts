@@ -313,7 +313,7 @@ describe('prepareDocument', () => {
     }
   });
 
-  test('documents render concurrently, each in its own worker', async () => {
+  test('documents prepared at the same time each get their own pages and file', async () => {
     const pdfs = await Promise.all([1, 2, 3].map((n) => makePdf(Array.from({ length: n }, () => ({ text: true })))));
     const prepared = await Promise.all(pdfs.map((pdf) => preparePdf(pdf)));
     expect(prepared.map((p) => p.pages)).toEqual([1, 2, 3]);

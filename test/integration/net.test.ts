@@ -273,6 +273,14 @@ describe('limits', () => {
     expect(error.message).toBe(`timed out after 0.5 s fetching ${server.url}/slow.pdf`);
   });
 
+  test('by default the limit is 30 s', async () => {
+    const server = await serve(() => undefined);
+    const started = Date.now();
+    const error = await failure(fetchBytes(`${server.url}/slow.pdf`, open), 'timeout');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(29_900);
+    expect(error.message).toBe(`timed out after 30 s fetching ${server.url}/slow.pdf`);
+  }, 45_000);
+
   test('a body that stalls halfway times out too (the limit covers the body)', async () => {
     const server = await serve((_req, res) => {
       res.writeHead(200, { 'content-length': '1000' });
@@ -291,6 +299,15 @@ describe('limits', () => {
     const error = await failure(fetchBytes(`${server.url}/big.pdf`, { ...open, maxBytes: 1024 * 1024 }), 'too-large');
     expect(Date.now() - started).toBeLessThan(1000);
     expect(error.message).toBe(`${server.url}/big.pdf is larger than the 1 MiB limit (Content-Length 10485760)`);
+  });
+
+  test('by default the limit is 50 MiB: a body of exactly 50 MiB is accepted, one byte more is refused', async () => {
+    const limit = 50 * 1024 * 1024;
+    const body = Buffer.alloc(limit + 1, 0x42);
+    const server = await serve((req, res) => res.end(req.url === '/exact' ? body.subarray(0, limit) : body));
+    expect((await fetchBytes(`${server.url}/exact`, open)).bytes.length).toBe(limit);
+    const error = await failure(fetchBytes(`${server.url}/over`, open), 'too-large');
+    expect(error.message).toBe(`${server.url}/over is larger than the 50 MiB limit (Content-Length ${limit + 1})`);
   });
 
   test('a chunked body without Content-Length is cut off at the limit', async () => {
