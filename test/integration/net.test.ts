@@ -19,6 +19,22 @@ jest.mock('../../lib/net/policy', () => {
   };
 });
 
+// Host names with made-up DNS answers, as a rebinding or split-horizon name would give them;
+// every other name resolves as usual.
+const mockDns = new Map<string, string[]>();
+jest.mock('node:dns', () => {
+  const actual = jest.requireActual('node:dns');
+  return {
+    ...actual,
+    lookup: (hostname: string, options: object, callback: (...args: unknown[]) => void) => {
+      const answers = mockDns.get(hostname);
+      if (!answers) return actual.lookup(hostname, options, callback);
+      const all = answers.map((address) => ({ address, family: address.includes(':') ? 6 : 4 }));
+      setImmediate(() => callback(null, all));
+    },
+  };
+});
+
 interface TestServer extends LocalServer {
   /** Connections the server accepted. */
   connections: number;
@@ -29,6 +45,7 @@ const servers: TestServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
   mockPublic.clear();
+  mockDns.clear();
 });
 
 async function listen(server: http.Server, scheme: 'http' | 'https'): Promise<TestServer> {
@@ -196,6 +213,30 @@ describe('the address policy is applied to the connected address', () => {
   test('a host name resolving to 127.0.0.1 (localhost) is refused on its resolved address', async () => {
     const error = await failure(fetchBytes(`http://localhost:${server.port}/a.pdf`), 'address');
     expect(error.message).toMatch(/^refused address (127\.0\.0\.1|::1) for http:\/\/localhost:\d+\/a\.pdf \(loopback;/);
+    expect(server.connections).toBe(0);
+  });
+
+  test('a name with private and public answers connects only to a public one', async () => {
+    // Both answers are listening on the same port: the loopback one (`server`, refused) and one
+    // on 127.0.0.2 that stands in for a public address.
+    const standIn = http.createServer((_req, res) => res.end(PDF));
+    await new Promise<void>((resolve) => standIn.listen(server.port, '127.0.0.2', resolve));
+    try {
+      mockPublic.add('127.0.0.2');
+      mockDns.set('split.test', ['127.0.0.1', '127.0.0.2']);
+      const result = await fetchBytes(`http://split.test:${server.port}/a.pdf`);
+      expect(result.bytes.equals(PDF)).toBe(true);
+      expect(server.connections).toBe(0);
+    } finally {
+      standIn.closeAllConnections();
+      await new Promise<void>((resolve) => standIn.close(() => resolve()));
+    }
+  });
+
+  test('a name whose every answer is non-public is refused, naming the first', async () => {
+    mockDns.set('rebound.test', ['10.0.0.7', '::1']);
+    const error = await failure(fetchBytes(`http://rebound.test:${server.port}/a.pdf`), 'address');
+    expect(error.message).toMatch(/^refused address 10\.0\.0\.7 for http:\/\/rebound\.test:\d+\/a\.pdf \(private;/);
     expect(server.connections).toBe(0);
   });
 
