@@ -7,6 +7,7 @@
 #include <string>
 
 #include "bindings/args.h"
+#include "bindings/image_calls.h"
 #include "image/bilevel.h"
 
 namespace faxline::bindings {
@@ -14,29 +15,6 @@ namespace {
 
 constexpr double kMinDpi = 1.0;
 constexpr double kMaxDpi = 10000.0;
-
-[[noreturn]] void ThrowTiffError(Napi::Env env, const image::TiffError& e) {
-  Napi::Error error = Napi::Error::New(env, e.what());
-  error.Set("code", Napi::String::New(env, "ERR_FAXLINE_TIFF"));
-  throw error;
-}
-
-// Runs native image code, turning its C++ exceptions into JS errors: only Napi::Error may
-// leave a callback, anything else would terminate the process.
-template <typename Work>
-auto CallImage(Napi::Env env, Work&& work) -> decltype(work()) {
-  try {
-    return work();
-  } catch (const image::TiffError& e) {
-    ThrowTiffError(env, e);
-  } catch (const std::invalid_argument& e) {
-    ThrowRange(env, e.what());
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, e.what());
-  }
-}
 
 // The bytes of a Uint8Array (a Buffer is one) or Uint8ClampedArray (canvas pixels).
 struct ByteView {
@@ -65,15 +43,6 @@ image::ConversionMode ModeFromJs(const Napi::Object& options) {
   if (mode == "photo") return image::ConversionMode::kPhoto;
   ThrowRange(options.Env(),
              "Expected 'auto', 'text' or 'photo' for options.mode but got '" + mode + "'");
-}
-
-image::TiffCompression CompressionFromJs(const Napi::CallbackInfo& info, size_t index) {
-  const std::string name = StringArg(info, index, "compression");
-  if (name == "t4-1d") return image::TiffCompression::kT4_1D;
-  if (name == "t4-2d") return image::TiffCompression::kT4_2D;
-  if (name == "t6") return image::TiffCompression::kT6;
-  ThrowRange(info.Env(),
-             "Expected 't4-1d', 't4-2d' or 't6' for compression but got '" + name + "'");
 }
 
 // grayToBilevel(gray, width, height, options?) -> {width, height, xDpi, yDpi, data}

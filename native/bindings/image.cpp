@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bindings/args.h"
+#include "bindings/image_calls.h"
 #include "image/tiff_io.h"
 
 namespace faxline::bindings {
@@ -67,32 +68,6 @@ JsPage PageFromJs(const Napi::Value& value, const std::string& where) {
                         std::to_string(js.data.ElementLength()));
   }
   return js;
-}
-
-TiffCompression CompressionFromJs(const Napi::CallbackInfo& info, size_t index) {
-  const std::string name = StringArg(info, index, "compression");
-  if (name == "t4-1d") return TiffCompression::kT4_1D;
-  if (name == "t4-2d") return TiffCompression::kT4_2D;
-  if (name == "t6") return TiffCompression::kT6;
-  ThrowRange(info.Env(),
-             "Expected 't4-1d', 't4-2d' or 't6' for compression but got '" + name + "'");
-}
-
-// Runs native image code, turning its C++ exceptions into JS errors: only Napi::Error may
-// leave a callback, anything else would terminate the process.
-template <typename Work>
-auto CallImage(Napi::Env env, Work&& work) -> decltype(work()) {
-  try {
-    return work();
-  } catch (const image::TiffError& e) {
-    Napi::Error error = Napi::Error::New(env, e.what());
-    error.Set("code", Napi::String::New(env, "ERR_FAXLINE_TIFF"));
-    throw error;
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, e.what());
-  }
 }
 
 // writeTiffF(path, pages, compression): every page is checked before the file is created,
