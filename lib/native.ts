@@ -18,6 +18,8 @@ export interface NativeTerminalOptions {
   txFile?: string;
   firstPage?: number;
   lastPage?: number;
+  /** true: the pages were decoded before; making the terminal reads only their tags. */
+  pagesChecked?: boolean;
   rxFile?: string;
 }
 
@@ -111,13 +113,23 @@ export interface NativeTiffFWriter {
   close(): void;
 }
 
+/** Whether SpanDSP can send pages of a TIFF: code 0, or a T30_ERR_* file code and why. */
+export interface NativeTiffCheck {
+  code: number;
+  detail: string;
+  /** Pages in the file (0 if it could not be read). */
+  pages: number;
+}
+
 export interface NativeAddon {
   FaxSession: new (options: NativeTerminalOptions) => NativeFaxSession;
   startLoopback(options: NativeLoopbackOptions): { promise: Promise<NativeLoopbackOutcome>; cancel(): void };
   completionCodes(): { code: number; text: string }[];
   writeTiffF(path: string, pages: NativePage[], compression: NativeTiffCompression): void;
   readTiff(path: string): NativePage[];
-  checkTiff(path: string, firstPage: number, lastPage: number): { code: number; detail: string; pages: number };
+  checkTiff(path: string, firstPage: number, lastPage: number): NativeTiffCheck;
+  /** checkTiff on a libuv thread. */
+  checkTiffAsync(path: string, firstPage: number, lastPage: number): Promise<NativeTiffCheck>;
   /**
    * 8-bit gray (0 black, 255 white; `width` bytes a row) to a 1-bit page: text thresholded,
    * photos halftoned, chosen per region in 'auto' mode.

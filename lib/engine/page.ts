@@ -2,6 +2,7 @@
 import { PNG } from 'pngjs';
 import { native, type NativeTiffCompression } from '../native';
 import { ImageFileError, rethrowNative } from './errors';
+import { toNativeSend, type SendOptions } from './options';
 
 /**
  * One bilevel page. Rows are packed 8 pixels a byte, most significant bit first, each row
@@ -39,6 +40,30 @@ function imageCall<T>(call: () => T): T {
 /** Reads every page of a bilevel TIFF (any coding libtiff reads). */
 export function readTiffPages(path: string): FaxPage[] {
   return imageCall(() => native.readTiff(path));
+}
+
+/** Whether SpanDSP can send pages of a TIFF file: code 0, or its T.30 file-error code and why. */
+export interface TiffSendCheck {
+  /** 0, or a T.30 completion code for the file (ResultCode.FILE_ERROR, NO_PAGE, BAD_TIFF, …). */
+  code: number;
+  /** What is wrong, naming the page; or which pages can be sent. */
+  detail: string;
+  /** Pages in the file (0 when it cannot be read). */
+  pages: number;
+}
+
+/**
+ * Checks, on a libuv thread, that SpanDSP can send `pages` of a TIFF file: its tags and every
+ * page decoded, as a sending FaxSession otherwise does on the thread that makes it (about a
+ * millisecond a page). After a pass, make the session with `pagesChecked: true`.
+ */
+export async function checkTiffForSending(path: string, pages: SendOptions['pages'] = {}): Promise<TiffSendCheck> {
+  const { txFile, firstPage, lastPage } = toNativeSend({ document: path, pages });
+  try {
+    return await native.checkTiffAsync(txFile!, firstPage ?? 1, lastPage ?? 0);
+  } catch (error) {
+    throw new ImageFileError((error as Error).message, { cause: error });
+  }
 }
 
 /** Writes pages as a TIFF-F file (default coding T.6). */

@@ -33,6 +33,7 @@ TerminalOptions TerminalOptionsFromJs(const Napi::Object& o) {
   t.tx_file = StringProp(o, "txFile", "");
   t.first_page = IntProp(o, "firstPage", 1, 1, kMaxPage);
   t.last_page = IntProp(o, "lastPage", 0, 0, kMaxPage);
+  t.decode_pages = !BoolProp(o, "pagesChecked", false);
   t.rx_file = StringProp(o, "rxFile", "");
   try {
     ValidateOptions(t);

@@ -3,8 +3,10 @@
 #include <cmath>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "bindings/addon.h"
 #include "bindings/args.h"
 #include "bindings/image_calls.h"
 #include "image/tiff_io.h"
@@ -126,20 +128,89 @@ Napi::Value JsReadTiff(const Napi::CallbackInfo& info) {
   return result;
 }
 
-// checkTiff(path, firstPage, lastPage) -> {code, detail, pages}; lastPage 0 = to the end.
-// A page range outside the file is an answer (T30_ERR_NOPAGE), not an exception.
-Napi::Value JsCheckTiff(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const std::string path = StringArg(info, 0, "path");
-  const int first_page = IntArg(info, 1, "firstPage", 1, std::numeric_limits<int>::max());
-  const int last_page = IntArg(info, 2, "lastPage", 0, std::numeric_limits<int>::max());
-  const image::TiffCheck check =
-      CallImage(env, [&] { return image::CheckTiffForSending(path, first_page, last_page); });
+Napi::Object TiffCheckToJs(Napi::Env env, const image::TiffCheck& check) {
   Napi::Object result = Napi::Object::New(env);
   result.Set("code", Napi::Number::New(env, check.code));
   result.Set("detail", Napi::String::New(env, check.detail));
   result.Set("pages", Napi::Number::New(env, check.pages));
   return result;
+}
+
+struct TiffCheckArgs {
+  std::string path;
+  int first_page;
+  int last_page;
+};
+
+TiffCheckArgs TiffCheckArgsFromJs(const Napi::CallbackInfo& info) {
+  return {StringArg(info, 0, "path"),
+          IntArg(info, 1, "firstPage", 1, std::numeric_limits<int>::max()),
+          IntArg(info, 2, "lastPage", 0, std::numeric_limits<int>::max())};
+}
+
+// checkTiff(path, firstPage, lastPage) -> {code, detail, pages}; lastPage 0 = to the end.
+// A page range outside the file is an answer (T30_ERR_NOPAGE), not an exception.
+Napi::Value JsCheckTiff(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const TiffCheckArgs args = TiffCheckArgsFromJs(info);
+  return TiffCheckToJs(env, CallImage(env, [&] {
+                         return image::CheckTiffForSending(args.path, args.first_page,
+                                                           args.last_page);
+                       }));
+}
+
+// The same check on a libuv thread, for a file of many pages: decoding them takes about a
+// millisecond each, too long for a thread that drives real-time calls.
+class CheckTiffWorker : public Napi::AsyncWorker {
+ public:
+  CheckTiffWorker(Napi::Env env, TiffCheckArgs args)
+      : Napi::AsyncWorker(env, "faxline:checkTiff"),
+        deferred_(Napi::Promise::Deferred::New(env)),
+        args_(std::move(args)) {
+    // Nothing to cancel (a check ends by itself); registered only to know of the teardown.
+    registration_.Register(env, [] {});
+  }
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    try {
+      check_ = image::CheckTiffForSending(args_.path, args_.first_page, args_.last_page);
+    } catch (const std::exception& e) {
+      SetError(e.what());
+    }
+  }
+
+  void OnOK() override {
+    if (registration_.TornDown()) return;  // no JS can run in an exiting worker_thread
+    try {
+      deferred_.Resolve(TiffCheckToJs(Env(), check_));
+    } catch (const Napi::Error&) {
+    }
+  }
+
+  void OnError(const Napi::Error& e) override {
+    if (registration_.TornDown()) return;
+    try {
+      deferred_.Reject(e.Value());
+    } catch (const Napi::Error&) {
+    }
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  TiffCheckArgs args_;
+  image::TiffCheck check_;
+  OpenRegistration registration_;
+};
+
+// checkTiffAsync(path, firstPage, lastPage) -> Promise<{code, detail, pages}>.
+Napi::Value JsCheckTiffAsync(const Napi::CallbackInfo& info) {
+  auto* worker = new CheckTiffWorker(info.Env(), TiffCheckArgsFromJs(info));
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
 }
 
 }  // namespace
@@ -149,6 +220,7 @@ void InitImage(Napi::Env env, Napi::Object exports) {
   exports.Set("writeTiffF", Napi::Function::New(env, JsWriteTiffF, "writeTiffF"));
   exports.Set("readTiff", Napi::Function::New(env, JsReadTiff, "readTiff"));
   exports.Set("checkTiff", Napi::Function::New(env, JsCheckTiff, "checkTiff"));
+  exports.Set("checkTiffAsync", Napi::Function::New(env, JsCheckTiffAsync, "checkTiffAsync"));
 }
 
 }  // namespace faxline::bindings

@@ -1,8 +1,9 @@
-// JS functions for TIFF-F files: writeTiffF, readTiff and checkTiff.
+// JS functions for TIFF-F files: writeTiffF, readTiff, checkTiff and checkTiffAsync.
 //
-// Plain functions, no wrapped objects and no per-environment state: each call opens, uses
-// and closes its file before returning. They run on the calling thread, since a page takes
-// about a millisecond. A TiffError becomes a JS Error with code "ERR_FAXLINE_TIFF".
+// Plain functions, no wrapped objects: each call opens, uses and closes its file. All but
+// checkTiffAsync run on the calling thread, since a page takes about a millisecond; that one
+// checks a whole document on a libuv thread. A TiffError becomes a JS Error with code
+// "ERR_FAXLINE_TIFF".
 #pragma once
 
 #include <napi.h>

@@ -30,8 +30,8 @@ AudioTerminal::AudioTerminal(const TerminalOptions& options) {
     if (options.direction == Direction::kSend) {
       // SpanDSP would only say "file error" once the far end answers; checking now gives
       // the same code at once, with the cause in words.
-      const image::TiffCheck check =
-          image::CheckTiffForSending(options.tx_file, options.first_page, options.last_page);
+      const image::TiffCheck check = image::CheckTiffForSending(
+          options.tx_file, options.first_page, options.last_page, options.decode_pages);
       if (check.code != T30_ERR_OK) session_->FailBeforeStart(check.code, check.detail);
     } else if (!CanCreateFile(options.rx_file)) {
       // SpanDSP would only find out at phase B, with no word of why.

@@ -33,6 +33,9 @@ struct TerminalOptions {
   std::string tx_file;  // send: the TIFF-F to transmit
   int first_page = 1;   // send: 1-based, inclusive
   int last_page = 0;    // send: 1-based, inclusive; 0 = to the end
+  // send: decode every page when the terminal is made (see image::CheckTiffForSending);
+  // false when they were decoded before, so making a terminal on a real-time thread is cheap.
+  bool decode_pages = true;
   std::string rx_file;  // receive: where received pages are written as TIFF-F
 };
 

@@ -476,7 +476,8 @@ std::string PageLabel(int page) { return "page " + std::to_string(page); }
 
 // T30_ERR_OK when the current directory is a page SpanDSP can send, otherwise the code and
 // the reason.
-std::pair<int, std::string> CheckCurrentPage(TIFF* tif, const TiffHandle& tiff, int page) {
+std::pair<int, std::string> CheckCurrentPage(TIFF* tif, const TiffHandle& tiff, int page,
+                                             bool decode) {
   const std::string label = PageLabel(page);
   if (TIFFIsTiled(tif)) {
     // SpanDSP reads scanlines only: a tiled page is skipped yet the call reports success.
@@ -550,6 +551,7 @@ std::pair<int, std::string> CheckCurrentPage(TIFF* tif, const TiffHandle& tiff, 
                                 " pixels wide"};
   }
 
+  if (!decode) return {T30_ERR_OK, {}};
   // Decode the page: SpanDSP sends whatever libtiff salvages from corrupt data.
   uint32_t height = 0;
   TIFFGetField(tif, TIFFTAG_IMAGELENGTH, &height);
@@ -568,7 +570,8 @@ std::pair<int, std::string> CheckCurrentPage(TIFF* tif, const TiffHandle& tiff, 
 
 }  // namespace
 
-TiffCheck CheckTiffForSending(const std::string& path, int first_page, int last_page) {
+TiffCheck CheckTiffForSending(const std::string& path, int first_page, int last_page,
+                              bool decode_pages) {
   auto handle = TiffHandle::Open(path, "r");
   TIFF* tif = handle->get();
   if (tif == nullptr) {
@@ -604,7 +607,7 @@ TiffCheck CheckTiffForSending(const std::string& path, int first_page, int last_
       return Refuse(T30_ERR_FILEERROR,
                     PageLabel(page) + " cannot be read (" + handle->last_error() + ")", pages);
     }
-    auto [code, detail] = CheckCurrentPage(tif, *handle, page);
+    auto [code, detail] = CheckCurrentPage(tif, *handle, page, decode_pages);
     if (code != T30_ERR_OK) return Refuse(code, detail, pages);
   }
   TiffCheck ok;

@@ -1007,6 +1007,21 @@ void CheckPageRanges() {
   ExpectCheck(CheckTiffForSending(mixed, 3, 3), T30_ERR_OK, "page 3", "good page 3 alone");
 }
 
+// Without decoding, only the tags are judged: a page whose data is cut short passes, and a
+// bad tag is still refused.
+void CheckWithoutDecodingReadsOnlyTags() {
+  const std::string cut = TempPath("cut-strip.tif");
+  WriteTruncatedStripTiff(cut);
+  ExpectCheck(CheckTiffForSending(cut, 1, 0), T30_ERR_FILEERROR, "cannot be decoded", "decoded");
+  ExpectCheck(CheckTiffForSending(cut, 1, 0, false), T30_ERR_OK, "page 1 can be sent", "tags only");
+
+  const std::string narrow = TempPath("narrow.tif");
+  WriteTiffF(narrow, {SamplePage(1728, 30, 204, kFine), SamplePage(1000, 30, 204, kFine)},
+             TiffCompression::kT6);
+  ExpectCheck(CheckTiffForSending(narrow, 1, 0, false), T30_ERR_BADTAG, "page 2",
+              "tags only, bad width");
+}
+
 // Different threads reading and writing different files at once: every result is right and
 // every error message is attributed to its own file.
 void ThreadsDoNotShareState() {
@@ -1056,6 +1071,8 @@ int main() {
       SpanDspT4TxAcceptsOurFiles);
   Run("CheckTiffForSending agrees with a real SpanDSP call", CheckAgreesWithARealCall);
   Run("CheckTiffForSending checks the page range", CheckPageRanges);
+  Run("CheckTiffForSending without decoding judges only the tags",
+      CheckWithoutDecodingReadsOnlyTags);
   Run("threads reading and writing different files do not interfere", ThreadsDoNotShareState);
 
   return faxline::test::Finish("image");

@@ -1,6 +1,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { ResultCode, resultText, runLoopback, writeTiffF, type FaxPage } from '../../lib';
+import {
+  checkTiffForSending,
+  FaxSession,
+  ResultCode,
+  resultText,
+  runLoopback,
+  writeTiffF,
+  type FaxPage,
+} from '../../lib';
 import { tempDir, writeTextDocument } from '../helpers/pages';
 
 let tmp: ReturnType<typeof tempDir>;
@@ -55,5 +63,81 @@ describe('a TIFF that cannot be sent fails the fax with SpanDSP’s file code an
     expect([ResultCode.FILE_ERROR, ResultCode.BAD_TIFF, ResultCode.BAD_TIFF_HEADER, ResultCode.NO_PAGE]).toContain(
       r.code,
     );
+  });
+});
+
+/**
+ * A 2-page TIFF-F whose second page claims 100 kB more coded data than the file holds: its
+ * tags read fine, its pixels cannot be decoded.
+ */
+function damagedSecondPage(): string {
+  const { file } = writeTextDocument(tmp.dir, 2, { name: 'damaged.tif', firstSeed: 7 });
+  const bytes = fs.readFileSync(file);
+  const entriesOf = (ifd: number) => bytes.readUInt16LE(ifd);
+  const secondIfd = bytes.readUInt32LE(bytes.readUInt32LE(4) + 2 + 12 * entriesOf(bytes.readUInt32LE(4)));
+  const STRIP_BYTE_COUNTS = 279;
+  let patched = false;
+  for (let i = 0; i < entriesOf(secondIfd); i++) {
+    const entry = secondIfd + 2 + 12 * i;
+    if (bytes.readUInt16LE(entry) !== STRIP_BYTE_COUNTS) continue;
+    // One LONG (type 4), held in the entry itself.
+    expect([bytes.readUInt16LE(entry + 2), bytes.readUInt32LE(entry + 4)]).toEqual([4, 1]);
+    bytes.writeUInt32LE(bytes.readUInt32LE(entry + 8) + 100_000, entry + 8);
+    patched = true;
+  }
+  expect(patched).toBe(true);
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
+describe('checkTiffForSending: the session’s own check, on a libuv thread', () => {
+  test('passes every page of a good file and counts them', async () => {
+    const { file } = writeTextDocument(tmp.dir, 3, { name: 'good.tif' });
+    expect(await checkTiffForSending(file)).toEqual({ code: 0, detail: 'pages 1 to 3 can be sent', pages: 3 });
+    expect(await checkTiffForSending(file, { first: 2, last: 2 })).toEqual({
+      code: 0,
+      detail: 'page 2 can be sent',
+      pages: 3,
+    });
+  });
+
+  test('names the page whose data cannot be decoded, as the session does when it is made', async () => {
+    const file = damagedSecondPage();
+    const check = await checkTiffForSending(file);
+    expect(check).toMatchObject({ code: ResultCode.FILE_ERROR, pages: 2 });
+    expect(check.detail).toMatch(/^page 2 cannot be decoded at row \d+/);
+    expect(await checkTiffForSending(file, { first: 1, last: 1 })).toMatchObject({ code: 0 });
+
+    const session = new FaxSession({ direction: 'send', document: file });
+    const result = await session.done;
+    session.close();
+    expect(result).toMatchObject({ code: check.code, detail: check.detail });
+  });
+
+  test('refuses a page range like the session: no page', async () => {
+    const { file } = writeTextDocument(tmp.dir, 2, { name: 'range.tif' });
+    expect(await checkTiffForSending(file, { first: 3 })).toMatchObject({ code: ResultCode.NO_PAGE, pages: 2 });
+  });
+});
+
+describe('a sending FaxSession made with pagesChecked', () => {
+  test('reads only the tags: damaged page data does not fail it when it is made', async () => {
+    const file = damagedSecondPage();
+    const checked = new FaxSession({ direction: 'send', document: file, pagesChecked: true });
+    const unchecked = new FaxSession({ direction: 'send', document: file });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(unchecked.finished).toBe(true);
+    expect(checked.finished).toBe(false);
+    checked.close();
+    unchecked.close();
+  });
+
+  test('still refuses a bad tag when it is made', async () => {
+    const page: FaxPage = { width: 1000, height: 100, xDpi: 204, yDpi: 196, data: new Uint8Array(125 * 100) };
+    const file = path.join(tmp.dir, 'narrow-checked.tif');
+    writeTiffF(file, [page]);
+    const session = new FaxSession({ direction: 'send', document: file, pagesChecked: true });
+    expect((await session.done).code).toBe(ResultCode.BAD_TAG);
+    session.close();
   });
 });

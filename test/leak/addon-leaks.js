@@ -83,6 +83,8 @@ async function main() {
     assert.equal(addon.checkTiff(txFile, 1, 0).code, C.T30_ERR_OK);
     assert.equal(addon.checkTiff(txFile, 3, 0).code, C.T30_ERR_NOPAGE);
     assert.equal(addon.checkTiff(missing, 1, 0).code, C.T30_ERR_FILEERROR);
+    assert.equal((await addon.checkTiffAsync(txFile, 1, 0)).code, C.T30_ERR_OK);
+    assert.equal((await addon.checkTiffAsync(missing, 1, 0)).code, C.T30_ERR_FILEERROR);
     assert.throws(() => addon.readTiff(missing), { code: 'ERR_FAXLINE_TIFF' });
     fs.writeFileSync(path.join(dir, 'cut.tif'), fs.readFileSync(txFile).subarray(0, 300));
     assert.throws(() => addon.readTiff(path.join(dir, 'cut.tif')), { code: 'ERR_FAXLINE_TIFF' });
@@ -99,6 +101,8 @@ async function main() {
     );
     expectThrow(() => addon.writeTiffF(txFile, [{ ...pages[0], width: -1 }], 't4-2d'), RangeError, 'width');
     expectThrow(() => addon.checkTiff(txFile, 0, 0), RangeError, 'firstPage 0');
+    expectThrow(() => addon.checkTiffAsync(txFile, 0, 0), RangeError, 'async firstPage 0');
+    expectThrow(() => addon.checkTiffAsync(7, 1, 0), TypeError, 'async path not a string');
     expectThrow(() => addon.readTiff(42), TypeError, 'path not a string');
 
     // ---- sessions: send and receive, driven a little, closed (twice) or left to teardown
@@ -106,7 +110,12 @@ async function main() {
     const out = new Int16Array(C.SAMPLES_PER_FRAME);
     const leftOpen = [];
     for (let i = 0; i < 20; ++i) {
-      const send = new addon.FaxSession({ direction: 'send', txFile, identity: '+1 555 0100' });
+      const send = new addon.FaxSession({
+        direction: 'send',
+        txFile,
+        identity: '+1 555 0100',
+        pagesChecked: i % 2 === 1,
+      });
       const recv = new addon.FaxSession({
         direction: 'receive',
         callingParty: false,

@@ -190,6 +190,16 @@ describe('the native loopback', () => {
   });
 });
 
+describe('the native TIFF check on a libuv thread', () => {
+  test('throws for wrong arguments before it starts, and answers a missing file with the file code', async () => {
+    expectError(() => native.checkTiffAsync(7 as never, 1, 0), 'TypeError', /path/);
+    expectError(() => native.checkTiffAsync(fixture.document, 0, 0), 'RangeError', /firstPage/);
+    expectError(() => native.checkTiffAsync(fixture.document, 1, -1), 'RangeError', /lastPage/);
+    const missing = await native.checkTiffAsync('/nonexistent/x.tif', 1, 0);
+    expect(missing).toMatchObject({ code: native.constants.T30_ERR_FILEERROR, pages: 0 });
+  });
+});
+
 describe('the process', () => {
   test('is still alive after all the above', () => {
     const s = send();
