@@ -20,7 +20,12 @@ async function main(): Promise<void> {
   const outcome = sendFax(
     { document, identity: '+1 555 0100', header_info: 'faxline example' },
     { project_id: 'p', space_id: 's', call_id: 'c', node_id: os.hostname(), swml_session_id: 'w', caller_id: '+15550100', media },
-    { onEvent: (e) => e.type === 'page' && console.log(`page ${e.page} confirmed at ${(e.timeMs / 1000).toFixed(1)} s`) },
+    {
+      // The document is the operator's own (the sample or the command line's). A host running
+      // tenants' SWML leaves allowFiles off: a local file belongs to the host.
+      allowFiles: true,
+      onEvent: (e) => e.type === 'page' && console.log(`page ${e.page} confirmed at ${(e.timeMs / 1000).toFixed(1)} s`),
+    },
   );
 
   // The audio clock: every 20 ms, one frame each way, into buffers made once.

@@ -93,6 +93,8 @@ async function send(document: string, flags: SendFlags): Promise<number> {
       },
       {
         allowPrivate: flags.allowPrivate,
+        // The operator named the document on their own machine: a local path is theirs to send.
+        allowFiles: true,
         resolution: flags.resolution,
         fax: {
           ecm: flags.ecm,

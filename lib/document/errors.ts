@@ -4,7 +4,7 @@ import { ResultCode } from '../engine/result';
 
 /** The kinds of document failure, each a stable reason string. */
 export type DocumentFailure =
-  | 'fetch' // the URL could not be fetched (network, HTTP status, timeout, refused address)
+  | 'fetch' // the URL could not be fetched (network, HTTP status, timeout, refused address or file: URL)
   | 'too-large' // more bytes than the size limit
   | 'not-pdf' // the content is not a PDF
   | 'encrypted' // needs a user password

@@ -7,20 +7,17 @@ const PDF_HEADER_WINDOW = 1024;
 const PDF_MAGIC = Buffer.from('%PDF-', 'latin1');
 
 /**
- * Fetch the PDF at `url` (`https:`, `http:`, `file:` or `data:`) under the net policy and limits.
- * Rejects with a {@link DocumentError}: `fetch` or `too-large` (with the {@link NetError} as
- * cause and its message as detail, e.g. "HTTP 404 from …", "timed out after 30 s …"), or
- * `not-pdf` naming what the content looks like instead.
+ * Fetch the PDF at `url` (`https:`, `http:`, `data:`, or `file:` with `allowFiles`) under the
+ * net policy and limits. Rejects with a {@link DocumentError}: `fetch` or `too-large` (see
+ * {@link fetchFailure}, e.g. "HTTP 404 from …", "timed out after 30 s …"), or `not-pdf`
+ * naming what the content looks like instead.
  */
 export async function fetchDocument(url: string, options: NetOptions = {}): Promise<Buffer> {
   let fetched;
   try {
     fetched = await fetchBytes(url, options);
   } catch (error) {
-    if (error instanceof NetError) {
-      throw new DocumentError(error.reason === 'too-large' ? 'too-large' : 'fetch', error.message, { cause: error });
-    }
-    throw error;
+    throw error instanceof NetError ? fetchFailure(error) : error;
   }
   const { bytes, contentType } = fetched;
   if (!isPdf(bytes)) {
@@ -31,6 +28,14 @@ export async function fetchDocument(url: string, options: NetOptions = {}): Prom
     );
   }
   return bytes;
+}
+
+/**
+ * A document that could not be fetched: DocumentError `too-large` or `fetch`, with the
+ * {@link NetError} as cause and its message as detail.
+ */
+export function fetchFailure(error: NetError): DocumentError {
+  return new DocumentError(error.reason === 'too-large' ? 'too-large' : 'fetch', error.message, { cause: error });
 }
 
 /** Whether the PDF header `%PDF-` starts within the first 1024 bytes. */

@@ -11,7 +11,15 @@ import { Agent, buildConnector, request, type Dispatcher } from 'undici';
 import { InvalidOptionError } from '../engine/errors';
 import { NetError } from './errors';
 import { decodeDataUrl, readFileUrl, tooLarge } from './local';
-import { classifyAddress, describeUrl, FETCH_SCHEMES, HTTP_SCHEMES, parseUrl, type AddressCategory } from './policy';
+import {
+  checkFileAllowed,
+  classifyAddress,
+  describeUrl,
+  FETCH_SCHEMES,
+  HTTP_SCHEMES,
+  parseUrl,
+  type AddressCategory,
+} from './policy';
 
 /** Limits and policy for one fetch or post. */
 export interface NetOptions {
@@ -20,6 +28,11 @@ export interface NetOptions {
    * (default false). Tests and local setups opt in; the CLI's `--allow-private` sets it.
    */
   allowPrivate?: boolean;
+  /**
+   * Permit `file:` URLs (default false). A local file belongs to the host, not to whoever
+   * wrote the URL; the CLI sets it for the document it is given.
+   */
+  allowFiles?: boolean;
   /** Total time for the whole operation (DNS, connect, TLS, headers, body, redirects), ms; default 30 000. */
   timeoutMs?: number;
   /** Largest body accepted, bytes; default 50 MiB. */
@@ -71,6 +84,7 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 interface Resolved {
   allowPrivate: boolean;
+  allowFiles: boolean;
   timeoutMs: number;
   maxBytes: number;
   maxRedirects: number;
@@ -79,13 +93,15 @@ interface Resolved {
 }
 
 /**
- * Fetch a URL's bytes under the policy: `https:`, `http:`, `file:` (a local regular file) or
- * `data:`. Redirects (http and https only) are followed up to `maxRedirects`, each hop
- * checked like the first. Rejects with a {@link NetError} naming the URL and the cause.
+ * Fetch a URL's bytes under the policy: `https:`, `http:`, `data:` or, with `allowFiles`,
+ * `file:` (a local regular file). Redirects (http and https only) are followed up to
+ * `maxRedirects`, each hop checked like the first. Rejects with a {@link NetError} naming the
+ * URL and the cause.
  */
 export async function fetchBytes(url: string, options: NetOptions = {}): Promise<FetchResult> {
   const opts = resolveOptions(options);
   const first = parseUrl(url, FETCH_SCHEMES);
+  checkFileAllowed(first, opts);
   const operation = new Operation(first, opts, 'fetching');
   try {
     operation.throwIfAborted();
@@ -415,8 +431,10 @@ function resolveOptions(options: NetOptions): Resolved {
     }
     return value;
   };
-  if (options.allowPrivate !== undefined && typeof options.allowPrivate !== 'boolean') {
-    throw new InvalidOptionError(`Expected a boolean for allowPrivate but got ${typeof options.allowPrivate}`);
+  for (const name of ['allowPrivate', 'allowFiles'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
+      throw new InvalidOptionError(`Expected a boolean for ${name} but got ${typeof options[name]}`);
+    }
   }
   const ca = options.ca === undefined ? undefined : Array.isArray(options.ca) ? options.ca : [options.ca];
   if (ca?.some((entry) => typeof entry !== 'string' && !Buffer.isBuffer(entry))) {
@@ -427,6 +445,7 @@ function resolveOptions(options: NetOptions): Resolved {
   }
   return {
     allowPrivate: options.allowPrivate ?? false,
+    allowFiles: options.allowFiles ?? false,
     timeoutMs: number('timeoutMs', DEFAULT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS, false),
     maxBytes: number('maxBytes', DEFAULT_MAX_BYTES, 0, Number.MAX_SAFE_INTEGER, true),
     maxRedirects: number('maxRedirects', DEFAULT_MAX_REDIRECTS, 0, 100, true),

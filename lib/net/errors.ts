@@ -4,7 +4,7 @@ import { FaxlineError } from '../engine/errors';
 /** The kinds of network failure, each a stable reason string. */
 export type NetFailure =
   | 'url' // the URL does not parse, or a file: URL names no usable local file
-  | 'scheme' // a scheme the operation does not allow (ftp:, javascript:, a redirect to file:, …)
+  | 'scheme' // a scheme not allowed here (ftp:, javascript:, file: without allowFiles, a redirect to file:, …)
   | 'address' // the host is, or resolves to, an address the policy refuses (loopback, private, …)
   | 'status' // the server answered with an HTTP status other than 2xx
   | 'timeout' // the total time limit ran out (DNS, connect, headers and body together)

@@ -12,4 +12,11 @@ export {
   type PostOptions,
   type PostResult,
 } from './client';
-export { classifyAddress, describeUrl, FETCH_SCHEMES, HTTP_SCHEMES, type AddressCategory } from './policy';
+export {
+  checkFileAllowed,
+  classifyAddress,
+  describeUrl,
+  FETCH_SCHEMES,
+  HTTP_SCHEMES,
+  type AddressCategory,
+} from './policy';

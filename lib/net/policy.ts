@@ -6,7 +6,7 @@
 import { BlockList, isIP } from 'node:net';
 import { NetError } from './errors';
 
-/** Schemes a document may be fetched from. */
+/** Schemes a document may be fetched from (`file:` only with `allowFiles`; see {@link checkFileAllowed}). */
 export const FETCH_SCHEMES: readonly string[] = Object.freeze(['https:', 'http:', 'file:', 'data:']);
 
 /** Schemes that reach the network: the only ones a redirect may lead to or a status callback may use. */
@@ -121,6 +121,18 @@ export function parseUrl(input: string, schemes: readonly string[]): URL {
     );
   }
   return url;
+}
+
+/**
+ * Refuse a `file:` URL unless `allowFiles` is set: throws NetError `scheme`. Any other URL
+ * passes. The one check for both fetchBytes and a preparer that reads a local file itself,
+ * made before the file is opened (whether it exists is the host's business too).
+ */
+export function checkFileAllowed(url: URL, options: { allowFiles?: boolean }): void {
+  // Only a real true opens the door: the check fails closed on anything else.
+  if (url.protocol === 'file:' && options.allowFiles !== true) {
+    throw new NetError('scheme', `file: URLs are refused: ${describeUrl(url)} (a local file; allowFiles to permit)`);
+  }
 }
 
 const MAX_URL_IN_MESSAGE = 200;

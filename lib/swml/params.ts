@@ -12,7 +12,7 @@ import type { CallContext } from './events';
 
 /** The SWML send_fax parameters, named as in SWML. */
 export interface SendFaxParams {
-  /** URL of the PDF to send (`https:`, `http:`; `file:` and `data:` for local use). */
+  /** URL of the PDF to send (`https:`, `http:`; `data:`, and `file:` for local use when the host sets `allowFiles`). */
   document: string;
   /** Text printed in the header line of every page: at most 50 printable ASCII characters. */
   header_info?: string;

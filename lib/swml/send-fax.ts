@@ -12,10 +12,11 @@ import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { StatusCallbacks, type CallbackOptions, type DeliveryReport } from '../callbacks';
 import { DocumentError } from '../document/errors';
+import { fetchFailure } from '../document/fetch';
 import { RESOLUTIONS, type DocumentResolution } from '../document/geometry';
 import { prepareDocument, type PreparedDocument, type PrepareOptions } from '../document/prepare';
 import { InvalidOptionError } from '../engine/errors';
-import { describeUrl } from '../net';
+import { checkFileAllowed, describeUrl, NetError } from '../net';
 import type { FaxEvent } from '../engine/events';
 import { toNativeSend, type SendOptions } from '../engine/options';
 import { ResultCode, resultText, type FaxResult, type FaxStats } from '../engine/result';
@@ -61,6 +62,8 @@ export type SendFaxEvent = DocumentProgressEvent | FaxEvent;
 export interface SendFaxOptions {
   /** Permit loopback and private addresses for the document and the status_url (default false). */
   allowPrivate?: boolean;
+  /** Permit `file:` document URLs (default false): a local file belongs to the host, not to the SWML's author. */
+  allowFiles?: boolean;
   /** Resolution the PDF is rendered at (default: the document layer's, fine). */
   resolution?: DocumentResolution;
   /** Aborting hangs up: the fax ends with SpanDSP's call-dropped code and a finished event. */
@@ -170,11 +173,18 @@ function isTiffFile(file: string): boolean {
 
 /**
  * The default preparer: a `file:` URL naming a TIFF (by extension or content) is sent as it
- * is, without rendering; everything else goes through lib/document's PDF path.
+ * is, without rendering; everything else goes through lib/document's PDF path. Without
+ * `allowFiles` a `file:` URL is refused as lib/document's fetch refuses it.
  */
 export const defaultPrepareDocument: DocumentPreparer = async (url, options) => {
   const parsed = new URL(url);
   if (parsed.protocol === 'file:') {
+    // Checked before the file is opened: this path does not go through fetchBytes.
+    try {
+      checkFileAllowed(parsed, options);
+    } catch (error) {
+      throw error instanceof NetError ? fetchFailure(error) : error;
+    }
     const file = fileURLToPath(parsed);
     if (isTiffFile(file)) {
       // The page count only: the send checks every page itself (a missing file counts 0).
@@ -206,6 +216,9 @@ function checkOptions(options: unknown): SendFaxOptions {
   const o = options as SendFaxOptions;
   if (o.allowPrivate !== undefined && typeof o.allowPrivate !== 'boolean') {
     throw new InvalidOptionError(`Expected a boolean for allowPrivate but got ${typeof o.allowPrivate}`);
+  }
+  if (o.allowFiles !== undefined && typeof o.allowFiles !== 'boolean') {
+    throw new InvalidOptionError(`Expected a boolean for allowFiles but got ${typeof o.allowFiles}`);
   }
   if (o.resolution !== undefined && !RESOLUTIONS.includes(o.resolution)) {
     throw new InvalidOptionError(
@@ -287,6 +300,7 @@ export async function sendFax(
         prepared = await (o.prepareDocument ?? defaultPrepareDocument)(p.document, {
           resolution: o.resolution,
           allowPrivate: o.allowPrivate,
+          allowFiles: o.allowFiles,
           ...o.document,
           signal,
           onPage: (page, pages) => {

@@ -40,7 +40,7 @@ function send(statusUrl: string, options: SendFaxOptions = {}, document = twoPag
   return sendFax(
     { document, identity: '+1 555 0100', status_url: statusUrl },
     { ...context, media: { kind: 'loopback', receiver: { identity: '+44 20 7946 0000' } } },
-    { allowPrivate: true, ...quiet, ...options, callbacks: { backoffMs: 20, ...options.callbacks } },
+    { allowPrivate: true, allowFiles: true, ...quiet, ...options, callbacks: { backoffMs: 20, ...options.callbacks } },
   );
 }
 
@@ -231,7 +231,7 @@ describe('a status_url that misbehaves', () => {
     const outcome = await sendFax(
       { document: twoPages, status_url: server.url },
       { ...context, media: { kind: 'loopback' } },
-      { ...quiet, prepareDocument: undefined },
+      { ...quiet, allowFiles: true, prepareDocument: undefined },
     );
     expect(outcome.result.success).toBe(true);
     expect(server.requests).toHaveLength(0);

@@ -91,7 +91,7 @@ describe('a PDF is fetched whole', () => {
   test('from a file: URL', async () => {
     const file = path.join(dir, 'doc.pdf');
     fs.writeFileSync(file, pdf);
-    expect((await fetchDocument(pathToFileURL(file).href, {})).equals(pdf)).toBe(true);
+    expect((await fetchDocument(pathToFileURL(file).href, { allowFiles: true })).equals(pdf)).toBe(true);
   });
 
   test('from a data: URL', async () => {
@@ -223,7 +223,8 @@ describe('a fetch failure becomes a DocumentError naming the cause, with the Net
   });
 
   test('a missing local file', async () => {
-    const error = await failure(fetchDocument(pathToFileURL(path.join(dir, 'absent.pdf')).href, {}), 'fetch', 'url');
+    const missing = pathToFileURL(path.join(dir, 'absent.pdf')).href;
+    const error = await failure(fetchDocument(missing, { allowFiles: true }), 'fetch', 'url');
     expect(error.detail).toContain('absent.pdf');
   });
 });

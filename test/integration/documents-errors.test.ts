@@ -149,7 +149,7 @@ describe('fetch failures', () => {
 
   test('a missing file: fetch', async () => {
     await expectDocumentError(
-      prepareDocument(pathToFileURL(path.join(tmpdir(), 'nope.pdf')).href),
+      prepareDocument(pathToFileURL(path.join(tmpdir(), 'nope.pdf')).href, { allowFiles: true }),
       'fetch',
       /nope\.pdf/,
     );

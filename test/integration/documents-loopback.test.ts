@@ -14,7 +14,7 @@ afterAll(() => tmp.cleanup());
 async function sendPdf(pdf: Uint8Array, resolution: DocumentResolution, name: string) {
   const file = path.join(tmp.dir, name);
   fs.writeFileSync(file, pdf);
-  const prepared = await prepareDocument(pathToFileURL(file).href, { resolution });
+  const prepared = await prepareDocument(pathToFileURL(file).href, { resolution, allowFiles: true });
   try {
     const sent = readTiffPages(prepared.file);
     const call = await runLoopback({ document: prepared.file });

@@ -291,7 +291,7 @@ describe('prepareDocument', () => {
   test('fetches a file: URL and leaves the TIFF in a private temp folder until cleanup', async () => {
     const file = `${tmp.dir}/two.pdf`;
     fs.writeFileSync(file, await makePdf([{ text: true }, { vector: true }]));
-    const prepared = await prepareDocument(pathToFileURL(file).href);
+    const prepared = await prepareDocument(pathToFileURL(file).href, { allowFiles: true });
     expect(prepared.pages).toBe(2);
     expect(fs.existsSync(prepared.file)).toBe(true);
     expect((fs.statSync(path.dirname(prepared.file)).mode & 0o777).toString(8)).toBe('700');

@@ -5,6 +5,7 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { InvalidOptionError } from '../../lib/engine/errors';
 import { classifyAddress, fetchBytes, NetError, postJson, POST_RESPONSE_LIMIT, type NetFailure } from '../../lib/net';
 import { listenLocal, type LocalServer } from '../helpers/http-server';
 
@@ -283,6 +284,12 @@ describe('redirects', () => {
     expect(error.message).toContain('file:');
   });
 
+  test('a redirect to file: is refused by scheme even with allowFiles', async () => {
+    const server = await serve((_req, res) => res.writeHead(301, { location: 'file:///etc/passwd' }).end());
+    const error = await failure(fetchBytes(`${server.url}/a.pdf`, { ...open, allowFiles: true }), 'scheme');
+    expect(error.message).toMatch(/^redirect to unsupported scheme file: \(file:\/\/\/etc\/passwd\)/);
+  });
+
   test('a redirect to a refused address is checked like the first hop', async () => {
     mockPublic.add('127.0.0.1');
     const server = await serve((req, res) => {
@@ -401,24 +408,42 @@ describe('file: and data: URLs', () => {
   beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faxline-net-'))));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  test('a file: URL reads the local file without opting in', async () => {
+  test('a file: URL without allowFiles is refused by scheme, whether or not the file exists', async () => {
+    const file = path.join(dir, 'secret.pdf');
+    fs.writeFileSync(file, PDF);
+    for (const url of [pathToFileURL(file).href, pathToFileURL(path.join(dir, 'absent.pdf')).href]) {
+      for (const options of [undefined, open, { allowFiles: false }]) {
+        const error = await failure(fetchBytes(url, options), 'scheme');
+        expect(error.message).toBe(`file: URLs are refused: ${url} (a local file; allowFiles to permit)`);
+      }
+    }
+  });
+
+  test('a file: URL reads the local file with allowFiles', async () => {
     const file = path.join(dir, 'doc.pdf');
     fs.writeFileSync(file, PDF);
-    const result = await fetchBytes(pathToFileURL(file).href);
+    const result = await fetchBytes(pathToFileURL(file).href, { allowFiles: true });
     expect(result.bytes.equals(PDF)).toBe(true);
     expect(result.contentType).toBeUndefined();
+  });
+
+  test('allowFiles must be a boolean', async () => {
+    const attempt = fetchBytes('data:,x', { allowFiles: 'yes' as unknown as boolean });
+    await expect(attempt).rejects.toThrow(InvalidOptionError);
+    await expect(attempt).rejects.toThrow('Expected a boolean for allowFiles but got string');
   });
 
   test('a file over the size limit fails with too-large', async () => {
     const file = path.join(dir, 'big.pdf');
     fs.writeFileSync(file, Buffer.alloc(2048));
-    await failure(fetchBytes(pathToFileURL(file).href, { maxBytes: 2047 }), 'too-large');
+    await failure(fetchBytes(pathToFileURL(file).href, { allowFiles: true, maxBytes: 2047 }), 'too-large');
   });
 
   test('a missing file, a directory and a device fail with reason url', async () => {
-    await failure(fetchBytes(pathToFileURL(path.join(dir, 'absent.pdf')).href), 'url');
-    await failure(fetchBytes(pathToFileURL(dir).href), 'url');
-    await failure(fetchBytes('file:///dev/zero'), 'url');
+    const files = { allowFiles: true };
+    await failure(fetchBytes(pathToFileURL(path.join(dir, 'absent.pdf')).href, files), 'url');
+    await failure(fetchBytes(pathToFileURL(dir).href, files), 'url');
+    await failure(fetchBytes('file:///dev/zero', files), 'url');
   });
 
   test('a base64 data: URL decodes to its bytes and media type', async () => {

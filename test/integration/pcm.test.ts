@@ -13,7 +13,8 @@ import {
 import { startStatusServer } from '../helpers/status-server';
 import { differingRows, tempDir, writeTextDocument } from '../helpers/pages';
 
-const quiet: SendFaxOptions = { log: () => undefined, allowPrivate: true };
+// The document is a local file, which only the host may permit.
+const quiet: SendFaxOptions = { log: () => undefined, allowPrivate: true, allowFiles: true };
 const MAX_FRAMES = 20_000; // 400 s of line time
 
 let tmp: ReturnType<typeof tempDir>;
@@ -265,7 +266,7 @@ describe('the per-frame path', () => {
       const { PcmMedia, SAMPLES_PER_FRAME, sendFax } = require('./lib');
       (async () => {
         const media = new PcmMedia();
-        const done = sendFax({ document: ${JSON.stringify(docUrl)} }, { media }, { log: () => {} });
+        const done = sendFax({ document: ${JSON.stringify(docUrl)} }, { media }, { log: () => {}, allowFiles: true });
         while (!media.active) await new Promise((r) => setImmediate(r));
         const heard = new Int16Array(SAMPLES_PER_FRAME), out = new Int16Array(SAMPLES_PER_FRAME);
         const frame = () => { media.push(heard); media.pull(out); };

@@ -4,6 +4,8 @@
  * status event, and nothing left in the temp folder.
  */
 import type * as http from 'node:http';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { LoopbackMedia, ResultCode, resultText, sendFax, type SendFaxOptions } from '../../lib';
 import { serveHttp, type LocalServer } from '../helpers/http-server';
 import {
@@ -125,5 +127,56 @@ describe('a PDF encrypted with only an owner password', () => {
     // The rectangle: 70 × 35 mm at 18 mm from the A4 page's left and 40 mm from its top; paper below.
     expectMark(page!, [A4_LEFT_MM + 18, 40, 70, 35]);
     expectBlank(page!, [A4_LEFT_MM + 18, 80, 70, 30]);
+  });
+});
+
+describe('a file: document is the host’s to permit (allowFiles)', () => {
+  const examples = path.resolve(__dirname, '../../examples');
+  const cases = [
+    ['a PDF', 'sample.pdf'],
+    // A TIFF-F file is sent as it is, without fetchBytes: refused all the same.
+    ['a TIFF-F file', 'sample.tif'],
+    // The same refusal as for a file that exists: nothing is told about the host's disk.
+    ['a missing file', 'absent.tif'],
+  ];
+
+  test.each(cases)(
+    '%s without allowFiles is refused before it is opened: code 41, the refusal in detail, nothing sent',
+    async (_name, file) => {
+      const url = pathToFileURL(path.join(examples, file)).href;
+      const media = new LoopbackMedia();
+      const outcome = await send(url, {}, media);
+
+      expect(outcome.variables).toEqual({
+        send_fax_document: url,
+        send_fax_identity: IDENTITY,
+        send_fax_remote_identity: '',
+        send_fax_pages: '0',
+        send_fax_result_code: String(ResultCode.FILE_ERROR),
+        send_fax_result_text: resultText(ResultCode.FILE_ERROR),
+        send_fax_result: 'failed',
+      });
+      expect(outcome.detail).toBe(`file: URLs are refused: ${url} (a local file; allowFiles to permit)`);
+      expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, success: false, pages: 0 });
+      expect(outcome.documentPages).toBe(0);
+      expect(outcome.durationMs).toBe(0);
+      expect(media.call).toBeNull();
+      expect(status.requests.map((r) => r.json.params.fax)).toEqual([
+        {
+          type: 'finished',
+          params: expect.objectContaining({ document: url, pages: 0, success: false, result: ResultCode.FILE_ERROR }),
+        },
+      ]);
+    },
+  );
+
+  test.each(cases.slice(0, 2))('%s with allowFiles is sent', async (_name, file) => {
+    const url = pathToFileURL(path.join(examples, file)).href;
+    const outcome = await sendFax(
+      { document: url },
+      { media: { kind: 'loopback' } },
+      { allowFiles: true, log: () => undefined },
+    );
+    expect(outcome.variables).toMatchObject({ send_fax_result: 'success', send_fax_pages: '2' });
   });
 });

@@ -17,6 +17,8 @@ import { differingRows, tempDir, writeTextDocument } from '../helpers/pages';
 
 const context = { project_id: 'p', space_id: 's', call_id: 'c', node_id: 'n', swml_session_id: 'w' };
 const quiet: SendFaxOptions = { log: () => undefined, allowPrivate: true };
+// For file: documents, which only the host may permit.
+const local: SendFaxOptions = { ...quiet, allowFiles: true };
 
 let tmp: ReturnType<typeof tempDir>;
 let doc: ReturnType<typeof writeTextDocument>;
@@ -34,7 +36,7 @@ describe('sendFax on the loopback', () => {
     const outcome = await sendFax(
       { document: docUrl, identity: '+1 555 0100', header_info: 'ACME Corp' },
       { ...context, media },
-      quiet,
+      local,
     );
     expect(outcome.variables).toEqual({
       send_fax_document: docUrl,
@@ -68,13 +70,13 @@ describe('sendFax on the loopback', () => {
   });
 
   test('accepts a plain { kind: "loopback" } as the media', async () => {
-    const outcome = await sendFax({ document: docUrl }, { media: { kind: 'loopback' } }, quiet);
+    const outcome = await sendFax({ document: docUrl }, { media: { kind: 'loopback' } }, local);
     expect(outcome.variables.send_fax_result).toBe('success');
   });
 
   test('reports progress: the sending terminal’s events, in order, through onEvent', async () => {
     const events: SendFaxEvent[] = [];
-    await sendFax({ document: docUrl }, { media: { kind: 'loopback' } }, { ...quiet, onEvent: (e) => events.push(e) });
+    await sendFax({ document: docUrl }, { media: { kind: 'loopback' } }, { ...local, onEvent: (e) => events.push(e) });
     const types = events.filter((e) => e.type !== 'frame').map((e) => (e.type === 'page' ? `page ${e.page}` : e.type));
     expect(types).toEqual(['document', 'negotiated', 'page 1', 'page 2', 'finished']);
     expect(events[0]).toEqual({ type: 'document', page: 2, pages: 2 });
@@ -85,7 +87,7 @@ describe('sendFax on the loopback', () => {
       { document: docUrl },
       { media: { kind: 'loopback' } },
       {
-        ...quiet,
+        ...local,
         onEvent: () => {
           throw new Error('listener bug');
         },
@@ -103,7 +105,7 @@ describe('identity', () => {
     ['sip:alice@example.com', ''],
     ['+1 555 0100 0000 0000 0000', ''],
   ])('defaults from caller id %j to %j', async (callerId, identity) => {
-    const outcome = await sendFax({ document: docUrl }, { caller_id: callerId, media: { kind: 'loopback' } }, quiet);
+    const outcome = await sendFax({ document: docUrl }, { caller_id: callerId, media: { kind: 'loopback' } }, local);
     expect(outcome.variables.send_fax_identity).toBe(identity);
     expect(outcome.identity).toBe(identity);
   });
@@ -112,7 +114,7 @@ describe('identity', () => {
     const outcome = await sendFax(
       { document: docUrl, identity: '555 0199' },
       { caller_id: '+15550100', media: { kind: 'loopback' } },
-      quiet,
+      local,
     );
     expect(outcome.variables.send_fax_identity).toBe('555 0199');
   });
@@ -196,6 +198,7 @@ describe('a request that is wrong in itself rejects with InvalidOptionError befo
     ['resolution', { resolution: 'ultra' }, /resolution must be/],
     ['a T.30 setting', { fax: { modems: ['v34'] } }, /modems may contain only/],
     ['callback timeout', { callbacks: { timeoutMs: -1 } }, /callback timeoutMs/],
+    ['allowFiles', { allowFiles: 'yes' }, /Expected a boolean for allowFiles but got string/],
   ])('bad options: %s', async (_name, options, message) => {
     await expect(
       sendFax(
@@ -257,7 +260,7 @@ describe('a document that cannot be sent is a failed fax, not an error', () => {
 
   test('a TIFF that does not exist: code 41 with the engine’s detail', async () => {
     const missing = pathToFileURL(path.join(tmp.dir, 'nope.tif')).href;
-    const outcome = await sendFax({ document: missing }, { media: { kind: 'loopback' } }, quiet);
+    const outcome = await sendFax({ document: missing }, { media: { kind: 'loopback' } }, local);
     expect(outcome.result).toMatchObject({ code: 41, success: false, pages: 0 });
     expect(outcome.detail).toMatch(/nope\.tif cannot be opened/);
   });
@@ -305,7 +308,7 @@ describe('a document that cannot be sent is a failed fax, not an error', () => {
 
 describe('hang-up and cancel', () => {
   test('the call ending mid-fax (loopback hang-up at 80 s) gives call-dropped, the pages so far and the trace up to there', async () => {
-    const outcome = await sendFax({ document: docUrl }, { media: new LoopbackMedia({ hangUpAtMs: 80_000 }) }, quiet);
+    const outcome = await sendFax({ document: docUrl }, { media: new LoopbackMedia({ hangUpAtMs: 80_000 }) }, local);
     expect(outcome.result).toMatchObject({ code: ResultCode.CALL_DROPPED, success: false, pages: 1 });
     expect(outcome.variables).toMatchObject({
       send_fax_result: 'failed',
@@ -321,7 +324,7 @@ describe('hang-up and cancel', () => {
       const outcome = await sendFax(
         { document: docUrl, status_url: server.url },
         { ...context, media: { kind: 'loopback' } },
-        { ...quiet, signal: AbortSignal.abort() },
+        { ...local, signal: AbortSignal.abort() },
       );
       expect(outcome.result).toMatchObject({ code: ResultCode.CALL_DROPPED, pages: 0 });
       expect(server.requests.map((r) => r.json.params.fax)).toEqual([
@@ -373,7 +376,7 @@ describe('a PDF document', () => {
     'examples/sample.pdf is rendered at %s resolution and faxed: 2 pages',
     async (resolution) => {
       const media = new LoopbackMedia();
-      const outcome = await sendFax({ document: pathToFileURL(samplePdf).href }, { media }, { ...quiet, resolution });
+      const outcome = await sendFax({ document: pathToFileURL(samplePdf).href }, { media }, { ...local, resolution });
       expect(outcome.variables).toMatchObject({ send_fax_result: 'success', send_fax_pages: '2' });
       expect(outcome.documentPages).toBe(2);
       expect(outcome.stats.resolution).toBe(resolution);

@@ -12,7 +12,8 @@ import {
 } from '../../lib';
 import { tempDir, writeTextDocument } from '../helpers/pages';
 
-const quiet: SendFaxOptions = { log: () => undefined };
+// The document is a local file, which only the host may permit.
+const quiet: SendFaxOptions = { log: () => undefined, allowFiles: true };
 
 let tmp: ReturnType<typeof tempDir>;
 let docUrl: string;
