@@ -32,8 +32,14 @@ async function main(): Promise<void> {
   const heard = new Int16Array(SAMPLES_PER_FRAME);
   const toSend = new Int16Array(SAMPLES_PER_FRAME);
   for (let frame = 0; !(media.ended && farEnd.finished); frame++) {
-    media.push(heard); // what the line brought us (null for a lost packet)
-    media.pull(toSend); // what we put on the line, written into toSend
+    // Unpaced, line time runs far ahead of the document's rendering, and the far end would
+    // give up waiting for the fax (35 s of line time). A live line would wait in real time;
+    // here the line stands still until the fax starts.
+    if (!paced && !media.active && !media.ended) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      continue;
+    }
+    media.process(heard, toSend); // what the line brought us in, what we put on it out
     farEnd.process(toSend, heard);
     if (paced) await new Promise((resolve) => setTimeout(resolve, 20));
     else if (frame % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
