@@ -50,6 +50,11 @@ export interface PreparedDocument {
   pages: number;
   /** Pages of the PDF (fewer than `pages` only when a very long page was cut; see geometry.ts). */
   documentPages: number;
+  /**
+   * Always true: faxline wrote the pages, so a sending session need not decode them again
+   * (SendOptions.pagesChecked).
+   */
+  pagesChecked: true;
   /** Removes the temp folder and the file. Idempotent: later calls return the first call's promise. */
   cleanup(): Promise<void>;
 }
@@ -176,6 +181,7 @@ async function prepareSettled(pdf: Uint8Array, settings: Settings): Promise<Prep
       file,
       pages: outcome.pages,
       documentPages: outcome.documentPages,
+      pagesChecked: true,
       cleanup: () => (removed ??= remove()),
     };
   } catch (error) {

@@ -19,6 +19,7 @@ import { InvalidOptionError } from '../engine/errors';
 import { checkFileAllowed, describeUrl, NetError } from '../net';
 import type { FaxEvent } from '../engine/events';
 import { toNativeSend, type SendOptions } from '../engine/options';
+import { checkTiffForSending } from '../engine/page';
 import { ResultCode, resultText, type FaxResult, type FaxStats } from '../engine/result';
 import { buildTrace, type T30Trace } from '../engine/trace';
 import { native } from '../native';
@@ -39,8 +40,12 @@ export type SendFaxCall = Partial<CallContext> & {
   media: FaxMedia | LoopbackMediaSpec;
 };
 
-/** What a document preparer hands back: a TIFF-F file, its page count, and how to remove it. */
-export type PreparedFax = Pick<PreparedDocument, 'file' | 'pages' | 'cleanup'>;
+/**
+ * What a document preparer hands back: a TIFF-F file, its page count, and how to remove it;
+ * `pagesChecked` when its pages need no decoding before they are sent (faxline wrote them).
+ * Other files are checked by sendFax, off the caller's thread.
+ */
+export type PreparedFax = Pick<PreparedDocument, 'file' | 'pages' | 'cleanup'> & { pagesChecked?: boolean };
 
 /** Turns a document URL into TIFF-F pages; rejects with a DocumentError for a bad document. */
 export type DocumentPreparer = (url: string, options: PrepareOptions) => Promise<PreparedFax>;
@@ -187,7 +192,7 @@ export const defaultPrepareDocument: DocumentPreparer = async (url, options) => 
     }
     const file = fileURLToPath(parsed);
     if (isTiffFile(file)) {
-      // The page count only: the send checks every page itself (a missing file counts 0).
+      // The page count only: sendFax checks every page it sends (a missing file counts 0).
       const pages = native.checkTiff(file, 1, 1).pages;
       return { file, pages, cleanup: async () => undefined };
     }
@@ -317,9 +322,20 @@ export async function sendFax(
         log(`document ${describeUrl(p.document)} cannot be sent: ${result.detail}`, 'document');
       }
       if (prepared) {
-        const outcome = await media.send({ ...sendOptions, document: prepared.file }, { signal, onEvent });
-        result = outcome.result;
-        durationMs = outcome.durationMs;
+        // A TIFF faxline did not write is checked here, on a libuv thread, so the medium makes
+        // its session without decoding every page where the line's clock runs.
+        const unsendable = prepared.pagesChecked ? null : await tiffFailure(prepared.file, sendOptions.pages);
+        if (unsendable) {
+          result = unsendable;
+          log(`document ${describeUrl(p.document)} cannot be sent: ${unsendable.detail}`, 'document');
+        } else {
+          const outcome = await media.send(
+            { ...sendOptions, document: prepared.file, pagesChecked: true },
+            { signal, onEvent },
+          );
+          result = outcome.result;
+          durationMs = outcome.durationMs;
+        }
       }
     }
   } catch (error) {
@@ -349,6 +365,16 @@ export async function sendFax(
     documentPages,
     callbacks: report,
   };
+}
+
+/** The failed fax for a TIFF whose `pages` SpanDSP cannot send, or null when it can. */
+async function tiffFailure(file: string, pages: SendOptions['pages']): Promise<FaxResult | null> {
+  try {
+    const check = await checkTiffForSending(file, pages);
+    return check.code === ResultCode.OK ? null : failedBeforeStart(check.code, check.detail);
+  } catch (error) {
+    return failedBeforeStart(ResultCode.FILE_ERROR, error instanceof Error ? error.message : String(error));
+  }
 }
 
 function preparationFailure(error: unknown, signal: AbortSignal | undefined): FaxResult {

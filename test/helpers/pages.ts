@@ -73,6 +73,30 @@ export function writeTextDocument(
   return { file, pages };
 }
 
+/**
+ * A 2-page TIFF-F whose second page claims 100 kB more coded data than the file holds: its
+ * tags read fine, its pixels cannot be decoded.
+ */
+export function writeDamagedTiff(dir: string): string {
+  const { file } = writeTextDocument(dir, 2, { name: 'damaged.tif', firstSeed: 7 });
+  const bytes = fs.readFileSync(file);
+  const entriesOf = (ifd: number) => bytes.readUInt16LE(ifd);
+  const secondIfd = bytes.readUInt32LE(bytes.readUInt32LE(4) + 2 + 12 * entriesOf(bytes.readUInt32LE(4)));
+  const STRIP_BYTE_COUNTS = 279;
+  let patched = false;
+  for (let i = 0; i < entriesOf(secondIfd); i++) {
+    const entry = secondIfd + 2 + 12 * i;
+    if (bytes.readUInt16LE(entry) !== STRIP_BYTE_COUNTS) continue;
+    // One LONG (type 4), held in the entry itself.
+    if (bytes.readUInt16LE(entry + 2) !== 4 || bytes.readUInt32LE(entry + 4) !== 1) throw new Error('not one LONG');
+    bytes.writeUInt32LE(bytes.readUInt32LE(entry + 8) + 100_000, entry + 8);
+    patched = true;
+  }
+  if (!patched) throw new Error('no StripByteCounts in the second directory');
+  fs.writeFileSync(file, bytes);
+  return file;
+}
+
 /** Number of rows that differ between two pages (all rows when sizes differ). */
 export function differingRows(a: FaxPage, b: FaxPage): number {
   if (a.width !== b.width || a.height !== b.height) return Math.max(a.height, b.height);

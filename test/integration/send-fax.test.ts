@@ -7,13 +7,15 @@ import {
   ResultCode,
   resultText,
   sendFax,
+  type FaxMedia,
   type SendFaxEvent,
   type SendFaxOptions,
   type SendFaxParams,
+  type SendOptions,
 } from '../../lib';
 import { serveHttp, type LocalServer } from '../helpers/http-server';
 import { startStatusServer, type StatusServer } from '../helpers/status-server';
-import { differingRows, tempDir, writeTextDocument } from '../helpers/pages';
+import { differingRows, tempDir, writeDamagedTiff, writeTextDocument } from '../helpers/pages';
 
 const context = { project_id: 'p', space_id: 's', call_id: 'c', node_id: 'n', swml_session_id: 'w' };
 const quiet: SendFaxOptions = { log: () => undefined, allowPrivate: true };
@@ -277,6 +279,44 @@ describe('a document that cannot be sent is a failed fax, not an error', () => {
       },
     );
     expect(outcome.result).toMatchObject({ code: 41, detail: 'renderer crashed' });
+  });
+
+  test('a TIFF faxline did not write is checked before the medium gets it; its damage fails the fax', async () => {
+    const damaged = writeDamagedTiff(tmp.dir);
+    const sent: SendOptions[] = [];
+    const media: FaxMedia = {
+      kind: 'recorder',
+      send: async (options) => {
+        sent.push(options);
+        throw new Error('the medium should not be reached');
+      },
+      end: () => undefined,
+    };
+    const outcome = await sendFax(
+      { document: pathToFileURL(damaged).href },
+      { media },
+      { ...local, prepareDocument: async () => ({ file: damaged, pages: 2, cleanup: async () => undefined }) },
+    );
+    expect(sent).toEqual([]);
+    expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, success: false, pages: 0 });
+    expect(outcome.detail).toMatch(/^page 2 cannot be decoded at row 0/);
+  });
+
+  test('the medium is told the pages were checked: faxline wrote them, or sendFax checked them', async () => {
+    const sent: SendOptions[] = [];
+    const recorder = (): LoopbackMedia => {
+      const media = new LoopbackMedia();
+      const send = media.send.bind(media);
+      media.send = (options, control) => {
+        sent.push(options);
+        return send(options, control);
+      };
+      return media;
+    };
+    const samplePdf = pathToFileURL(path.resolve(__dirname, '../../examples/sample.pdf')).href;
+    expect((await sendFax({ document: samplePdf }, { media: recorder() }, local)).result.success).toBe(true);
+    expect((await sendFax({ document: docUrl }, { media: recorder() }, local)).result.success).toBe(true);
+    expect(sent.map((o) => o.pagesChecked)).toEqual([true, true]);
   });
 
   test('the prepared document is cleaned up after the fax', async () => {

@@ -9,7 +9,7 @@ import {
   writeTiffF,
   type FaxPage,
 } from '../../lib';
-import { tempDir, writeTextDocument } from '../helpers/pages';
+import { tempDir, writeDamagedTiff, writeTextDocument } from '../helpers/pages';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => (tmp = tempDir()));
@@ -66,30 +66,6 @@ describe('a TIFF that cannot be sent fails the fax with SpanDSP’s file code an
   });
 });
 
-/**
- * A 2-page TIFF-F whose second page claims 100 kB more coded data than the file holds: its
- * tags read fine, its pixels cannot be decoded.
- */
-function damagedSecondPage(): string {
-  const { file } = writeTextDocument(tmp.dir, 2, { name: 'damaged.tif', firstSeed: 7 });
-  const bytes = fs.readFileSync(file);
-  const entriesOf = (ifd: number) => bytes.readUInt16LE(ifd);
-  const secondIfd = bytes.readUInt32LE(bytes.readUInt32LE(4) + 2 + 12 * entriesOf(bytes.readUInt32LE(4)));
-  const STRIP_BYTE_COUNTS = 279;
-  let patched = false;
-  for (let i = 0; i < entriesOf(secondIfd); i++) {
-    const entry = secondIfd + 2 + 12 * i;
-    if (bytes.readUInt16LE(entry) !== STRIP_BYTE_COUNTS) continue;
-    // One LONG (type 4), held in the entry itself.
-    expect([bytes.readUInt16LE(entry + 2), bytes.readUInt32LE(entry + 4)]).toEqual([4, 1]);
-    bytes.writeUInt32LE(bytes.readUInt32LE(entry + 8) + 100_000, entry + 8);
-    patched = true;
-  }
-  expect(patched).toBe(true);
-  fs.writeFileSync(file, bytes);
-  return file;
-}
-
 describe('checkTiffForSending: the session’s own check, on a libuv thread', () => {
   test('passes every page of a good file and counts them', async () => {
     const { file } = writeTextDocument(tmp.dir, 3, { name: 'good.tif' });
@@ -102,7 +78,7 @@ describe('checkTiffForSending: the session’s own check, on a libuv thread', ()
   });
 
   test('names the page whose data cannot be decoded, as the session does when it is made', async () => {
-    const file = damagedSecondPage();
+    const file = writeDamagedTiff(tmp.dir);
     const check = await checkTiffForSending(file);
     expect(check).toMatchObject({ code: ResultCode.FILE_ERROR, pages: 2 });
     expect(check.detail).toMatch(/^page 2 cannot be decoded at row \d+/);
@@ -122,7 +98,7 @@ describe('checkTiffForSending: the session’s own check, on a libuv thread', ()
 
 describe('a sending FaxSession made with pagesChecked', () => {
   test('reads only the tags: damaged page data does not fail it when it is made', async () => {
-    const file = damagedSecondPage();
+    const file = writeDamagedTiff(tmp.dir);
     const checked = new FaxSession({ direction: 'send', document: file, pagesChecked: true });
     const unchecked = new FaxSession({ direction: 'send', document: file });
     await new Promise((resolve) => setImmediate(resolve));
