@@ -35,10 +35,17 @@ function receiver(): { session: FaxSession; file: string } {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-/** The media server's 20 ms loop, unpaced: the far end is a receiving FaxSession. */
+/**
+ * The media server's 20 ms loop, unpaced: the far end is a receiving FaxSession. Line time
+ * stands still until the fax starts: unpaced, it would otherwise run far ahead of the
+ * document's preparation and the far end would give up (35 s of line time), where a live
+ * line waits in real time.
+ */
 async function driveFrames(media: PcmMedia, rx: FaxSession, style: 'push-pull' | 'process') {
   const toReceiver = new Int16Array(SAMPLES_PER_FRAME);
   const toSender = new Int16Array(SAMPLES_PER_FRAME);
+  const startBy = Date.now() + 30_000;
+  while (!media.active && !media.ended && Date.now() < startBy) await new Promise((resolve) => setTimeout(resolve, 1));
   for (let frame = 0; frame < MAX_FRAMES && !(media.ended && rx.finished); frame++) {
     if (style === 'push-pull') {
       media.push(toSender);
