@@ -28,10 +28,10 @@ describe('the temp folders of a process that was killed', () => {
       fs.mkdirSync(entry(name));
       fs.writeFileSync(path.join(entry(name), 'received.tif'), 'left behind');
     }
-    const otherHost = tempDirPrefix('document', dead).replace(/-[0-9a-f]{8}-/, '-0badc0de-');
+    const otherSpace = tempDirPrefix('document', dead).replace(/-[0-9a-f]{8}-/, '-0badc0de-');
     const kept = [
       `${tempDirPrefix('paced')}Ab12Cd`, // a live process
-      `${otherHost}Ab12Cd`, // another container's: its pids are not ours to judge
+      `${otherSpace}Ab12Cd`, // another pid namespace's (a container's, another boot's): not ours to judge
       `faxline-render-${dead}-Ab12Cd`, // not a name faxline makes
       `${tempDirPrefix('document', dead)}Ab12Cd7`,
       `faxline-test-Ab12Cd`,
@@ -39,6 +39,14 @@ describe('the temp folders of a process that was killed', () => {
     for (const name of kept) fs.mkdirSync(entry(name));
     fs.writeFileSync(entry(`${tempDirPrefix('loopback', dead)}File01`), 'a file, not a folder');
     kept.push(`${tempDirPrefix('loopback', dead)}File01`);
+    // Another user's folder of the same name is theirs, not ours to remove. Only root can give
+    // a folder away, so only a run as root (as in CI) can make one.
+    if (process.getuid?.() === 0) {
+      const foreign = `${tempDirPrefix('paced', dead)}Other1`;
+      fs.mkdirSync(entry(foreign));
+      fs.chownSync(entry(foreign), 65534, 65534);
+      kept.push(foreign);
+    }
 
     await withTempDir('loopback', async () => undefined);
 
@@ -49,7 +57,7 @@ describe('the temp folders of a process that was killed', () => {
 });
 
 describe('a temp folder', () => {
-  test('is named after its purpose, the host and the pid that made it, and is removed when the work is done', async () => {
+  test('is named after its purpose, the pid space and the pid that made it, and is removed when the work is done', async () => {
     let made = '';
     const result = await withTempDir('paced', async (dir) => {
       made = dir;
