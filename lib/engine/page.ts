@@ -27,13 +27,17 @@ export function rowBytes(page: Pick<FaxPage, 'width'>): number {
 }
 
 // The addon's messages already name the file and page.
+function toImageError(error: unknown): never {
+  const name = (error as Error).name;
+  if (name === 'TypeError' || name === 'RangeError') rethrowNative(error);
+  throw new ImageFileError((error as Error).message, { cause: error });
+}
+
 function imageCall<T>(call: () => T): T {
   try {
     return call();
   } catch (error) {
-    const name = (error as Error).name;
-    if (name === 'TypeError' || name === 'RangeError') rethrowNative(error);
-    throw new ImageFileError((error as Error).message, { cause: error });
+    return toImageError(error);
   }
 }
 
@@ -62,7 +66,7 @@ export async function checkTiffForSending(path: string, pages: SendOptions['page
   try {
     return await native.checkTiffAsync(txFile!, firstPage ?? 1, lastPage ?? 0);
   } catch (error) {
-    throw new ImageFileError((error as Error).message, { cause: error });
+    return toImageError(error);
   }
 }
 

@@ -22,7 +22,6 @@ import { toNativeSend, type SendOptions } from '../engine/options';
 import { checkTiffForSending } from '../engine/page';
 import { ResultCode, resultText, type FaxResult, type FaxStats } from '../engine/result';
 import { buildTrace, type T30Trace } from '../engine/trace';
-import { native } from '../native';
 import { toFaxMedia, type FaxMedia, type LoopbackMediaSpec } from '../transports/media';
 import { callingCallFaxEvent, finishedEventBody, pageEventBody, type CallContext } from './events';
 import {
@@ -192,9 +191,10 @@ export const defaultPrepareDocument: DocumentPreparer = async (url, options) => 
     }
     const file = fileURLToPath(parsed);
     if (isTiffFile(file)) {
-      // The page count only: sendFax checks every page it sends (a missing file counts 0).
-      const pages = native.checkTiff(file, 1, 1).pages;
-      return { file, pages, cleanup: async () => undefined };
+      // Every page, off this thread. A file that fails is left for sendFax to judge by the
+      // pages it is asked to send (a missing file counts 0).
+      const check = await checkTiffForSending(file);
+      return { file, pages: check.pages, pagesChecked: check.code === ResultCode.OK, cleanup: async () => undefined };
     }
   }
   return prepareDocument(url, options);
@@ -302,11 +302,13 @@ export async function sendFax(
       log(`document cannot be sent: ${problem}`, 'document');
     } else {
       try {
+        // The host's own preparer too: file: is the host's to permit, whoever reads the file.
+        checkFileAllowed(new URL(p.document), o);
         prepared = await (o.prepareDocument ?? defaultPrepareDocument)(p.document, {
+          ...o.document,
           resolution: o.resolution,
           allowPrivate: o.allowPrivate,
           allowFiles: o.allowFiles,
-          ...o.document,
           signal,
           onPage: (page, pages) => {
             pagesReady = page;
@@ -371,7 +373,7 @@ export async function sendFax(
 async function tiffFailure(file: string, pages: SendOptions['pages']): Promise<FaxResult | null> {
   try {
     const check = await checkTiffForSending(file, pages);
-    return check.code === ResultCode.OK ? null : failedBeforeStart(check.code, check.detail);
+    return check.code === ResultCode.OK ? null : failedBeforeStart(check.code, check.detail, check.pages);
   } catch (error) {
     return failedBeforeStart(ResultCode.FILE_ERROR, error instanceof Error ? error.message : String(error));
   }

@@ -281,7 +281,7 @@ describe('a document that cannot be sent is a failed fax, not an error', () => {
     expect(outcome.result).toMatchObject({ code: 41, detail: 'renderer crashed' });
   });
 
-  test('a TIFF faxline did not write is checked before the medium gets it; its damage fails the fax', async () => {
+  test('a local TIFF is checked before the medium gets it; its damage fails the fax', async () => {
     const damaged = writeDamagedTiff(tmp.dir);
     const sent: SendOptions[] = [];
     const media: FaxMedia = {
@@ -292,17 +292,45 @@ describe('a document that cannot be sent is a failed fax, not an error', () => {
       },
       end: () => undefined,
     };
-    const outcome = await sendFax(
-      { document: pathToFileURL(damaged).href },
-      { media },
-      { ...local, prepareDocument: async () => ({ file: damaged, pages: 2, cleanup: async () => undefined }) },
-    );
+    const outcome = await sendFax({ document: pathToFileURL(damaged).href }, { media }, local);
     expect(sent).toEqual([]);
     expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, success: false, pages: 0 });
     expect(outcome.detail).toMatch(/^page 2 cannot be decoded at row 0/);
   });
 
-  test('the medium is told the pages were checked: faxline wrote them, or sendFax checked them', async () => {
+  test('a TIFF from the host’s own preparer is checked too; its damage fails the fax', async () => {
+    const damaged = writeDamagedTiff(tmp.dir);
+    const media = new LoopbackMedia();
+    const outcome = await sendFax(
+      { document: 'https://example.com/a.pdf' },
+      { media },
+      { ...quiet, prepareDocument: async () => ({ file: damaged, pages: 2, cleanup: async () => undefined }) },
+    );
+    expect(media.call).toBeNull();
+    expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, success: false, pages: 0 });
+    expect(outcome.result.stats.pagesInFile).toBe(2);
+    expect(outcome.detail).toMatch(/^page 2 cannot be decoded at row 0/);
+  });
+
+  test('a file: document is refused without allowFiles before the host’s own preparer runs', async () => {
+    let prepared = false;
+    const outcome = await sendFax(
+      { document: docUrl },
+      { media: { kind: 'loopback' } },
+      {
+        ...quiet,
+        prepareDocument: async () => {
+          prepared = true;
+          return { file: doc.file, pages: 2, cleanup: async () => undefined };
+        },
+      },
+    );
+    expect(prepared).toBe(false);
+    expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, success: false, pages: 0 });
+    expect(outcome.detail).toBe(`file: URLs are refused: ${docUrl} (a local file; allowFiles to permit)`);
+  });
+
+  test('the medium always makes its session with pagesChecked: faxline wrote the pages or sendFax checked them', async () => {
     const sent: SendOptions[] = [];
     const recorder = (): LoopbackMedia => {
       const media = new LoopbackMedia();
