@@ -6,12 +6,13 @@
  *       --status-url http://127.0.0.1:8080/fax --allow-private
  */
 import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { verifySignature } from '../lib';
 
 const secret = process.env.FAXLINE_CALLBACK_SECRET;
-const port = Number(process.argv[2] ?? 8080);
+const port = Number(process.argv[2] ?? 8080); // 0: any free port
 
-http
+const server = http
   .createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -28,4 +29,6 @@ http
       res.writeHead(204).end();
     });
   })
-  .listen(port, '127.0.0.1', () => console.log(`listening on http://127.0.0.1:${port}/`));
+  .listen(port, '127.0.0.1', () =>
+    console.log(`listening on http://127.0.0.1:${(server.address() as AddressInfo).port}/`),
+  );

@@ -32,3 +32,11 @@ export async function listenLocal(server: http.Server | https.Server): Promise<L
 export function serveHttp(handler: http.RequestListener): Promise<LocalServer> {
   return listenLocal(http.createServer(handler));
 }
+
+/** An HTTP server on 127.0.0.1 serving `routes` by path; anything else is `notFound` (default a bare 404). */
+export function serveRoutes(
+  routes: Record<string, http.RequestListener>,
+  notFound: http.RequestListener = (_req, res) => res.writeHead(404).end(),
+): Promise<LocalServer> {
+  return serveHttp((req, res) => (routes[req.url ?? ''] ?? notFound)(req, res));
+}

@@ -1,13 +1,13 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PDFDocument } from 'pdf-lib';
 import { PNG } from 'pngjs';
 import { readTiffPages } from '../../lib';
+import { cliArgs, faxline, faxlineAsync, root } from '../helpers/cli';
 import { differingRows, tempDir, writeTextDocument } from '../helpers/pages';
 
-const root = path.resolve(__dirname, '../..');
 let tmp: ReturnType<typeof tempDir>;
 let doc: ReturnType<typeof writeTextDocument>;
 beforeAll(() => {
@@ -15,32 +15,6 @@ beforeAll(() => {
   doc = writeTextDocument(tmp.dir, 2, { firstSeed: 90 });
 });
 afterAll(() => tmp.cleanup());
-
-/** Node's arguments to run the CLI from its TypeScript source, as the built bin would run. */
-const cliArgs = (...args: string[]): string[] => [
-  '-r',
-  'ts-node/register/transpile-only',
-  path.join(root, 'lib/cli/main.ts'),
-  ...args,
-];
-
-/** Runs the CLI. */
-function faxline(...args: string[]) {
-  const r = spawnSync(process.execPath, cliArgs(...args), { cwd: root, encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The same, without blocking the event loop (for tests that serve HTTP meanwhile). */
-function faxlineAsync(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, cliArgs(...args), { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('faxline send --json', () => {
   test('prints exactly one JSON object with the seven variables as strings and the stats', () => {
@@ -224,9 +198,7 @@ describe('faxline send --status-url', () => {
 
 describe('faxline send progress', () => {
   test('shows page n of N, the bit rate and the call time on a terminal', () => {
-    // `script` gives the command a pseudo-terminal; skip where it is missing.
-    const script = spawnSync('script', ['--version'], { encoding: 'utf8' });
-    if (script.status !== 0) return;
+    // `script` (util-linux, on every Debian) gives the command a pseudo-terminal.
     const cmd = [process.execPath, ...cliArgs('send', doc.file)].map((a) => `'${a}'`).join(' ');
     const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(r.status).toBe(0);

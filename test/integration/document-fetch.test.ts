@@ -9,7 +9,7 @@ import { fetchDocument } from '../../lib/document/fetch';
 import { DocumentError, type DocumentFailure } from '../../lib/document/errors';
 import { ResultCode } from '../../lib/engine/result';
 import { NetError, type NetFailure } from '../../lib/net';
-import { serveHttp, type LocalServer } from '../helpers/http-server';
+import { serveRoutes, type LocalServer } from '../helpers/http-server';
 
 const servers: LocalServer[] = [];
 afterEach(async () => {
@@ -18,11 +18,9 @@ afterEach(async () => {
 
 /** An HTTP server on 127.0.0.1 serving `routes` by path; anything else is a 404 HTML page. */
 async function serve(routes: Record<string, http.RequestListener>): Promise<LocalServer> {
-  const server = await serveHttp((req, res) => {
-    const route = routes[req.url ?? ''];
-    if (route) route(req, res);
-    else res.writeHead(404, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>404</title>');
-  });
+  const server = await serveRoutes(routes, (_req, res) =>
+    res.writeHead(404, { 'content-type': 'text/html' }).end('<!DOCTYPE html><title>404</title>'),
+  );
   servers.push(server);
   return server;
 }

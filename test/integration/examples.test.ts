@@ -1,35 +1,15 @@
 /** The runnable examples the README points to still run and do what they say. */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import * as http from 'node:http';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
-import { listenLocal } from '../helpers/http-server';
-
-const root = path.resolve(__dirname, '../..');
-
-/** Runs a TypeScript file of the repository with Node, as `npx ts-node` would. */
-function start(file: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): ChildProcessWithoutNullStreams {
-  return spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(root, file), ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-  });
-}
-
-/** Collects a child's output until it exits. */
-function finish(
-  child: ChildProcessWithoutNullStreams,
-): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { cliArgs, outputOf, startNode, tsArgs } from '../helpers/cli';
 
 describe('examples/media-server.ts', () => {
   test('drives send_fax with its own frames: the far end gets both pages of the sample', async () => {
-    const r = await finish(start('examples/media-server.ts'));
+    // Its far end writes the received pages to the temp folder: a private one, removed after.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'faxline-examples-'));
+    const r = await outputOf(startNode(tsArgs('examples/media-server.ts'), { TMPDIR: tmp }));
+    fs.rmSync(tmp, { recursive: true, force: true });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^page 1 confirmed at \d+\.\d s\npage 2 confirmed at \d+\.\d s\n/);
@@ -40,38 +20,35 @@ describe('examples/media-server.ts', () => {
 
 describe('examples/status-receiver.ts', () => {
   test('receives, verifies and prints the events of a fax the CLI sends', async () => {
-    // A free port: taken, then given back for the example to listen on.
-    const probe = await listenLocal(http.createServer());
-    await probe.close();
-    const receiver = start('examples/status-receiver.ts', [String(probe.port)], { FAXLINE_CALLBACK_SECRET: 's3cret' });
-    const received = finish(receiver);
+    // Port 0: the example listens where the system puts it and says where.
+    const receiver = startNode(tsArgs('examples/status-receiver.ts', '0'), { FAXLINE_CALLBACK_SECRET: 's3cret' });
+    const received = outputOf(receiver);
+    let url = '';
     try {
-      await new Promise<void>((resolve, reject) => {
-        receiver.stdout.on('data', (c: Buffer) => c.toString().includes('listening on') && resolve());
+      url = await new Promise<string>((resolve, reject) => {
+        receiver.stdout.on('data', (c: Buffer) => {
+          const listening = /listening on (http:\/\/127\.0\.0\.1:\d+\/)/.exec(c.toString());
+          if (listening) resolve(listening[1]!);
+        });
         receiver.on('exit', () => reject(new Error('the status receiver exited before listening')));
       });
-      const cli = spawn(
-        process.execPath,
-        [
-          '-r',
-          'ts-node/register/transpile-only',
-          path.join(root, 'lib/cli/main.ts'),
+      const cli = startNode(
+        cliArgs(
           'send',
           'examples/sample.pdf',
           '--status-url',
-          `http://127.0.0.1:${probe.port}/fax`,
+          `${url}fax`,
           '--allow-private',
           '--callback-secret',
           's3cret',
-        ],
-        { cwd: root },
+        ),
       );
-      expect((await finish(cli)).status).toBe(0);
+      expect((await outputOf(cli)).status).toBe(0);
     } finally {
       receiver.kill();
     }
     const lines = (await received).stdout.trim().split('\n');
-    expect(lines[0]).toBe(`listening on http://127.0.0.1:${probe.port}/`);
+    expect(lines[0]).toBe(`listening on ${url}`);
     // One line per event: its time, its control_id, its type, then its params (over several lines).
     const events = lines.filter((l) => /^\d{4}-\d\d-\d\dT/.test(l)).map((l) => l.split(' ')[2]);
     expect(events).toEqual(['page', 'page', 'finished']);

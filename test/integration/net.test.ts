@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
@@ -8,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../../lib/engine/errors';
 import { classifyAddress, fetchBytes, NetError, postJson, POST_RESPONSE_LIMIT, type NetFailure } from '../../lib/net';
 import { listenLocal, type LocalServer } from '../helpers/http-server';
+import { makeTestTls } from '../helpers/status-server';
 
 // Addresses the policy treats as public for one test, so a 127.0.0.1 server can stand in for
 // a public one and a redirect from it to a refused address can be seen being re-checked.
@@ -220,8 +220,12 @@ describe('the address policy is applied to the connected address', () => {
   test('a name with private and public answers connects only to a public one', async () => {
     // Both answers are listening on the same port: the loopback one (`server`, refused) and one
     // on 127.0.0.2 that stands in for a public address.
+    // The one address besides 127.0.0.1 these tests use: on Linux all of 127/8 is loopback.
     const standIn = http.createServer((_req, res) => res.end(PDF));
-    await new Promise<void>((resolve) => standIn.listen(server.port, '127.0.0.2', resolve));
+    await new Promise<void>((resolve, reject) => {
+      standIn.once('error', reject);
+      standIn.listen(server.port, '127.0.0.2', resolve);
+    });
     try {
       mockPublic.add('127.0.0.2');
       mockDns.set('split.test', ['127.0.0.1', '127.0.0.2']);
@@ -473,50 +477,10 @@ describe('https', () => {
   beforeAll(() => {
     // A throwaway CA and a server certificate for 127.0.0.1, made fresh for each run.
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faxline-tls-'));
-    const run = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
-    const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
-    run(
-      'req',
-      '-x509',
-      ...ec,
-      '-keyout',
-      'ca.key',
-      '-out',
-      'ca.pem',
-      '-days',
-      '2',
-      '-subj',
-      '/CN=faxline test CA',
-      '-addext',
-      'basicConstraints=critical,CA:TRUE',
-      '-addext',
-      'keyUsage=critical,keyCertSign,cRLSign',
-    );
-    run('req', '-new', ...ec, '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1');
-    fs.writeFileSync(
-      path.join(dir, 'ext.cnf'),
-      'subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n',
-    );
-    run(
-      'x509',
-      '-req',
-      '-in',
-      'server.csr',
-      '-CA',
-      'ca.pem',
-      '-CAkey',
-      'ca.key',
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-extfile',
-      'ext.cnf',
-      '-out',
-      'server.pem',
-    );
-    ca = fs.readFileSync(path.join(dir, 'ca.pem'), 'utf8');
-    key = fs.readFileSync(path.join(dir, 'server.key'), 'utf8');
-    cert = fs.readFileSync(path.join(dir, 'server.pem'), 'utf8');
+    const tls = makeTestTls(dir);
+    ca = tls.ca.toString('utf8');
+    key = tls.key.toString('utf8');
+    cert = tls.cert.toString('utf8');
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 

@@ -46,6 +46,7 @@ async function driveFrames(media: PcmMedia, rx: FaxSession, style: 'push-pull' |
   const toSender = new Int16Array(SAMPLES_PER_FRAME);
   const startBy = Date.now() + 30_000;
   while (!media.active && !media.ended && Date.now() < startBy) await new Promise((resolve) => setTimeout(resolve, 1));
+  expect(media.active || media.ended).toBe(true);
   for (let frame = 0; frame < MAX_FRAMES && !(media.ended && rx.finished); frame++) {
     if (style === 'push-pull') {
       media.push(toSender);

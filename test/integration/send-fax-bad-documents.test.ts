@@ -7,7 +7,7 @@ import type * as http from 'node:http';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { LoopbackMedia, ResultCode, resultText, sendFax, type SendFaxOptions } from '../../lib';
-import { serveHttp, type LocalServer } from '../helpers/http-server';
+import { serveRoutes, type LocalServer } from '../helpers/http-server';
 import {
   A4_LEFT_MM,
   emptyPdf,
@@ -46,11 +46,7 @@ beforeAll(async () => {
     '/hop-1': (_req, res) => res.writeHead(302, { location: '/hop-2' }).end(),
     '/hop-2': (_req, res) => res.writeHead(302, { location: '/three-pages.pdf' }).end(),
   };
-  documents = await serveHttp((req, res) => {
-    const route = routes[req.url ?? ''];
-    if (route) route(req, res);
-    else res.writeHead(404).end();
-  });
+  documents = await serveRoutes(routes);
 });
 afterAll(() => documents.close());
 beforeEach(async () => {
@@ -76,7 +72,13 @@ describe('a document that cannot be sent fails the fax, with one finished event 
     ['more pages than maxPages', '/three-pages.pdf', { maxPages: 2 }, ResultCode.FILE_ERROR, /3 pages.*limit of 2/],
     ['an HTTP error status', '/server-error.pdf', {}, ResultCode.FILE_ERROR, /HTTP 500/],
     ['a server that stops sending (timeoutMs)', '/stalls.pdf', { timeoutMs: 300 }, ResultCode.FILE_ERROR, /0\.3 s/],
-    ['more bytes than maxBytes', '/three-pages.pdf', { maxBytes: 100 }, ResultCode.FILE_ERROR, /100/],
+    [
+      'more bytes than maxBytes',
+      '/three-pages.pdf',
+      { maxBytes: 100 },
+      ResultCode.FILE_ERROR,
+      /is larger than the 100 bytes limit/,
+    ],
     ['more redirects than maxRedirects', '/hop-1', { maxRedirects: 1 }, ResultCode.FILE_ERROR, /more than 1 redirect/],
   ])('%s', async (_name, route, options, code, detail) => {
     const url = `${documents.url}${route}`;
