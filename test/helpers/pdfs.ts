@@ -398,7 +398,9 @@ export function usePrivateTmpdir(prefix: string): () => string {
   beforeAll(() => {
     tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
     // Not TMPDIR: a test file's process.env is Jest's copy, which os.tmpdir() never reads. The
-    // os module itself is shared with lib/, so stubbing it there reaches every caller.
+    // os module itself is shared with lib/, so stubbing it there reaches every caller on this
+    // thread (lib/ makes its temp folders here; workers are handed paths). A child process
+    // would need TMPDIR in its env.
     spy = jest.spyOn(jest.requireActual<typeof os>('node:os'), 'tmpdir').mockReturnValue(tmpdir);
   });
   afterAll(() => {
