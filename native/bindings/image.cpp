@@ -6,9 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "bindings/addon.h"
 #include "bindings/args.h"
 #include "bindings/image_calls.h"
+#include "bindings/promise_worker.h"
 #include "image/tiff_io.h"
 
 namespace faxline::bindings {
@@ -161,48 +161,21 @@ Napi::Value JsCheckTiff(const Napi::CallbackInfo& info) {
 
 // The same check on a libuv thread, for a file of many pages: decoding them takes about a
 // millisecond each, too long for a thread that drives real-time calls.
-class CheckTiffWorker : public Napi::AsyncWorker {
+class CheckTiffWorker : public PromiseWorker {
  public:
+  // Nothing to stop at teardown: a check ends by itself.
   CheckTiffWorker(Napi::Env env, TiffCheckArgs args)
-      : Napi::AsyncWorker(env, "faxline:checkTiff"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        args_(std::move(args)) {
-    // Nothing to cancel (a check ends by itself); registered only to know of the teardown.
-    registration_.Register(env, [] {});
-  }
-
-  Napi::Promise promise() { return deferred_.Promise(); }
+      : PromiseWorker(env, "faxline:checkTiff", [] {}), args_(std::move(args)) {}
 
  protected:
-  void Execute() override {
-    try {
-      check_ = image::CheckTiffForSending(args_.path, args_.first_page, args_.last_page);
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
+  void Run() override {
+    check_ = image::CheckTiffForSending(args_.path, args_.first_page, args_.last_page);
   }
-
-  void OnOK() override {
-    if (registration_.TornDown()) return;  // no JS can run in an exiting worker_thread
-    try {
-      deferred_.Resolve(TiffCheckToJs(Env(), check_));
-    } catch (const Napi::Error&) {
-    }
-  }
-
-  void OnError(const Napi::Error& e) override {
-    if (registration_.TornDown()) return;
-    try {
-      deferred_.Reject(e.Value());
-    } catch (const Napi::Error&) {
-    }
-  }
+  Napi::Value Result(Napi::Env env) override { return TiffCheckToJs(env, check_); }
 
  private:
-  Napi::Promise::Deferred deferred_;
   TiffCheckArgs args_;
   image::TiffCheck check_;
-  OpenRegistration registration_;
 };
 
 // checkTiffAsync(path, firstPage, lastPage) -> Promise<{code, detail, pages}>.

@@ -7,9 +7,9 @@
 #include <cstring>
 #include <memory>
 
-#include "bindings/addon.h"
 #include "bindings/args.h"
 #include "bindings/convert.h"
+#include "bindings/promise_worker.h"
 
 namespace faxline::bindings {
 namespace {
@@ -20,50 +20,17 @@ Napi::Int16Array CopyAudio(Napi::Env env, const std::vector<int16_t>& samples) {
   return a;
 }
 
-class LoopbackWorker : public Napi::AsyncWorker {
+class LoopbackWorker : public PromiseWorker {
  public:
   LoopbackWorker(Napi::Env env, LoopbackOptions options)
-      : Napi::AsyncWorker(env, "faxline:loopback"),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        options_(std::move(options)),
-        cancel_(std::make_shared<std::atomic<bool>>(false)) {
-    // The environment's teardown cancels a call still running, so a worker_thread can exit.
-    registration_.Register(env, [flag = cancel_] { flag->store(true); });
-  }
+      : LoopbackWorker(env, std::move(options), std::make_shared<std::atomic<bool>>(false)) {}
 
-  Napi::Promise promise() { return deferred_.Promise(); }
   std::shared_ptr<std::atomic<bool>> cancel_flag() { return cancel_; }
 
  protected:
-  void Execute() override {
-    try {
-      outcome_ = RunLoopback(options_, cancel_.get());
-    } catch (const std::exception& e) {
-      SetError(e.what());
-    }
-  }
+  void Run() override { outcome_ = RunLoopback(options_, cancel_.get()); }
 
-  void OnOK() override {
-    // A worker_thread that is exiting can no longer run JS: nobody is left to resolve for.
-    if (registration_.TornDown()) return;
-    try {
-      Resolve();
-    } catch (const Napi::Error&) {
-      // The environment began shutting down while the result was being built.
-    }
-  }
-
-  void OnError(const Napi::Error& e) override {
-    if (registration_.TornDown()) return;
-    try {
-      deferred_.Reject(e.Value());
-    } catch (const Napi::Error&) {
-    }
-  }
-
- private:
-  void Resolve() {
-    Napi::Env env = Env();
+  Napi::Value Result(Napi::Env env) override {
     Napi::Object o = Napi::Object::New(env);
     o.Set("sender", ResultToJs(env, outcome_.sender));
     o.Set("receiver",
@@ -77,14 +44,19 @@ class LoopbackWorker : public Napi::AsyncWorker {
       o.Set("senderAudio", CopyAudio(env, outcome_.sender_audio));
       o.Set("receiverAudio", CopyAudio(env, outcome_.receiver_audio));
     }
-    deferred_.Resolve(o);
+    return o;
   }
 
-  Napi::Promise::Deferred deferred_;
+ private:
+  // The environment's teardown cancels a call still running, so a worker_thread can exit.
+  LoopbackWorker(Napi::Env env, LoopbackOptions options, std::shared_ptr<std::atomic<bool>> cancel)
+      : PromiseWorker(env, "faxline:loopback", [cancel] { cancel->store(true); }),
+        options_(std::move(options)),
+        cancel_(std::move(cancel)) {}
+
   LoopbackOptions options_;
   LoopbackOutcome outcome_;
   std::shared_ptr<std::atomic<bool>> cancel_;
-  OpenRegistration registration_;
 };
 
 constexpr double kMaxCallMs = 6.0 * 3600 * 1000;
