@@ -36,17 +36,22 @@ function receiver(): { session: FaxSession; file: string } {
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 /**
- * The media server's 20 ms loop, unpaced: the far end is a receiving FaxSession. Line time
- * stands still until the fax starts: unpaced, it would otherwise run far ahead of the
- * document's preparation and the far end would give up (35 s of line time), where a live
- * line waits in real time.
+ * Waits (30 s at most) until the fax has started, or ended without starting. An unpaced line
+ * must stand still until then: it would otherwise run far ahead of the document's
+ * preparation and the far end would give up (35 s of line time), where a live line waits in
+ * real time.
  */
-async function driveFrames(media: PcmMedia, rx: FaxSession, style: 'push-pull' | 'process') {
-  const toReceiver = new Int16Array(SAMPLES_PER_FRAME);
-  const toSender = new Int16Array(SAMPLES_PER_FRAME);
+async function untilFaxStarts(media: PcmMedia): Promise<void> {
   const startBy = Date.now() + 30_000;
   while (!media.active && !media.ended && Date.now() < startBy) await new Promise((resolve) => setTimeout(resolve, 1));
   expect(media.active || media.ended).toBe(true);
+}
+
+/** The media server's 20 ms loop, unpaced, from the fax's start: the far end is a receiving FaxSession. */
+async function driveFrames(media: PcmMedia, rx: FaxSession, style: 'push-pull' | 'process') {
+  const toReceiver = new Int16Array(SAMPLES_PER_FRAME);
+  const toSender = new Int16Array(SAMPLES_PER_FRAME);
+  await untilFaxStarts(media);
   for (let frame = 0; frame < MAX_FRAMES && !(media.ended && rx.finished); frame++) {
     if (style === 'push-pull') {
       media.push(toSender);
@@ -104,7 +109,7 @@ describe('PcmMedia: a media server drives the fax with its own frames', () => {
     const out = new Int16Array(backing, 2 * SAMPLES_PER_FRAME, SAMPLES_PER_FRAME); // a view at an offset
     const heard = new Int16Array(SAMPLES_PER_FRAME);
     let energy = 0;
-    while (!media.active) await tick();
+    await untilFaxStarts(media);
     for (let i = 0; i < 200; i++) {
       media.push(heard);
       media.pull(out);
@@ -198,6 +203,7 @@ describe('PcmMedia.stream(): s16le 8 kHz as a Duplex', () => {
     const toReceiver = new Int16Array(SAMPLES_PER_FRAME);
     let bytesOut = 0;
     let frame = 0;
+    await untilFaxStarts(media);
     for (; frame < MAX_FRAMES && !(media.ended && rx.finished); frame++) {
       const bytes = Buffer.from(toSender.buffer.slice(0));
       stream.write(bytes.subarray(0, 100));
@@ -239,7 +245,7 @@ describe('PcmMedia.stream(): s16le 8 kHz as a Duplex', () => {
     const stream = media.stream();
     stream.resume();
     const silence = Buffer.alloc(320);
-    while (!media.active) await tick();
+    await untilFaxStarts(media);
     for (let i = 0; i < 100; i++) stream.write(silence);
     stream.end();
     const { result } = await outcome;
@@ -251,7 +257,7 @@ describe('PcmMedia.stream(): s16le 8 kHz as a Duplex', () => {
     const media = new PcmMedia();
     const stream = media.stream();
     const outcome = sendFax({ document: docUrl }, { media }, quiet);
-    while (!media.active) await tick();
+    await untilFaxStarts(media);
     let accepted = 0;
     const frame = Buffer.alloc(320);
     while (stream.write(frame) && accepted < 10_000) accepted++;
