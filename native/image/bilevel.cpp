@@ -435,25 +435,86 @@ void ScreenSpan(const Window& w, uint32_t width, const uint8_t* __restrict thres
   }
 }
 
+// Whether pixel x of the window's centre row is a flat grey: within kFlatStep of its four
+// neighbours (anti-aliased glyph edges and faint 1 px lines are not), and between the
+// screen's clip points.
+inline bool FlatGrey(const Window& w, uint32_t width, uint32_t x) {
+  const uint8_t* row = w.rows[2];
+  const uint8_t g = row[x];
+  const uint8_t left = row[x > 0 ? x - 1 : x];
+  const uint8_t right = row[x + 1 < width ? x + 1 : x];
+  return g >= kScreenClipDark && g < 256 - kScreenClipLight && AbsDiff(g, left) <= kFlatStep &&
+         AbsDiff(g, right) <= kFlatStep && AbsDiff(g, w.rows[1][x]) <= kFlatStep &&
+         AbsDiff(g, w.rows[3][x]) <= kFlatStep;
+}
+
 // In a text tile next to tone (kToneBorder): replaces the text decisions for pixels [x0, x1)
-// of the window's centre row by screen decisions where the pixel is flat (within kFlatStep
-// of its four neighbours) and a grey between the screen's clip points; `screened` marks
-// them, so that CleanText leaves their dots alone.
+// of the window's centre row by screen decisions where the pixel is a flat grey (FlatGrey);
+// `screened` marks them, so that CleanText leaves their dots alone.
 void ScreenFlatSpan(const Window& w, uint32_t width, const uint8_t* __restrict thresholds,
                     uint32_t x0, uint32_t x1, uint8_t* __restrict out,
                     uint8_t* __restrict screened) {
-  const uint8_t* __restrict up = w.rows[1];
-  const uint8_t* __restrict row = w.rows[2];
-  const uint8_t* __restrict down = w.rows[3];
   for (uint32_t x = x0; x < x1; ++x) {
-    const uint8_t g = row[x];
-    const uint8_t left = row[x > 0 ? x - 1 : x];
-    const uint8_t right = row[x + 1 < width ? x + 1 : x];
-    const bool flat = g >= kScreenClipDark && g < 256 - kScreenClipLight &&
-                      AbsDiff(g, left) <= kFlatStep && AbsDiff(g, right) <= kFlatStep &&
-                      AbsDiff(g, up[x]) <= kFlatStep && AbsDiff(g, down[x]) <= kFlatStep;
+    const bool flat = FlatGrey(w, width, x);
     screened[x] = flat;
-    if (flat) out[x] = g < thresholds[x];
+    if (flat) out[x] = w.rows[2][x] < thresholds[x];
+  }
+}
+
+// A tone tile may hold hard-edged marks too: the labels under a chart and its axis, the frame
+// round a gradient, a caption beside a photograph. Smoothed and screened, they come out as
+// mush and wavy lines. A pixel whose 5 x 5 neighbourhood holds both paper (at least
+// kHardPaper) and ink (at most kHardInk: a thin stroke anti-aliased over two rows is 50%
+// grey), and that is not itself a flat grey, belongs to such a mark and takes the text
+// decision instead. In photographs that is the sharpest edges only: the benchmark's photo
+// pages code 0.2% smaller and score 0.0004 lower blurred SSIM (two other photographs: 1.1%
+// smaller, 0.0008 lower); the sample letter's chart page and a vector diagram code 3% smaller.
+constexpr uint8_t kHardPaper = 240;
+constexpr uint8_t kHardInk = 128;
+
+// In a tone tile: replaces the screen decisions for pixels [x0, x1) of the window's centre row
+// by text decisions where the pixel belongs to a hard-edged mark (above). `low` and `high`
+// are scratch of width + 4, `text` of width.
+void KeepHardSpan(const Window& w, uint32_t width, uint32_t x0, uint32_t x1,
+                  uint8_t* __restrict low, uint8_t* __restrict high, uint8_t* __restrict text,
+                  uint8_t* __restrict out) {
+  // The darkest and lightest of each column's five rows, then of five columns: two passes
+  // the compiler vectorizes.
+  const uint32_t c0 = x0 >= 2 ? x0 - 2 : 0;
+  const uint32_t c1 = std::min(width, x1 + 2);
+  for (size_t x = c0; x < c1; ++x) {
+    low[x + 2] =
+        Min(Min(Min(w.rows[0][x], w.rows[1][x]), Min(w.rows[2][x], w.rows[3][x])), w.rows[4][x]);
+    high[x + 2] =
+        Max(Max(Max(w.rows[0][x], w.rows[1][x]), Max(w.rows[2][x], w.rows[3][x])), w.rows[4][x]);
+  }
+  if (c0 == 0) {
+    low[0] = low[1] = low[2];
+    high[0] = high[1] = high[2];
+  }
+  if (c1 == width) {
+    low[width + 2] = low[width + 3] = low[width + 1];
+    high[width + 2] = high[width + 3] = high[width + 1];
+  }
+  uint8_t any = 0;
+  for (size_t x = x0; x < x1; ++x) {
+    const uint8_t* l = low + x;
+    const uint8_t* h = high + x;
+    const uint8_t darkest = Min(Min(Min(l[0], l[1]), Min(l[2], l[3])), l[4]);
+    const uint8_t lightest = Max(Max(Max(h[0], h[1]), Max(h[2], h[3])), h[4]);
+    text[x] = static_cast<uint8_t>((darkest <= kHardInk) & (lightest >= kHardPaper));
+    any |= text[x];
+  }
+  if (!any) return;  // most rows of a photograph
+  for (uint32_t x = x0; x < x1; ++x) {
+    if (text[x]) text[x] = !FlatGrey(w, width, x);
+  }
+  // The text decisions of the span, written over the screen's where marked: ThresholdSpan
+  // writes whole spans, so it fills `high` (no longer needed) first.
+  uint8_t* decisions = high;
+  ThresholdSpan(w, width, x0, x1, decisions);
+  for (size_t x = x0; x < x1; ++x) {
+    if (text[x]) out[x] = decisions[x];
   }
 }
 
@@ -662,6 +723,9 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
   };
 
   std::vector<uint16_t> columns(static_cast<size_t>(width) + 4, 0);  // ScreenSpan's scratch
+  // KeepHardSpan's scratch. Photo mode screens tone tiles whole, marks and all.
+  std::vector<uint8_t> low(static_cast<size_t>(width) + 4), high(low.size()), hard(width);
+  const bool keep_hard = options.mode == ConversionMode::kAuto;
   auto decide = [&](int64_t y) {
     const uint8_t* thresholds = screen_rows.data() + static_cast<size_t>(y % screen.height) * width;
     const Window window = WindowAt(page, static_cast<uint32_t>(y));
@@ -669,6 +733,9 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
     for_runs(y, [&](uint8_t kind, uint32_t x0, uint32_t x1) {
       if (kind == kToneTile) {
         ScreenSpan(window, width, thresholds, x0, x1, columns.data(), decided);
+        if (keep_hard) {
+          KeepHardSpan(window, width, x0, x1, low.data(), high.data(), hard.data(), decided);
+        }
       } else {
         ThresholdSpan(window, width, x0, x1, decided);
       }

@@ -44,7 +44,8 @@ struct ConversionOptions {
 // band of dots, so T.4 2D and T.6 code most dot edges in one bit; see bilevel.cpp for the
 // measurements behind the choice. In a text tile next to a tone tile, flat greys are screened
 // too, so that a gradient does not stop in a step where its edge (a frame line, tick marks) falls
-// in a text tile.
+// in a text tile. In auto mode, hard-edged marks inside a tone tile (paper and ink within 2 px:
+// a chart's labels and axis, a frame round a gradient) are thresholded like text, not screened.
 BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t height, size_t stride,
                              const ConversionOptions& options);
 

@@ -764,6 +764,50 @@ void MixedPageThresholdsTextAndScreensThePhoto() {
   std::cout << "     T.6 of a synthetic mixed page: " << T6Bytes(page, "mixed.tif") << " bytes\n";
 }
 
+// A bar chart: grey bars (continuous tone) standing on a black axis, with labels under the
+// axis in the same row of tiles as the bars' feet. In those tone tiles the axis and the
+// labels are thresholded, crisp, while the bars are still screened.
+void MarksInsideToneTilesStayCrisp() {
+  Gray g(kFaxWidth, 256);
+  std::vector<std::pair<uint32_t, uint32_t>> bars;
+  for (uint32_t x = 100; x + 100 <= 1600; x += 160) {
+    Box(g, x, 40, x + 100, 200, 150);
+    bars.emplace_back(x, x + 100);
+  }
+  Box(g, 80, 200, 1650, 202, 0);  // the axis, 2 px
+  DrawText(g, 200, 240, 31);      // labels: glyphs in rows 208-224
+  const BilevelPage page = Convert(g);
+  int axis_gaps = 0, lost_ink = 0, stray_ink = 0, glyph_pixels = 0;
+  for (const auto& [x0, x1] : bars) {
+    for (uint32_t x = x0; x < x1; ++x) {
+      axis_gaps += !Black(page, x, 200) + !Black(page, x, 201);
+      // Rows 204-223: the labels' part of the tile row 192-223 that holds the bars' feet.
+      for (uint32_t y = 204; y < 224; ++y) {
+        const uint8_t v = g.at(x, y);
+        if (v <= 32) ++glyph_pixels, lost_ink += !Black(page, x, y);
+        if (v == 255) stray_ink += Black(page, x, y);
+      }
+    }
+  }
+  Expect(glyph_pixels > 500, "the labels reach into the bars' row of tiles (" +
+                                 std::to_string(glyph_pixels) + " glyph pixels)");
+  Expect(axis_gaps == 0, "the axis under the bars is solid; " + std::to_string(axis_gaps) +
+                             " of its pixels are white");
+  Expect(lost_ink == 0,
+         std::to_string(lost_ink) + " black pixels of the labels' strokes came out white");
+  Expect(stray_ink == 0, std::to_string(stray_ink) + " paper pixels by the labels came out black");
+  for (const auto& [x0, x1] : bars) {
+    const double dark = Darkness(page, x0 + 8, 60, x1 - 8, 180);
+    const double want = MeanInk(g, x0 + 8, 60, x1 - 8, 180);
+    Expect(std::abs(dark - want) < 0.05 && dark > 0.1 && dark < 0.9,
+           "a bar is screened to its grey: " + Fixed(dark) + " for " + Fixed(want));
+  }
+  // Photo mode screens everything, marks included.
+  const BilevelPage photo = Convert(g, ConversionMode::kPhoto);
+  Expect(!SameRect(page, photo, 100, 192, 1600, 224),
+         "photo mode screens the axis and labels (else the checks above prove nothing)");
+}
+
 void ModesForceOneTreatment() {
   Gray g(256, 128);
   DrawPhoto(g, 0, 0, 256, 128, 5);
@@ -889,6 +933,8 @@ int main() {
   Run("the screen codes small under T.6", ScreenCodesSmallUnderT6);
   Run("a mixed page thresholds its text and screens its photo",
       MixedPageThresholdsTextAndScreensThePhoto);
+  Run("hard marks inside tone tiles (a chart's axis and labels) stay crisp",
+      MarksInsideToneTilesStayCrisp);
   Run("text and photo modes force one treatment", ModesForceOneTreatment);
   Run("small, odd-sized and strided pages", SmallOddPagesAndStrides);
   Run("bad arguments throw", BadArgumentsThrow);
