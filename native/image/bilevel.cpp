@@ -474,9 +474,9 @@ constexpr uint8_t kHardInk = 128;
 
 // In a tone tile: replaces the screen decisions for pixels [x0, x1) of the window's centre row
 // by text decisions where the pixel belongs to a hard-edged mark (above). `low` and `high`
-// are scratch of width + 4, `text` of width.
+// are scratch of width + 4, `hard` of width (1 where the pixel is a mark's).
 void KeepHardSpan(const Window& w, uint32_t width, uint32_t x0, uint32_t x1,
-                  uint8_t* __restrict low, uint8_t* __restrict high, uint8_t* __restrict text,
+                  uint8_t* __restrict low, uint8_t* __restrict high, uint8_t* __restrict hard,
                   uint8_t* __restrict out) {
   // The darkest and lightest of each column's five rows, then of five columns: two passes
   // the compiler vectorizes.
@@ -502,19 +502,19 @@ void KeepHardSpan(const Window& w, uint32_t width, uint32_t x0, uint32_t x1,
     const uint8_t* h = high + x;
     const uint8_t darkest = Min(Min(Min(l[0], l[1]), Min(l[2], l[3])), l[4]);
     const uint8_t lightest = Max(Max(Max(h[0], h[1]), Max(h[2], h[3])), h[4]);
-    text[x] = static_cast<uint8_t>((darkest <= kHardInk) & (lightest >= kHardPaper));
-    any |= text[x];
+    hard[x] = static_cast<uint8_t>((darkest <= kHardInk) & (lightest >= kHardPaper));
+    any |= hard[x];
   }
   if (!any) return;  // most rows of a photograph
   for (uint32_t x = x0; x < x1; ++x) {
-    if (text[x]) text[x] = !FlatGrey(w, width, x);
+    if (hard[x]) hard[x] = !FlatGrey(w, width, x);
   }
   // The text decisions of the span, written over the screen's where marked: ThresholdSpan
   // writes whole spans, so it fills `high` (no longer needed) first.
   uint8_t* decisions = high;
   ThresholdSpan(w, width, x0, x1, decisions);
   for (size_t x = x0; x < x1; ++x) {
-    if (text[x]) out[x] = decisions[x];
+    if (hard[x]) out[x] = decisions[x];
   }
 }
 
