@@ -7,32 +7,35 @@ import * as path from 'node:path';
 import { InvalidOptionError } from '../engine/errors';
 import type { FaxEvent } from '../engine/events';
 import { readReceived, runLoopback, type LoopbackCall, type LoopbackOptions } from '../engine/loopback';
-import type { SendOptions } from '../engine/options';
+import type { ReceiveOptions, SendOptions } from '../engine/options';
 import type { FaxResult } from '../engine/result';
 import { FaxSession } from '../engine/session';
 import { withTempDir } from '../engine/temp-dir';
 import { connectSessions } from './line-pair';
+import type { LineStats } from './line';
 
 /** What a medium hands back when the call is over. */
 export interface MediaOutcome {
-  /** The sending terminal's result. */
+  /** Our terminal's result (the sending one for send, the receiving one for receive). */
   result: FaxResult;
   /** Line time of the call, ms. */
   durationMs: number;
+  /** The line's own statistics (RTP packets, jitter, …), when the medium has a line. */
+  line?: LineStats;
 }
 
 /** How sendFax drives a medium. */
 export interface MediaControl {
   /** Aborting hangs up: the fax ends with SpanDSP's call-dropped code. */
   signal?: AbortSignal;
-  /** Every event of the sending terminal, in order (live, or replayed before `send` resolves). */
+  /** Every event of our terminal, in order (live, or replayed before `send`/`receive` resolves). */
   onEvent(event: FaxEvent): void;
 }
 
 /**
- * A medium carries one fax operation: `send` once (when the document is ready), then `end`
- * once, also when the fax failed before `send` (a bad document), so the medium can release
- * its line.
+ * A medium carries one fax operation: `send` once (when the document is ready) or `receive`
+ * once, then `end` once, also when the fax failed before `send` (a bad document), so the
+ * medium can release its line.
  */
 export interface FaxMedia {
   /** A short name: 'loopback', 'pcm', … */
@@ -41,6 +44,11 @@ export interface FaxMedia {
   readonly signal?: AbortSignal;
   /** Runs a sending terminal until the call is over. Never rejects for a failed fax. */
   send(options: SendOptions, control: MediaControl): Promise<MediaOutcome>;
+  /**
+   * Runs a receiving terminal until the call is over, its pages written to
+   * `options.receivedFile`. Never rejects for a failed fax.
+   */
+  receive(options: ReceiveOptions, control: MediaControl): Promise<MediaOutcome>;
   /** The fax operation is over; release the line. Idempotent. */
   end(): void;
 }
@@ -99,6 +107,11 @@ export class LoopbackMedia implements FaxMedia {
     const call = this.options.paced ? await this.#paced(options, control) : await this.#unpaced(options, control);
     this.call = call;
     return { result: call.sender, durationMs: call.durationMs };
+  }
+
+  async receive(_options: ReceiveOptions, _control: MediaControl): Promise<MediaOutcome> {
+    // The built-in sender comes with receive_fax (issue 10); until then a loopback only sends.
+    throw new InvalidOptionError('A LoopbackMedia cannot receive yet');
   }
 
   end(): void {}

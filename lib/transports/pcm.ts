@@ -7,8 +7,8 @@
 import * as os from 'node:os';
 import { Duplex } from 'node:stream';
 import { InvalidOptionError } from '../engine/errors';
-import { FaxSession, SAMPLES_PER_FRAME } from '../engine/session';
-import type { SendOptions } from '../engine/options';
+import { FaxSession, SAMPLES_PER_FRAME, type FaxSessionOptions } from '../engine/session';
+import type { ReceiveOptions, SendOptions } from '../engine/options';
 import type { FaxMedia, MediaControl, MediaOutcome } from './media';
 
 const FRAME_BYTES = SAMPLES_PER_FRAME * 2;
@@ -94,10 +94,19 @@ export class PcmMedia implements FaxMedia {
   }
 
   /** @internal FaxMedia: runs the sending terminal on the frames the host feeds. */
-  async send(options: SendOptions, control: MediaControl): Promise<MediaOutcome> {
-    if (this.#started) throw new InvalidOptionError('A PcmMedia carries one fax; make one per sendFax');
+  send(options: SendOptions, control: MediaControl): Promise<MediaOutcome> {
+    return this.#run({ direction: 'send', ...options }, control);
+  }
+
+  /** @internal FaxMedia: runs the receiving terminal on the frames the host feeds. */
+  receive(options: ReceiveOptions, control: MediaControl): Promise<MediaOutcome> {
+    return this.#run({ direction: 'receive', ...options }, control);
+  }
+
+  async #run(options: FaxSessionOptions, control: MediaControl): Promise<MediaOutcome> {
+    if (this.#started) throw new InvalidOptionError('A PcmMedia carries one fax; make one per fax operation');
     this.#started = true;
-    const session = new FaxSession({ direction: 'send', ...options, signal: control.signal });
+    const session = new FaxSession({ ...options, signal: control.signal });
     session.on('event', control.onEvent);
     this.#session = session;
     try {

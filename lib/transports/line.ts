@@ -1,0 +1,43 @@
+/**
+ * An audio line: what every real medium (RTP/G.711, AudioSocket, the impaired in-process line)
+ * looks like to a fax terminal. Per 20 ms tick the terminal reads the frame heard from the
+ * line (or learns it was lost, which SpanDSP fills in) and writes the frame it sends. The line
+ * owns its transport, its receive buffer and its statistics; the driver (line-driver.ts) owns
+ * the clock.
+ */
+
+/** Why a line ended on its own side, as the fax result's `detail` says it. */
+export interface LineEnd {
+  /** 'hangup': the far end ended the call; 'silence': nothing heard for too long; 'error': the transport failed. */
+  reason: 'hangup' | 'silence' | 'error';
+  /** The cause in words, for `detail` (e.g. "no RTP from 127.0.0.1:4000 for 10 s"). */
+  detail: string;
+}
+
+/** Per-call statistics of a line, as `--json` prints them under `stats.line`. */
+export type LineStats = Record<string, number | string | boolean | null>;
+
+/**
+ * One call's audio in both directions, 8 kHz signed 16-bit, in 160-sample (20 ms) frames.
+ * Methods are called from one thread, once per tick each, read before write.
+ */
+export interface AudioLine {
+  /** A short name for logs and `stats.line.kind`: 'rtp', 'audiosocket', 'impaired'. */
+  readonly kind: string;
+  /**
+   * The next frame heard, for the tick at line time `nowMs` (ms since the line started).
+   * Fills `heard` (160 samples) and returns true, or returns false when the frame is missing
+   * (lost, late, not yet arrived): the terminal then runs SpanDSP's fill-in, never silence.
+   */
+  read(heard: Int16Array, nowMs: number): boolean;
+  /** Sends one frame (160 samples) at line time `nowMs`. The line copies what it keeps. */
+  write(frame: Int16Array, nowMs: number): void;
+  /** Set once the line ended on its own side (peer hung up, went silent, socket failed). */
+  readonly ended: LineEnd | null;
+  /** Resolves when the line is ready to carry audio (socket bound, peer connected). */
+  ready(): Promise<void>;
+  /** Statistics so far. */
+  stats(): LineStats;
+  /** Releases the transport. Idempotent. */
+  close(): Promise<void>;
+}
