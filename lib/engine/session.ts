@@ -15,7 +15,8 @@ import {
   type PageEvent,
 } from './events';
 import { toNativeReceive, toNativeSend, type ReceiveOptions, type SendOptions } from './options';
-import { toResult, type FaxResult } from './result';
+import { DOCUMENT_COMPLETE_DETAIL, EndOfDocumentWatch } from './end-of-document';
+import { ResultCode, resultText, toResult, type FaxResult } from './result';
 
 /** Audio format of every session: 8 kHz signed 16-bit linear PCM. */
 export const SAMPLE_RATE = native.constants.SAMPLE_RATE;
@@ -63,6 +64,10 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
   #signal: AbortSignal | undefined;
   #onAbort = (): void => this.hangUp();
   #iterators = new Set<(event: FaxEvent | null) => void>();
+  /** Why the host hung up, for the result's detail when the hang-up is what ended the fax. */
+  #hangUpDetail = '';
+  /** Receiving only: SpanDSP 0.0.6's end-of-document quirks (see end-of-document.ts). */
+  #endOfDocument: EndOfDocumentWatch | null = null;
 
   constructor(options: FaxSessionOptions) {
     super();
@@ -70,6 +75,7 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
       throw new InvalidOptionError('Expected an object for options');
     }
     this.direction = options.direction;
+    if (options.direction === 'receive') this.#endOfDocument = new EndOfDocumentWatch();
     let nativeOptions;
     if (options.direction === 'send') nativeOptions = toNativeSend(options);
     else if (options.direction === 'receive') nativeOptions = toNativeReceive(options);
@@ -129,9 +135,14 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     if (this.#open().transmit(out) > 0) this.#drain();
   }
 
-  /** Ends the call as a hang-up would. Safe to call at any time before close. */
-  hangUp(): void {
+  /**
+   * Ends the call as a hang-up would (SpanDSP's call-dropped code unless the fax already ended).
+   * `detail` says why, in the result, when this hang-up is what ended the fax. Safe to call at
+   * any time before close, also from an event listener.
+   */
+  hangUp(detail = ''): void {
     if (!this.#native) return;
+    if (!this.#result && !this.#hangUpDetail) this.#hangUpDetail = detail;
     this.#native.hangUp();
     this.#drain();
   }
@@ -197,19 +208,40 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
 
   #drain(): void {
     if (!this.#native) return;
+    let restartedAfterDocument = false;
     for (const raw of this.#native.takeEvents()) {
       let event: FaxEvent;
       if (raw.type === 'finished') {
-        const result = toResult(this.#native.result()!);
+        const result = this.#finalResult(toResult(this.#native.result()!));
         this.#result = result;
         event = { type: 'finished', timeMs: raw.timeMs, result };
       } else {
         event = toFaxEvent(raw);
+        if (event.type === 'frame' && this.#endOfDocument?.onFrame(event) === 'hang-up') restartedAfterDocument = true;
       }
       for (const push of this.#iterators) push(event);
       this.emit(event.type, event as never);
       this.emit('event', event);
       if (event.type === 'finished') this.#resolveDone(event.result);
     }
+    // Not from inside the loop: the hang-up drains its own finished event, which must come last.
+    if (restartedAfterDocument && !this.#result) this.hangUp();
+  }
+
+  /** The result as SpanDSP gave it, with what the host or the end-of-document watch know besides. */
+  #finalResult(result: FaxResult): FaxResult {
+    if (!result.success && this.#endOfDocument?.complete) {
+      return {
+        ...result,
+        code: ResultCode.OK,
+        text: resultText(ResultCode.OK),
+        success: true,
+        detail: DOCUMENT_COMPLETE_DETAIL,
+      };
+    }
+    if (result.code === ResultCode.CALL_DROPPED && !result.detail && this.#hangUpDetail) {
+      return { ...result, detail: this.#hangUpDetail };
+    }
+    return result;
   }
 }

@@ -72,7 +72,8 @@ export interface T30Trace {
 // fourth byte says whether the partial page ends a page, the document or nothing.
 const PPS_POST_MESSAGES: Record<number, string> = { 0x00: 'NULL', 0x4e: 'MPS', 0x2e: 'EOP', 0x8e: 'EOM' };
 
-function frameLabel(name: string, bytes: Uint8Array): string {
+/** A frame's name with what it carries when that matters: "PPS-EOP" for a PPS ending the document. */
+export function frameLabel(name: string, bytes: Uint8Array): string {
   if (name === 'PPS' && bytes.length > 3) {
     const post = PPS_POST_MESSAGES[bytes[3]! & 0xfe];
     if (post) return `PPS-${post}`;
