@@ -22,12 +22,15 @@ import { toNativeSend, type SendOptions } from '../engine/options';
 import { checkTiffForSending } from '../engine/page';
 import { ResultCode, resultText, type FaxResult, type FaxStats } from '../engine/result';
 import { buildTrace, type T30Trace } from '../engine/trace';
-import { toFaxMedia, type FaxMedia, type LoopbackMediaSpec } from '../transports/media';
+import type { LineStats } from '../transports/line';
+import { toFaxMedia, type FaxMedia, type LoopbackMediaSpec, type MediaOutcome } from '../transports/media';
 import { callingCallFaxEvent, finishedEventBody, pageEventBody, type CallContext } from './events';
 import {
   checkCallContext,
   checkSendFaxParams,
   documentProblem,
+  type CheckedContext,
+  type CheckedParams,
   identityFromCallerId,
   type SendFaxParams,
 } from './params';
@@ -93,6 +96,12 @@ export interface SendFaxOptions {
   log?: (message: string, kind: LogKind) => void;
   /** How a document URL becomes TIFF-F (default: lib/document, with local TIFF-F files sent as they are). */
   prepareDocument?: DocumentPreparer;
+  /**
+   * The document must be ready this long after the fax operation starts, or the fax fails saying
+   * so (ms). sendFax, whose call is already up, defaults to DOCUMENT_READY_MS (30 s); prepareSendFax
+   * has no such bound beyond the document's own limits.
+   */
+  documentReadyMs?: number;
 }
 
 /** How send_fax ended. */
@@ -117,6 +126,8 @@ export interface SendFaxOutcome {
   documentPages: number;
   /** What happened to the status events; null without a status_url. */
   callbacks: DeliveryReport | null;
+  /** The line's statistics (RTP packets, jitter, …) when the media has a line. */
+  line?: LineStats;
 }
 
 /** Default time sendFax waits for the status events after the fax. */
@@ -232,6 +243,9 @@ function checkOptions(options: unknown): SendFaxOptions {
   }
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
     throw new InvalidOptionError('Expected an AbortSignal for signal');
+  if (o.documentReadyMs !== undefined && (typeof o.documentReadyMs !== 'number' || !(o.documentReadyMs > 0))) {
+    throw new InvalidOptionError('documentReadyMs must be a positive number of milliseconds');
+  }
   const wait = o.callbacks?.waitMs;
   if (wait !== undefined && (typeof wait !== 'number' || !(wait >= 0))) {
     throw new InvalidOptionError('callbacks.waitMs must be a number of milliseconds from 0');
@@ -243,34 +257,64 @@ function checkOptions(options: unknown): SendFaxOptions {
   return o;
 }
 
+/** The call's context without its media: what prepareSendFax needs before the line exists. */
+export type SendFaxContext = Partial<CallContext>;
+
 /**
- * Sends `params.document` as a fax on `call` and resolves with the send_fax variables, the
- * typed result, the statistics and the T.30 trace. Rejects only with InvalidOptionError, for
- * a request that is wrong in itself, before anything starts; a failed fax is a result.
+ * A send_fax operation whose document is prepared (or failed to be): attach it to a call with
+ * `send(media)`, once. Made by prepareSendFax, so no far end waits in silence for a download.
  */
-export async function sendFax(
+export interface SendFaxJob {
+  /** The control_id of this fax operation in the status events. */
+  readonly controlId: string;
+  /** Our station identity as it will be sent. */
+  readonly identity: string;
+  /** Pages ready to send, 0 when the document failed. */
+  readonly documentPages: number;
+  /** The failed fax when the document cannot be sent (send() then reports it without using the line); else null. */
+  readonly failure: FaxResult | null;
+  /**
+   * Sends the document on `media` and resolves like sendFax. A failed document is reported here:
+   * its finished event is posted and the media released without the modem starting.
+   */
+  send(media: FaxMedia | LoopbackMediaSpec): Promise<SendFaxOutcome>;
+  /** Releases the prepared document without sending it (no status events). Idempotent. */
+  discard(): Promise<void>;
+}
+
+/**
+ * Default bound on preparing a document for a call that is already up (sendFax with a live
+ * medium): the far end gives up after T.30's T1, 35 s of waiting for our first signal.
+ */
+export const DOCUMENT_READY_MS = 30_000;
+
+/**
+ * Prepares `params.document` for a send_fax before any call is attached: fetches and renders it,
+ * so the line opens only once the pages are ready. Rejects only with InvalidOptionError for a
+ * request that is wrong in itself; a document that cannot be sent is the job's `failure`.
+ */
+export function prepareSendFax(
   params: SendFaxParams,
-  call: SendFaxCall,
+  call: SendFaxContext,
   options: SendFaxOptions = {},
-): Promise<SendFaxOutcome> {
-  // Everything that can be wrong with the request is found here, before any event.
+): Promise<SendFaxJob> {
+  return prepareJob(params, call, options, undefined);
+}
+
+/** prepareSendFax; `lineSignal` (the live media's hang-up) also ends the preparation. */
+async function prepareJob(
+  params: SendFaxParams,
+  call: SendFaxContext,
+  options: SendFaxOptions,
+  lineSignal: AbortSignal | undefined,
+): Promise<SendFaxJob> {
   const p = checkSendFaxParams(params);
   const context = checkCallContext(call, p.statusUrl !== undefined);
   const o = checkOptions(options);
-  const media = toFaxMedia((call as { media?: unknown }).media);
   const identity = p.identity ?? identityFromCallerId(context.caller_id);
   const sendOptions: SendOptions = { document: '-', identity, headerInfo: p.headerInfo, ...o.fax };
   toNativeSend(sendOptions);
   const log = o.log ?? ((message: string) => console.warn(`faxline: ${message}`));
-  const logAs = (kind: LogKind) => (message: string) => log(message, kind);
-  const controlId = randomUUID();
-  const callbacks = p.statusUrl
-    ? new StatusCallbacks(p.statusUrl, { ...o.callbacks, allowPrivate: o.allowPrivate, log: logAs('callback') })
-    : null;
-
-  const { signal, detach } = anySignal([o.signal, media.signal]);
-  const events: FaxEvent[] = [];
-  let pagesPosted = 0;
   const tell = (event: SendFaxEvent): void => {
     try {
       o.onEvent?.(event);
@@ -278,95 +322,215 @@ export async function sendFax(
       log(`onEvent listener threw: ${error instanceof Error ? error.message : String(error)}`, 'listener');
     }
   };
-  const onEvent = (event: FaxEvent): void => {
-    events.push(event);
-    if (event.type === 'page' && event.page > pagesPosted) {
-      pagesPosted = event.page;
-      callbacks?.post(callingCallFaxEvent(context, controlId, pageEventBody(event.page)), {
-        droppable: true,
-        label: `page ${event.page}`,
-      });
-    }
-    tell(event);
-  };
-
-  let result: FaxResult;
-  let durationMs = 0;
-  let documentPages = 0;
-  let pagesReady = 0;
-  let prepared: PreparedFax | null = null;
+  const { signal, detach } = anySignal([o.signal, lineSignal]);
+  let prepared: Preparation;
   try {
-    const problem = documentProblem(p.document);
-    if (problem !== null) {
-      result = failedBeforeStart(ResultCode.FILE_ERROR, problem);
-      log(`document cannot be sent: ${problem}`, 'document');
-    } else {
-      try {
-        // The host's own preparer too: file: is the host's to permit, whoever reads the file.
-        checkFileAllowed(new URL(p.document), o);
-        prepared = await (o.prepareDocument ?? defaultPrepareDocument)(p.document, {
-          ...o.document,
-          resolution: o.resolution,
-          allowPrivate: o.allowPrivate,
-          allowFiles: o.allowFiles,
-          signal,
-          onPage: (page, pages) => {
-            pagesReady = page;
-            tell({ type: 'document', page, pages });
-          },
-        });
-        documentPages = prepared.pages;
-        // A preparer that had nothing to render (a TIFF sent as is) reports all pages at once.
-        if (pagesReady < prepared.pages) tell({ type: 'document', page: prepared.pages, pages: prepared.pages });
-      } catch (error) {
-        prepared = null;
-        result = preparationFailure(error, signal);
-        log(`document ${describeUrl(p.document)} cannot be sent: ${result.detail}`, 'document');
-      }
-      if (prepared) {
-        // A TIFF faxline did not write is checked here, on a libuv thread, so the medium makes
-        // its session without decoding every page where the line's clock runs.
-        const unsendable = prepared.pagesChecked ? null : await tiffFailure(prepared.file, sendOptions.pages);
-        if (unsendable) {
-          result = unsendable;
-          log(`document ${describeUrl(p.document)} cannot be sent: ${unsendable.detail}`, 'document');
-        } else {
-          const outcome = await media.send(
-            { ...sendOptions, document: prepared.file, pagesChecked: true },
-            { signal, onEvent },
-          );
-          result = outcome.result;
-          durationMs = outcome.durationMs;
-        }
-      }
-    }
-  } catch (error) {
-    // Only a broken medium gets here (a fax failure is a result): drop the events still queued.
-    await callbacks?.settle(0);
-    throw error;
+    prepared = await prepareFor(p.document, sendOptions, { ...o, signal }, tell, log);
   } finally {
     detach();
-    media.end();
-    await prepared?.cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`, 'cleanup'));
   }
-  result = result!;
+  return new Job(p, context, o, identity, sendOptions, prepared, tell, log);
+}
 
-  callbacks?.post(callingCallFaxEvent(context, controlId, finishedEventBody(p.document, identity, result)), {
-    label: 'finished',
-  });
-  const report = callbacks ? await callbacks.settle(o.callbacks?.waitMs ?? CALLBACK_WAIT_MS) : null;
-  return {
-    variables: sendFaxVariables(p.document, identity, result),
-    result,
-    stats: result.stats,
-    detail: result.detail,
-    trace: buildTrace(events, result),
-    controlId,
-    identity,
-    durationMs,
-    documentPages,
-    callbacks: report,
+/**
+ * Sends `params.document` as a fax on `call` and resolves with the send_fax variables, the
+ * typed result, the statistics and the T.30 trace. Rejects only with InvalidOptionError, for
+ * a request that is wrong in itself, before anything starts; a failed fax is a result.
+ *
+ * The media is already up here, so the document must be ready within `documentReadyMs`
+ * (default 30 s) or the fax fails saying so, before the far end's own timer would end it. Hosts
+ * that can wait to open the line use prepareSendFax, then `job.send(media)`.
+ */
+export async function sendFax(
+  params: SendFaxParams,
+  call: SendFaxCall,
+  options: SendFaxOptions = {},
+): Promise<SendFaxOutcome> {
+  checkSendFaxParams(params);
+  const media = toFaxMedia((call as { media?: unknown }).media);
+  const o = checkOptions(options);
+  let job: SendFaxJob;
+  try {
+    job = await prepareJob(
+      params,
+      call,
+      { ...o, documentReadyMs: o.documentReadyMs ?? DOCUMENT_READY_MS },
+      media.signal,
+    );
+  } catch (error) {
+    media.end();
+    throw error;
+  }
+  return job.send(media);
+}
+
+/** A document ready to send, or the fax that failed because it is not. */
+type Preparation = { ok: true; fax: PreparedFax } | { ok: false; result: FaxResult };
+
+async function prepareFor(
+  document: string,
+  sendOptions: SendOptions,
+  o: SendFaxOptions,
+  tell: (event: SendFaxEvent) => void,
+  log: (message: string, kind: LogKind) => void,
+): Promise<Preparation> {
+  const failed = (result: FaxResult): Preparation => {
+    log(`document ${describeUrl(document)} cannot be sent: ${result.detail}`, 'document');
+    return { ok: false, result };
   };
+  const problem = documentProblem(document);
+  if (problem !== null) return failed(failedBeforeStart(ResultCode.FILE_ERROR, problem));
+  const readyMs = o.documentReadyMs;
+  const deadline = readyMs === undefined ? undefined : AbortSignal.timeout(readyMs);
+  const { signal, detach } = anySignal([o.signal, deadline]);
+  let prepared: PreparedFax;
+  let pagesReady = 0;
+  try {
+    // The host's own preparer too: file: is the host's to permit, whoever reads the file.
+    checkFileAllowed(new URL(document), o);
+    prepared = await (o.prepareDocument ?? defaultPrepareDocument)(document, {
+      ...o.document,
+      resolution: o.resolution,
+      allowPrivate: o.allowPrivate,
+      allowFiles: o.allowFiles,
+      signal,
+      onPage: (page, pages) => {
+        pagesReady = page;
+        tell({ type: 'document', page, pages });
+      },
+    });
+  } catch (error) {
+    if (deadline?.aborted && !o.signal?.aborted) {
+      return failed(
+        failedBeforeStart(
+          ResultCode.FILE_ERROR,
+          `the document was not ready within ${readyMs! / 1000} s of the call starting; ` +
+            'the far end gives up after 35 s of silence (T.30 T1): prepare it first with prepareSendFax',
+        ),
+      );
+    }
+    return failed(preparationFailure(error, o.signal));
+  } finally {
+    detach();
+  }
+  // A preparer that had nothing to render (a TIFF sent as is) reports all pages at once.
+  if (pagesReady < prepared.pages) tell({ type: 'document', page: prepared.pages, pages: prepared.pages });
+  // A TIFF faxline did not write is checked here, on a libuv thread, so the medium makes its
+  // session without decoding every page where the line's clock runs.
+  const unsendable = prepared.pagesChecked ? null : await tiffFailure(prepared.file, sendOptions.pages);
+  if (unsendable) {
+    await prepared.cleanup().catch((error: unknown) => log(`cleanup failed: ${String(error)}`, 'cleanup'));
+    return failed(unsendable);
+  }
+  return { ok: true, fax: prepared };
+}
+
+class Job implements SendFaxJob {
+  readonly controlId = randomUUID();
+  readonly documentPages: number;
+  readonly failure: FaxResult | null;
+  #state: 'ready' | 'used' = 'ready';
+
+  constructor(
+    readonly params: CheckedParams,
+    readonly context: CheckedContext,
+    readonly options: SendFaxOptions,
+    readonly identity: string,
+    readonly sendOptions: SendOptions,
+    readonly prepared: Preparation,
+    readonly tell: (event: SendFaxEvent) => void,
+    readonly log: (message: string, kind: LogKind) => void,
+  ) {
+    this.documentPages = prepared.ok ? prepared.fax.pages : 0;
+    this.failure = prepared.ok ? null : prepared.result;
+  }
+
+  async discard(): Promise<void> {
+    if (this.#state === 'used') return;
+    this.#state = 'used';
+    await this.#cleanup();
+  }
+
+  async #cleanup(): Promise<void> {
+    if (this.prepared.ok)
+      await this.prepared.fax
+        .cleanup()
+        .catch((error: unknown) => this.log(`cleanup failed: ${String(error)}`, 'cleanup'));
+  }
+
+  async send(mediaSpec: FaxMedia | LoopbackMediaSpec): Promise<SendFaxOutcome> {
+    if (this.#state === 'used') throw new InvalidOptionError('This send_fax job was already sent or discarded');
+    const media = toFaxMedia(mediaSpec);
+    this.#state = 'used';
+    const { params: p, context, options: o, identity, log } = this;
+    const logAs = (kind: LogKind) => (message: string) => log(message, kind);
+    const callbacks = p.statusUrl
+      ? new StatusCallbacks(p.statusUrl, { ...o.callbacks, allowPrivate: o.allowPrivate, log: logAs('callback') })
+      : null;
+    const { signal, detach } = anySignal([o.signal, media.signal]);
+    const events: FaxEvent[] = [];
+    let pagesPosted = 0;
+    const onEvent = (event: FaxEvent): void => {
+      events.push(event);
+      if (event.type === 'page' && event.page > pagesPosted) {
+        pagesPosted = event.page;
+        callbacks?.post(callingCallFaxEvent(context, this.controlId, pageEventBody(event.page)), {
+          droppable: true,
+          label: `page ${event.page}`,
+        });
+      }
+      this.tell(event);
+    };
+
+    let result: FaxResult;
+    let durationMs = 0;
+    let line: MediaOutcome['line'];
+    try {
+      if (!this.prepared.ok) {
+        result = this.prepared.result;
+      } else if (signal?.aborted) {
+        result = failedBeforeStart(
+          ResultCode.CALL_DROPPED,
+          'the call ended before the fax started',
+          this.documentPages,
+        );
+      } else {
+        const outcome = await media.send(
+          { ...this.sendOptions, document: this.prepared.fax.file, pagesChecked: true },
+          { signal, onEvent },
+        );
+        result = outcome.result;
+        durationMs = outcome.durationMs;
+        line = outcome.line;
+      }
+    } catch (error) {
+      // Only a broken medium gets here (a fax failure is a result): drop the events still queued.
+      await callbacks?.settle(0);
+      throw error;
+    } finally {
+      detach();
+      media.end();
+      await this.#cleanup();
+    }
+
+    callbacks?.post(callingCallFaxEvent(context, this.controlId, finishedEventBody(p.document, identity, result)), {
+      label: 'finished',
+    });
+    const report = callbacks ? await callbacks.settle(o.callbacks?.waitMs ?? CALLBACK_WAIT_MS) : null;
+    return {
+      variables: sendFaxVariables(p.document, identity, result),
+      result,
+      stats: result.stats,
+      detail: result.detail,
+      trace: buildTrace(events, result),
+      controlId: this.controlId,
+      identity,
+      durationMs,
+      documentPages: this.documentPages,
+      callbacks: report,
+      ...(line ? { line } : {}),
+    };
+  }
 }
 
 /** The failed fax for a TIFF whose `pages` SpanDSP cannot send, or null when it can. */

@@ -290,6 +290,9 @@ describe('a document that cannot be sent is a failed fax, not an error', () => {
         sent.push(options);
         throw new Error('the medium should not be reached');
       },
+      receive: async () => {
+        throw new Error('the medium should not be reached');
+      },
       end: () => undefined,
     };
     const outcome = await sendFax({ document: pathToFileURL(damaged).href }, { media }, local);
