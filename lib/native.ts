@@ -121,6 +121,14 @@ export interface NativeTiffCheck {
   pages: number;
 }
 
+/** SpanDSP's additive white Gaussian noise, added to frames in place (see lib/transports/noise). */
+export interface NativeNoiseGenerator {
+  /** Adds noise to every sample of `frame` in place, saturating at the 16-bit limits. */
+  add(frame: Int16Array): void;
+  /** Frees the generator; idempotent. Every other call throws afterwards. */
+  close(): void;
+}
+
 export interface NativeAddon {
   FaxSession: new (options: NativeTerminalOptions) => NativeFaxSession;
   startLoopback(options: NativeLoopbackOptions): { promise: Promise<NativeLoopbackOutcome>; cancel(): void };
@@ -136,6 +144,15 @@ export interface NativeAddon {
    */
   grayToBilevel(gray: Uint8Array, width: number, height: number, options?: NativeBilevelOptions): NativePage;
   TiffFWriter: new (path: string, compression: NativeTiffCompression) => NativeTiffFWriter;
+  /**
+   * G.711 coding of `pcm` into `out` (same length, at most 80000, not sharing memory):
+   * law 0 = µ-law (PCMU), 1 = A-law (PCMA).
+   */
+  g711Encode(law: 0 | 1, pcm: Int16Array, out: Uint8Array): void;
+  /** G.711 decoding of `payload` into `out`, with g711Encode's rules. */
+  g711Decode(law: 0 | 1, payload: Uint8Array, out: Int16Array): void;
+  /** seed: an integer 0..2^32-1 (equal modulo 2^30: same noise); levelDbm0: -100..+10. */
+  NoiseGenerator: new (seed: number, levelDbm0: number) => NativeNoiseGenerator;
   constants: Record<
     | 'T30_ERR_OK'
     | 'T30_ERR_T0_EXPIRED'

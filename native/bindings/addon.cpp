@@ -7,6 +7,7 @@
 
 #include "bindings/bilevel.h"
 #include "bindings/image.h"
+#include "bindings/media.h"
 #include "engine/terminal.h"
 
 namespace faxline::bindings {
@@ -78,6 +79,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitLoopback(env, exports);
   InitImage(env, exports);
   InitBilevel(env, exports);
+  InitMedia(env, exports);
   exports.Set("completionCodes", Napi::Function::New(env, CompletionCodes, "completionCodes"));
   exports.Set("constants", Constants(env));
   exports.Set("spandspRelease", SPANDSP_RELEASE_DATETIME_STRING);

@@ -184,6 +184,29 @@ async function main() {
     );
     expectThrow(() => addon.startLoopback({ sender: { direction: 'send', txFile } }), TypeError, 'no receiver');
 
+    // ---- media: G.711 both ways, AWGN closed (twice), left open to teardown, and their errors
+    const pcm = Int16Array.from({ length: 160 }, (_, i) => ((i * 409) % 65536) - 32768);
+    const coded = new Uint8Array(160);
+    const decoded = new Int16Array(160);
+    for (const law of [0, 1]) {
+      addon.g711Encode(law, pcm, coded);
+      addon.g711Decode(law, coded, decoded);
+    }
+    assert.equal(decoded[0], -32256); // A-law's largest negative output
+    expectThrow(() => addon.g711Encode(2, pcm, coded), RangeError, 'bad law');
+    expectThrow(() => addon.g711Encode(0, coded, coded), TypeError, 'bytes for pcm');
+    expectThrow(() => addon.g711Decode(1, coded, new Int16Array(159)), RangeError, 'lengths differ');
+    const noise = new addon.NoiseGenerator(7, -20);
+    noise.add(decoded);
+    noise.close();
+    noise.close();
+    expectThrow(() => noise.add(decoded), Error, 'noise after close');
+    expectThrow(() => new addon.NoiseGenerator(-1, 0), RangeError, 'negative seed');
+    expectThrow(() => addon.NoiseGenerator(1, 0), TypeError, 'noise without new');
+    expectThrow(() => addon.NoiseGenerator.prototype.add.call({}, decoded), TypeError, 'forged noise this');
+    globalThis.keepNoise = new addon.NoiseGenerator(8, -30); // freed by the environment's teardown
+    globalThis.keepNoise.add(decoded);
+
     // ---- loopback calls: two complete ones, one cancelled, one whose document is refused
     for (const ecm of [true, false]) {
       const rxFile = path.join(dir, `rx-loopback-${ecm}.tif`);
@@ -215,6 +238,7 @@ async function main() {
         `const { parentPort, workerData } = require('node:worker_threads');
          const addon = require('node-gyp-build')(workerData.root);
          globalThis.keep = new addon.FaxSession({ direction: 'send', txFile: workerData.txFile });
+         globalThis.keepNoise = new addon.NoiseGenerator(1, -20);
          addon.startLoopback({
            sender: { direction: 'send', txFile: workerData.txFile },
            receiver: { direction: 'receive', rxFile: workerData.rxFile },

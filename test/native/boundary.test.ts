@@ -200,6 +200,136 @@ describe('the native TIFF check on a libuv thread', () => {
   });
 });
 
+describe('the native G.711 calls', () => {
+  const call =
+    (fn: 'g711Encode' | 'g711Decode', ...args: unknown[]) =>
+    () =>
+      (native[fn] as (...a: unknown[]) => void)(...args);
+
+  test.each([
+    ['no arguments', call('g711Encode'), 'TypeError', /^Expected a number for law but got undefined$/],
+    ['a string law', call('g711Decode', 'pcmu', new Uint8Array(1), new Int16Array(1)), 'TypeError', /for law/],
+    ['law 2', call('g711Encode', 2, new Int16Array(1), new Uint8Array(1)), 'RangeError', /law must be an integer/],
+    ['law 0.5', call('g711Encode', 0.5, new Int16Array(1), new Uint8Array(1)), 'RangeError', /law/],
+    ['law NaN', call('g711Decode', NaN, new Uint8Array(1), new Int16Array(1)), 'RangeError', /law/],
+    [
+      'a Uint16Array for pcm',
+      call('g711Encode', 0, new Uint16Array(1), new Uint8Array(1)),
+      'TypeError',
+      /^Expected an Int16Array for pcm but got a Uint16Array$/,
+    ],
+    [
+      'a Uint8ClampedArray for out',
+      call('g711Encode', 1, new Int16Array(1), new Uint8ClampedArray(1)),
+      'TypeError',
+      /^Expected a Uint8Array for out but got a Uint8ClampedArray$/,
+    ],
+    [
+      'an ArrayBuffer for payload',
+      call('g711Decode', 0, new ArrayBuffer(2), new Int16Array(2)),
+      'TypeError',
+      /^Expected a Uint8Array for payload but got an ArrayBuffer$/,
+    ],
+    [
+      'a DataView for payload',
+      call('g711Decode', 0, new DataView(new ArrayBuffer(2)), new Int16Array(2)),
+      'TypeError',
+      /for payload/,
+    ],
+    ['a missing out', call('g711Decode', 1, new Uint8Array(2)), 'TypeError', /for out but got undefined/],
+    [
+      'lengths that differ',
+      call('g711Decode', 1, new Uint8Array(2), new Int16Array(3)),
+      'RangeError',
+      /^out holds 3 samples but payload holds 2$/,
+    ],
+    [
+      '80001 samples',
+      call('g711Encode', 0, new Int16Array(80001), new Uint8Array(80001)),
+      'RangeError',
+      /at most 80000/,
+    ],
+    [
+      'overlapping arrays',
+      ((shared) => call('g711Decode', 0, new Uint8Array(shared, 2, 2), new Int16Array(shared, 0, 2)))(
+        new ArrayBuffer(8),
+      ),
+      'RangeError',
+      /must not share memory/,
+    ],
+  ] as const)('throw for %s', (_name, fn, type, message) => {
+    expectError(fn, type, message);
+  });
+
+  test('code exactly 80000 samples, and arrays over a detached buffer as empty', () => {
+    const pcm = new Int16Array(80000).fill(-32768);
+    const out = new Uint8Array(80000);
+    native.g711Encode(0, pcm, out);
+    expect(out.every((b) => b === 0)).toBe(true);
+    const buffer = new ArrayBuffer(16);
+    const detached = new Uint8Array(buffer);
+    structuredClone(buffer, { transfer: [buffer] });
+    expect(detached.length).toBe(0);
+    native.g711Decode(1, detached, new Int16Array(0));
+    expectError(() => native.g711Decode(1, detached, new Int16Array(1)), 'RangeError', /holds 1 samples/);
+  });
+
+  test('decode arrays at odd offsets into shared buffers without touching bytes around them', () => {
+    const bytes = new Uint8Array(11).fill(0xaa);
+    const samples = new Int16Array(7).fill(123);
+    native.g711Decode(1, bytes.subarray(3, 8), samples.subarray(1, 6));
+    expect([...samples]).toEqual([123, 32256, 32256, 32256, 32256, 32256, 123]);
+  });
+});
+
+describe('the native NoiseGenerator', () => {
+  const make =
+    (...args: unknown[]) =>
+    () =>
+      new (native.NoiseGenerator as unknown as new (...a: unknown[]) => unknown)(...args);
+
+  test.each([
+    ['no arguments', make(), 'TypeError', /^Expected a number for seed but got undefined$/],
+    ['a string seed', make('1', 0), 'TypeError', /for seed but got string/],
+    ['a negative seed', make(-1, 0), 'RangeError', /seed must be an integer from 0 to 4294967295/],
+    ['a seed of 2^32', make(2 ** 32, 0), 'RangeError', /seed/],
+    ['a fractional seed', make(0.5, 0), 'RangeError', /seed/],
+    ['no level', make(1), 'TypeError', /^Expected a number for levelDbm0 but got undefined$/],
+    ['an infinite level', make(1, Infinity), 'RangeError', /levelDbm0 must be from -100 to 10/],
+    ['a level of +10.5 dBm0', make(1, 10.5), 'RangeError', /levelDbm0/],
+  ] as const)('the constructor throws for %s', (_name, fn, type, message) => {
+    expectError(fn, type, message);
+  });
+
+  test('throws when called without new', () => {
+    expectError(
+      () => (native.NoiseGenerator as unknown as (s: number, l: number) => unknown)(1, 0),
+      'TypeError',
+      /new/,
+    );
+  });
+
+  test('add checks its frame, and throws after close; close is idempotent', () => {
+    const n = new native.NoiseGenerator(1, -30);
+    expectError(() => n.add(new Float64Array(160) as never), 'TypeError', /for frame but got a Float64Array/);
+    expectError(() => n.add(new Int16Array(80001)), 'RangeError', /at most 80000/);
+    n.add(new Int16Array(0));
+    n.close();
+    n.close();
+    expectError(() => n.add(new Int16Array(160)), 'Error', 'The noise generator is closed');
+  });
+
+  test('throws TypeError when called on a forged or foreign this', () => {
+    const n = new native.NoiseGenerator(1, -30);
+    const forged = Object.create(Object.getPrototypeOf(n)) as typeof n;
+    expectError(() => forged.add(new Int16Array(160)), 'TypeError', /Illegal invocation/);
+    const session = send();
+    expectError(() => n.add.call(session as never, new Int16Array(160)), 'TypeError', /Illegal invocation/);
+    session.close();
+    n.close();
+  });
+});
+
 describe('the process', () => {
   test('is still alive after all the above', () => {
     const s = send();

@@ -1,0 +1,42 @@
+// Media helpers for real calls: G.711 (µ-law/A-law) coding of 20 ms frames, and the additive
+// white Gaussian noise of the line simulator, both from SpanDSP.
+//
+// g711Encode and g711Decode are synchronous, per-frame calls that allocate nothing: they read
+// the caller's typed array and write the other in place.
+//
+// NoiseGenerator ownership: owns a SpanDSP awgn_state_t until close(), the environment's
+// teardown or garbage collection, whichever comes first. Every call after close() throws;
+// close() is idempotent.
+#pragma once
+
+#include <napi.h>
+#include <spandsp.h>
+
+#include "bindings/tagged_class.h"
+
+namespace faxline::bindings {
+
+class NoiseGeneratorWrap : public Napi::ObjectWrap<NoiseGeneratorWrap> {
+ public:
+  static Napi::Function DefineClass(Napi::Env env);
+  explicit NoiseGeneratorWrap(const Napi::CallbackInfo& info);
+  ~NoiseGeneratorWrap() override;
+
+  // Marks objects made by this class, so a method called on a forged `this` throws.
+  static const napi_type_tag kTypeTag;
+  static constexpr const char* kClassName = "NoiseGenerator";
+
+ private:
+  Napi::Value JsAdd(const Napi::CallbackInfo& info);
+  Napi::Value JsClose(const Napi::CallbackInfo& info);
+
+  // Frees the generator and unregisters; idempotent.
+  void Release();
+
+  awgn_state_t* state_ = nullptr;
+  OpenRegistration registration_;
+};
+
+void InitMedia(Napi::Env env, Napi::Object exports);
+
+}  // namespace faxline::bindings
