@@ -1,0 +1,420 @@
+/*
+ * The RTP loss benchmark's baseline: raw SpanDSP 0.0.6 over a lossy G.711 line, with no
+ * faxline code in between. A sender (calling party) and a receiver run back to back, both
+ * with transmit-on-idle. Per 20 ms frame and direction: fax_tx 160 samples, G.711 encode
+ * (PCMU), the loss decision, then either G.711 decode and fax_rx, or fax_rx_fillin(160) for a
+ * lost packet, as an RTP endpoint does with a gap in its jitter buffer. It runs until both
+ * phase E handlers fired, or 600 s of line time (then both are t30_terminate'd).
+ *
+ *   rtp_baseline --tiff FILE --ecm 0|1 --loss SPEC --seeds A-B [--lossy both|0|1]
+ *       one JSON line per seed: {"seed":N,"ok":bool,"sender_code":N,"receiver_code":N,
+ *       "receiver_pages":N,"pages":N,"line_s":F}; ok = both codes 0 and every page received.
+ *   rtp_baseline --pattern SEED --loss SPEC --direction 0|1 --packets N
+ *       prints the loss pattern of one direction as a line of 0 (delivered) and 1 (lost).
+ *
+ * SPEC is none, random:P or burst:P,R[,LOSS_G,LOSS_B] (probabilities as fractions). --lossy
+ * says which directions lose packets (default both: 0 = sender to receiver, 1 = back).
+ *
+ * The loss model is the one lib/transports/impairments.ts implements, bit for bit, so a seed
+ * loses the same packets on both sides: PRNG mulberry32, a stream per direction seeded with
+ * (seed + direction * 0x9E3779B9) mod 2^32, one draw per packet for random loss and always
+ * two (loss, then state change) for Gilbert-Elliott, starting in the good state.
+ *
+ * Build: cc -O2 -o rtp_baseline rtp_baseline.c $(pkg-config --cflags --libs spandsp)
+ */
+#include <errno.h>
+#include <spandsp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum {
+  SAMPLES_PER_FRAME = 160,
+  /* 600 s of line time at 50 frames a second. */
+  MAX_FRAMES = 600 * 50,
+  /* Bounds the --pattern output and the seed range: far beyond any use, small enough to stop
+     a typo from running for hours. */
+  MAX_PACKETS = 10 * 1000 * 1000,
+  MAX_SEEDS = 100000,
+};
+
+#define ALL_MODEMS (T30_SUPPORT_V17 | T30_SUPPORT_V29 | T30_SUPPORT_V27TER)
+#define ALL_COMPRESSIONS \
+  (T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION | T30_SUPPORT_T6_COMPRESSION)
+/* The resolutions and sizes the addon offers (native/engine/t30_session.cpp). */
+#define ALL_RESOLUTIONS                                                                        \
+  (T30_SUPPORT_STANDARD_RESOLUTION | T30_SUPPORT_FINE_RESOLUTION |                             \
+   T30_SUPPORT_SUPERFINE_RESOLUTION | T30_SUPPORT_R8_RESOLUTION | T30_SUPPORT_R16_RESOLUTION | \
+   T30_SUPPORT_300_300_RESOLUTION | T30_SUPPORT_400_400_RESOLUTION |                           \
+   T30_SUPPORT_600_600_RESOLUTION | T30_SUPPORT_1200_1200_RESOLUTION |                         \
+   T30_SUPPORT_300_600_RESOLUTION | T30_SUPPORT_400_800_RESOLUTION |                           \
+   T30_SUPPORT_600_1200_RESOLUTION)
+#define ALL_IMAGE_SIZES                                                                        \
+  (T30_SUPPORT_US_LETTER_LENGTH | T30_SUPPORT_US_LEGAL_LENGTH | T30_SUPPORT_UNLIMITED_LENGTH | \
+   T30_SUPPORT_215MM_WIDTH | T30_SUPPORT_255MM_WIDTH | T30_SUPPORT_303MM_WIDTH |               \
+   T30_SUPPORT_A4_LENGTH | T30_SUPPORT_B4_LENGTH)
+
+/* ------------------------------------------------------------------ the loss model */
+
+typedef enum { LOSS_NONE, LOSS_RANDOM, LOSS_BURST } loss_kind_t;
+
+typedef struct {
+  loss_kind_t kind;
+  double p;
+  double r;
+  double loss_g;
+  double loss_b;
+} loss_model_t;
+
+typedef struct {
+  uint32_t state;
+  const loss_model_t* model;
+  int bad;
+} loss_process_t;
+
+static uint32_t mulberry32_next_u32(uint32_t* state) {
+  uint32_t t;
+
+  *state += 0x6D2B79F5u;
+  t = *state;
+  t = (t ^ (t >> 15)) * (t | 1u);
+  t ^= t + (t ^ (t >> 7)) * (t | 61u);
+  return t ^ (t >> 14);
+}
+
+/* A double in [0, 1), exactly the TS side's value: a uint32 divided by 2^32. */
+static double mulberry32_next(uint32_t* state) {
+  return (double)mulberry32_next_u32(state) / 4294967296.0;
+}
+
+static void loss_process_init(loss_process_t* lp, uint32_t seed, int direction,
+                              const loss_model_t* model) {
+  lp->state = seed + (uint32_t)direction * 0x9E3779B9u;
+  lp->model = model;
+  lp->bad = 0;
+}
+
+/* Whether the next packet is lost. */
+static int loss_process_lost(loss_process_t* lp) {
+  const loss_model_t* m = lp->model;
+  double u1;
+  double u2;
+  int lost;
+
+  switch (m->kind) {
+    case LOSS_NONE:
+      return 0;
+    case LOSS_RANDOM:
+      return mulberry32_next(&lp->state) < m->p;
+    case LOSS_BURST:
+    default:
+      /* Always both draws, whatever the state, so the stream stays in step with the TS side. */
+      u1 = mulberry32_next(&lp->state);
+      u2 = mulberry32_next(&lp->state);
+      lost = u1 < (lp->bad ? m->loss_b : m->loss_g);
+      if (!lp->bad && u2 < m->p)
+        lp->bad = 1;
+      else if (lp->bad && u2 < m->r)
+        lp->bad = 0;
+      return lost;
+  }
+}
+
+/* ------------------------------------------------------------------ arguments */
+
+static void usage(const char* why) {
+  fprintf(stderr,
+          "rtp_baseline: %s\n"
+          "usage: rtp_baseline --tiff FILE --ecm 0|1 --loss SPEC --seeds A-B [--lossy both|0|1]\n"
+          "       rtp_baseline --pattern SEED --loss SPEC --direction 0|1 --packets N\n"
+          "SPEC: none | random:P | burst:P,R[,LOSS_G,LOSS_B]\n",
+          why);
+  exit(2);
+}
+
+static void fail(const char* message) {
+  fprintf(stderr, "rtp_baseline: %s\n", message);
+  exit(1);
+}
+
+static int parse_probability(const char* text, char** end, double* out) {
+  errno = 0;
+  *out = strtod(text, end);
+  return errno == 0 && *end != text && *out >= 0.0 && *out <= 1.0;
+}
+
+static int parse_loss(const char* spec, loss_model_t* m) {
+  char* end;
+  const char* p;
+
+  memset(m, 0, sizeof(*m));
+  m->loss_b = 1.0;
+  if (strcmp(spec, "none") == 0) {
+    m->kind = LOSS_NONE;
+    return 1;
+  }
+  if (strncmp(spec, "random:", 7) == 0) {
+    m->kind = LOSS_RANDOM;
+    return parse_probability(spec + 7, &end, &m->p) && *end == '\0';
+  }
+  if (strncmp(spec, "burst:", 6) == 0) {
+    m->kind = LOSS_BURST;
+    p = spec + 6;
+    if (!parse_probability(p, &end, &m->p) || *end != ',') return 0;
+    if (!parse_probability(end + 1, &end, &m->r)) return 0;
+    if (*end == '\0') return 1;
+    if (*end != ',' || !parse_probability(end + 1, &end, &m->loss_g)) return 0;
+    if (*end != ',' || !parse_probability(end + 1, &end, &m->loss_b)) return 0;
+    return *end == '\0';
+  }
+  return 0;
+}
+
+static int parse_uint32(const char* text, const char** end, uint32_t* out) {
+  char* e;
+  unsigned long long v;
+
+  if (*text < '0' || *text > '9') return 0;
+  errno = 0;
+  v = strtoull(text, &e, 10);
+  if (errno != 0 || v > 0xFFFFFFFFull) return 0;
+  *out = (uint32_t)v;
+  *end = e;
+  return 1;
+}
+
+static uint32_t uint32_arg(const char* text, const char* what) {
+  const char* end;
+  uint32_t v;
+
+  if (!parse_uint32(text, &end, &v) || *end != '\0') usage(what);
+  return v;
+}
+
+/* ------------------------------------------------------------------ one call */
+
+typedef struct {
+  fax_state_t* fax;
+  int finished;
+  int code;
+} terminal_t;
+
+static void on_phase_e(t30_state_t* t30, void* user_data, int completion_code) {
+  terminal_t* t = (terminal_t*)user_data;
+
+  (void)t30;
+  if (t->finished) return;
+  t->finished = 1;
+  t->code = completion_code;
+}
+
+static void open_terminal(terminal_t* t, int sending, int ecm, const char* file) {
+  t30_state_t* t30;
+
+  memset(t, 0, sizeof(*t));
+  if ((t->fax = fax_init(NULL, sending)) == NULL) fail("fax_init failed");
+  fax_set_transmit_on_idle(t->fax, 1);
+  t30 = fax_get_t30_state(t->fax);
+  t30_set_ecm_capability(t30, ecm);
+  t30_set_supported_modems(t30, ALL_MODEMS);
+  /* T.6 needs ECM: without it, offer only T.4. */
+  t30_set_supported_compressions(
+      t30,
+      ecm ? ALL_COMPRESSIONS : (T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION));
+  t30_set_supported_resolutions(t30, ALL_RESOLUTIONS);
+  t30_set_supported_image_sizes(t30, ALL_IMAGE_SIZES);
+  if (sending)
+    t30_set_tx_file(t30, file, -1, -1);
+  else
+    t30_set_rx_file(t30, file, -1);
+  t30_set_phase_e_handler(t30, on_phase_e, t);
+}
+
+/*
+ * One 20 ms step of one terminal: hear the packet that came in (or fill in a lost one), then
+ * make this frame's audio and put it through PCMU into `payload`.
+ */
+static void step(terminal_t* t, const uint8_t* heard, int heard_lost, uint8_t* payload) {
+  int16_t pcm[SAMPLES_PER_FRAME];
+  int written;
+
+  if (heard_lost) {
+    fax_rx_fillin(t->fax, SAMPLES_PER_FRAME);
+  } else {
+    for (int i = 0; i < SAMPLES_PER_FRAME; i++) pcm[i] = ulaw_to_linear(heard[i]);
+    fax_rx(t->fax, pcm, SAMPLES_PER_FRAME);
+  }
+  written = fax_tx(t->fax, pcm, SAMPLES_PER_FRAME);
+  if (written < 0) written = 0;
+  for (int i = written; i < SAMPLES_PER_FRAME; i++) pcm[i] = 0;
+  for (int i = 0; i < SAMPLES_PER_FRAME; i++) payload[i] = linear_to_ulaw(pcm[i]);
+}
+
+typedef struct {
+  int sender_code;
+  int receiver_code;
+  int receiver_pages;
+  int frames;
+} call_result_t;
+
+static call_result_t run_call(const char* tiff, const char* rx_file, int ecm,
+                              const loss_model_t* model, uint32_t seed, const int lossy[2]) {
+  static const loss_model_t no_loss = {LOSS_NONE, 0, 0, 0, 1};
+  terminal_t sender;
+  terminal_t receiver;
+  loss_process_t loss[2];
+  uint8_t to_receiver[SAMPLES_PER_FRAME];
+  uint8_t to_sender[SAMPLES_PER_FRAME];
+  int to_sender_lost = 0;
+  t30_stats_t stats;
+  call_result_t result;
+  int frame;
+
+  loss_process_init(&loss[0], seed, 0, lossy[0] ? model : &no_loss);
+  loss_process_init(&loss[1], seed, 1, lossy[1] ? model : &no_loss);
+  open_terminal(&sender, 1, ecm, tiff);
+  open_terminal(&receiver, 0, ecm, rx_file);
+  /* Before the receiver's first packet the sender hears silence (PCMU 0xFF is 0). */
+  memset(to_sender, 0xFF, sizeof(to_sender));
+  for (frame = 0; frame < MAX_FRAMES && !(sender.finished && receiver.finished); frame++) {
+    int to_receiver_lost;
+
+    step(&sender, to_sender, to_sender_lost, to_receiver);
+    to_receiver_lost = loss_process_lost(&loss[0]);
+    step(&receiver, to_receiver, to_receiver_lost, to_sender);
+    to_sender_lost = loss_process_lost(&loss[1]);
+  }
+  /* Out of line time: hang both up, which fires their phase E handlers. */
+  if (!sender.finished) t30_terminate(fax_get_t30_state(sender.fax));
+  if (!receiver.finished) t30_terminate(fax_get_t30_state(receiver.fax));
+
+  memset(&stats, 0, sizeof(stats));
+  t30_get_transfer_statistics(fax_get_t30_state(receiver.fax), &stats);
+  result.sender_code = sender.finished ? sender.code : T30_ERR_CALLDROPPED;
+  result.receiver_code = receiver.finished ? receiver.code : T30_ERR_CALLDROPPED;
+  result.receiver_pages = stats.pages_rx;
+  result.frames = frame;
+  fax_free(sender.fax);
+  fax_free(receiver.fax);
+  return result;
+}
+
+/* The pages of the TIFF, counted by SpanDSP's own reader (-1 if it cannot read the file). */
+static int pages_in_tiff(const char* tiff) {
+  t4_tx_state_t* t4;
+  int pages;
+
+  if ((t4 = t4_tx_init(NULL, tiff, -1, -1)) == NULL) return -1;
+  pages = t4_tx_get_pages_in_file(t4);
+  t4_tx_free(t4);
+  return pages;
+}
+
+static int run_seeds(const char* tiff, int ecm, const loss_model_t* model, uint32_t first,
+                     uint32_t last, const int lossy[2]) {
+  char dir[] = "/tmp/rtp_baseline.XXXXXX";
+  char rx_file[sizeof(dir) + 32];
+  int pages;
+
+  if ((pages = pages_in_tiff(tiff)) <= 0) fail("cannot read the pages of the --tiff file");
+  if (mkdtemp(dir) == NULL) fail("cannot create a temporary directory");
+  snprintf(rx_file, sizeof(rx_file), "%s/received.tif", dir);
+  for (uint64_t seed = first; seed <= last; seed++) {
+    call_result_t r = run_call(tiff, rx_file, ecm, model, (uint32_t)seed, lossy);
+    int ok =
+        r.sender_code == T30_ERR_OK && r.receiver_code == T30_ERR_OK && r.receiver_pages == pages;
+
+    unlink(rx_file);
+    printf(
+        "{\"seed\":%u,\"ok\":%s,\"sender_code\":%d,\"receiver_code\":%d,\"receiver_pages\":%d,"
+        "\"pages\":%d,\"line_s\":%.2f}\n",
+        (unsigned)seed, ok ? "true" : "false", r.sender_code, r.receiver_code, r.receiver_pages,
+        pages, r.frames * 0.02);
+    fflush(stdout);
+  }
+  rmdir(dir);
+  return 0;
+}
+
+static int print_pattern(uint32_t seed, const loss_model_t* model, int direction,
+                         uint32_t packets) {
+  loss_process_t lp;
+  char* line;
+
+  if ((line = malloc((size_t)packets + 2)) == NULL) fail("out of memory");
+  loss_process_init(&lp, seed, direction, model);
+  for (uint32_t i = 0; i < packets; i++) line[i] = loss_process_lost(&lp) ? '1' : '0';
+  line[packets] = '\n';
+  line[packets + 1] = '\0';
+  fputs(line, stdout);
+  free(line);
+  return 0;
+}
+
+int main(int argc, char** argv) {
+  const char* tiff = NULL;
+  const char* loss_spec = NULL;
+  const char* seeds = NULL;
+  const char* pattern = NULL;
+  const char* lossy_arg = "both";
+  int ecm = -1;
+  int direction = -1;
+  long long packets = -1;
+  loss_model_t model;
+  int lossy[2] = {1, 1};
+
+  for (int i = 1; i < argc; i++) {
+    const char* name = argv[i];
+    const char* value = i + 1 < argc ? argv[i + 1] : NULL;
+
+    if (value == NULL) usage("every option takes a value");
+    i++;
+    if (strcmp(name, "--tiff") == 0)
+      tiff = value;
+    else if (strcmp(name, "--ecm") == 0 && (strcmp(value, "0") == 0 || strcmp(value, "1") == 0))
+      ecm = value[0] - '0';
+    else if (strcmp(name, "--loss") == 0)
+      loss_spec = value;
+    else if (strcmp(name, "--seeds") == 0)
+      seeds = value;
+    else if (strcmp(name, "--pattern") == 0)
+      pattern = value;
+    else if (strcmp(name, "--direction") == 0 &&
+             (strcmp(value, "0") == 0 || strcmp(value, "1") == 0))
+      direction = value[0] - '0';
+    else if (strcmp(name, "--packets") == 0)
+      packets = uint32_arg(value, "--packets takes a count");
+    else if (strcmp(name, "--lossy") == 0)
+      lossy_arg = value;
+    else
+      usage("unknown option or bad value");
+  }
+  if (loss_spec == NULL || !parse_loss(loss_spec, &model)) usage("a valid --loss is required");
+
+  if (pattern != NULL) {
+    if (direction < 0) usage("--pattern needs --direction 0|1");
+    if (packets < 0 || packets > MAX_PACKETS) usage("--pattern needs --packets N (N <= 10^7)");
+    return print_pattern(uint32_arg(pattern, "--pattern takes a uint32 seed"), &model, direction,
+                         (uint32_t)packets);
+  }
+
+  if (tiff == NULL || ecm < 0 || seeds == NULL) usage("--tiff, --ecm and --seeds are required");
+  if (strcmp(lossy_arg, "0") == 0)
+    lossy[1] = 0;
+  else if (strcmp(lossy_arg, "1") == 0)
+    lossy[0] = 0;
+  else if (strcmp(lossy_arg, "both") != 0)
+    usage("--lossy takes both, 0 or 1");
+  {
+    const char* end;
+    uint32_t first;
+    uint32_t last;
+
+    if (!parse_uint32(seeds, &end, &first) || *end != '-' || !parse_uint32(end + 1, &end, &last) ||
+        *end != '\0' || last < first || (uint64_t)last - first >= MAX_SEEDS)
+      usage("--seeds takes A-B with A <= B, at most 100000 seeds");
+    return run_seeds(tiff, ecm, &model, first, last, lossy);
+  }
+}
