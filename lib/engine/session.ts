@@ -22,6 +22,10 @@ import { ResultCode, resultText, toResult, type FaxResult } from './result';
 export const SAMPLE_RATE = native.constants.SAMPLE_RATE;
 /** Samples in one 20 ms frame. */
 export const SAMPLES_PER_FRAME = native.constants.SAMPLES_PER_FRAME;
+/** Line time a terminal has to finish after it sent DCN (the frame itself takes about 1.5 s). */
+const AFTER_DCN_MS = 5_000;
+/** Line time a receiver has to finish after the last frame of a complete document (T.30's T2 is 6 s). */
+const AFTER_DOCUMENT_MS = 15_000;
 
 /** Options of a FaxSession: a sending or a receiving terminal. */
 export type FaxSessionOptions = (
@@ -68,6 +72,10 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
   #hangUpDetail = '';
   /** Receiving only: SpanDSP 0.0.6's end-of-document quirks (see end-of-document.ts). */
   #endOfDocument: EndOfDocumentWatch | null = null;
+  /** Line time fed so far, in samples (kept here so the per-frame check needs no native call). */
+  #samples = 0;
+  /** When T.30 is over but SpanDSP has not finished, the sample by which it is hung up; else -1. */
+  #overBySample = -1;
 
   constructor(options: FaxSessionOptions) {
     super();
@@ -118,16 +126,19 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
       pending = session.process(received, transmit);
     }
     if (pending > 0) this.#drain();
+    this.#advance(transmit.length);
   }
 
   /** Feeds received line audio. */
   receive(samples: Int16Array): void {
     if (this.#open().receive(samples) > 0) this.#drain();
+    this.#advance(samples.length);
   }
 
   /** Tells the modems `count` samples were lost (e.g. a missing RTP packet). */
   receiveMissing(count: number): void {
     if (this.#open().receiveMissing(count) > 0) this.#drain();
+    this.#advance(count);
   }
 
   /** Fills `out` with line audio to send. */
@@ -206,6 +217,29 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     return this.#native;
   }
 
+  /**
+   * Counts line time, and hangs up a terminal whose T.30 call is over but which SpanDSP 0.0.6
+   * does not finish: after our DCN on a line of noise it waits for the carrier to drop; after a
+   * complete document whose DCN was lost it waits for ever. Its own code stands.
+   */
+  #advance(samples: number): void {
+    this.#samples += samples;
+    if (this.#overBySample >= 0 && this.#samples >= this.#overBySample && !this.#result) {
+      this.hangUp('the T.30 call was over but the terminal did not finish');
+    }
+  }
+
+  /** Notes a frame that ends the T.30 call (our DCN, or the confirmed end of a received document). */
+  #noteCallOver(frame: FrameEvent): void {
+    const atSample = Math.round((frame.timeMs * SAMPLE_RATE) / 1000);
+    if (frame.direction === 'sent' && frame.name === 'DCN') {
+      this.#overBySample = atSample + AFTER_DCN_MS * (SAMPLE_RATE / 1000);
+    } else if (this.#endOfDocument?.complete) {
+      // The sender's DCN should follow at once; a lost MCF costs it up to three EOPs first.
+      this.#overBySample = atSample + AFTER_DOCUMENT_MS * (SAMPLE_RATE / 1000);
+    }
+  }
+
   #drain(): void {
     if (!this.#native) return;
     let restartedAfterDocument = false;
@@ -217,7 +251,10 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
         event = { type: 'finished', timeMs: raw.timeMs, result };
       } else {
         event = toFaxEvent(raw);
-        if (event.type === 'frame' && this.#endOfDocument?.onFrame(event) === 'hang-up') restartedAfterDocument = true;
+        if (event.type === 'frame') {
+          if (this.#endOfDocument?.onFrame(event) === 'hang-up') restartedAfterDocument = true;
+          this.#noteCallOver(event);
+        }
       }
       for (const push of this.#iterators) push(event);
       this.emit(event.type, event as never);
