@@ -15,8 +15,8 @@ export { lineAudioToWav } from './engine/wav';
 export type { LineAudio } from './engine/wav';
 export { connectSessions } from './transports/line-pair';
 export type { LinePairOptions } from './transports/line-pair';
-export { sendFaxVariables } from './swml/variables';
-export type { SendFaxVariables } from './swml/variables';
+export { sendFaxVariables, receiveFaxVariables } from './swml/variables';
+export type { SendFaxVariables, ReceiveFaxVariables } from './swml/variables';
 export { buildTrace, formatTrace, traceToSvg } from './engine/trace';
 export type {
   T30Trace,
@@ -38,9 +38,25 @@ export type {
   PreparedFax,
   LogKind,
 } from './swml/send-fax';
+export { receiveFax, defaultReceiveStore, DEFAULT_RECEIVE_DIR, STORE_TIMEOUT_MS } from './swml/receive-fax';
+export type {
+  ReceiveFaxCall,
+  ReceiveFaxOptions,
+  ReceiveFaxOutcome,
+  ReceivedFax,
+  FaxStore,
+  ReceiveLogKind,
+} from './swml/receive-fax';
+export { pagesToPdf } from './engine/fax-pdf';
 export { identityFromCallerId } from './swml/params';
-export type { SendFaxParams } from './swml/params';
-export type { CallContext, CallingCallFaxEvent, FaxPageEventBody, FaxFinishedEventBody } from './swml/events';
+export type { SendFaxParams, ReceiveFaxParams } from './swml/params';
+export type {
+  CallContext,
+  CallingCallFaxEvent,
+  FaxDirection,
+  FaxPageEventBody,
+  FaxFinishedEventBody,
+} from './swml/events';
 export { StatusCallbacks, CALLBACK_DEFAULTS, SIGNATURE_HEADER, signBody, verifySignature } from './callbacks';
 export type { CallbackOptions, DeliveryReport } from './callbacks';
 export { LoopbackMedia } from './transports/media';

@@ -13,9 +13,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** What a temp folder holds: a rendered document, a loopback's or a paced loopback's received file. */
-export type TempPurpose = 'document' | 'loopback' | 'paced';
+export type TempPurpose = 'document' | 'loopback' | 'paced' | 'receive';
 
-const PURPOSES: readonly TempPurpose[] = ['document', 'loopback', 'paced'];
+const PURPOSES: readonly TempPurpose[] = ['document', 'loopback', 'paced', 'receive'];
 
 /** This boot's pid namespace, as 8 hex digits; null where Linux's /proc does not tell. */
 function pidSpace(): string | null {

@@ -1,4 +1,7 @@
-/** The `calling.call.fax` status events of send_fax, exactly as SPEC.md section 2 shows them. */
+/**
+ * The `calling.call.fax` status events of send_fax and receive_fax, exactly as SPEC.md
+ * sections 2 and 2b show them: the same bodies, told apart by `direction`.
+ */
 import type { FaxResult } from '../engine/result';
 
 /** The call a fax runs on, as the SWML runtime knows it. */
@@ -13,19 +16,25 @@ export interface CallContext {
   caller_id?: string;
 }
 
-/** `fax` of a page event: one page confirmed by the receiver. */
+/** Which way the fax goes: send_fax sends, receive_fax receives. */
+export type FaxDirection = 'send' | 'receive';
+
+/** `fax` of a page event: one page confirmed by the receiver (send) or received (receive). */
 export interface FaxPageEventBody {
   type: 'page';
-  params: { direction: 'send'; number: number };
+  params: { direction: FaxDirection; number: number };
 }
 
 /** `fax` of the finished event: sent exactly once, on success and on every failure. */
 export interface FaxFinishedEventBody {
   type: 'finished';
   params: {
-    direction: 'send';
+    direction: FaxDirection;
+    /** Our station identity. */
     identity: string;
+    /** The far end's identity, "" if none. */
     remote_identity: string;
+    /** send: the document URL as given; receive: where the received fax is stored, "" if nowhere. */
     document: string;
     pages: number;
     success: boolean;
@@ -73,17 +82,22 @@ export function callingCallFaxEvent(
   };
 }
 
-/** The `fax` of a page event. */
-export function pageEventBody(number: number): FaxPageEventBody {
-  return { type: 'page', params: { direction: 'send', number } };
+/** The `fax` of a page event (send_fax's unless `direction` says otherwise). */
+export function pageEventBody(number: number, direction: FaxDirection = 'send'): FaxPageEventBody {
+  return { type: 'page', params: { direction, number } };
 }
 
-/** The `fax` of the finished event. */
-export function finishedEventBody(document: string, identity: string, result: FaxResult): FaxFinishedEventBody {
+/** The `fax` of the finished event (send_fax's unless `direction` says otherwise). */
+export function finishedEventBody(
+  document: string,
+  identity: string,
+  result: FaxResult,
+  direction: FaxDirection = 'send',
+): FaxFinishedEventBody {
   return {
     type: 'finished',
     params: {
-      direction: 'send',
+      direction,
       identity,
       remote_identity: result.remoteIdentity,
       document,

@@ -1,5 +1,5 @@
 /**
- * The send_fax parameters and call context, checked. What is wrong with the request itself
+ * The send_fax and receive_fax parameters and call context, checked. What is wrong with the request itself
  * (an identity T.30 cannot carry, a header too long, a status_url that is not an http(s) URL,
  * an unknown parameter) throws InvalidOptionError before anything starts; a document URL that
  * cannot be used is not a usage error but a failed fax (see documentProblem).
@@ -56,6 +56,44 @@ export function checkSendFaxParams(params: unknown): CheckedParams {
     headerInfo: p.header_info === undefined ? '' : checkHeaderInfo(p.header_info, 'send_fax.header_info'),
     identity: p.identity === undefined ? undefined : checkIdentity(p.identity, 'send_fax.identity'),
     statusUrl: p.status_url === undefined ? undefined : checkStatusUrl(p.status_url, 'send_fax.status_url'),
+  };
+}
+
+/** The SWML receive_fax parameters, named as in SWML (plus faxline's own `identity`). */
+export interface ReceiveFaxParams {
+  /** Our station identity (CSI): at most 20 of `0-9 + space`. Default: the caller id when it fits. */
+  identity?: string;
+  /** `http:`/`https:` URL that receives the status events. */
+  status_url?: string;
+}
+
+/** The receive_fax parameters after checking. */
+export interface CheckedReceiveParams {
+  /** undefined: not given (the caller id may stand in). */
+  identity: string | undefined;
+  statusUrl: string | undefined;
+}
+
+const RECEIVE_PARAM_NAMES = ['identity', 'status_url'] as const;
+
+/** Checks receive_fax parameters with send_fax's rules; throws InvalidOptionError naming the parameter. */
+export function checkReceiveFaxParams(params: unknown): CheckedReceiveParams {
+  // SWML may write a method without parameters: `receive_fax: {}` or no object at all.
+  if (params === undefined) return { identity: undefined, statusUrl: undefined };
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+    throw new InvalidOptionError(`Expected an object for receive_fax but got ${describeType(params)}`);
+  }
+  for (const key of Object.keys(params)) {
+    if (!(RECEIVE_PARAM_NAMES as readonly string[]).includes(key)) {
+      throw new InvalidOptionError(
+        `Unknown receive_fax parameter ${JSON.stringify(key)} (allowed: ${RECEIVE_PARAM_NAMES.join(', ')})`,
+      );
+    }
+  }
+  const p = params as Record<string, unknown>;
+  return {
+    identity: p.identity === undefined ? undefined : checkIdentity(p.identity, 'receive_fax.identity'),
+    statusUrl: p.status_url === undefined ? undefined : checkStatusUrl(p.status_url, 'receive_fax.status_url'),
   };
 }
 
