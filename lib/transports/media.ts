@@ -3,15 +3,16 @@
  * from a media server in pcm.ts, RTP/G.711 and T.38 later. sendFax prepares the document and
  * hands the medium a sending terminal's options; the medium runs the call and reports events.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InvalidOptionError } from '../engine/errors';
 import type { FaxEvent } from '../engine/events';
 import { readReceived, runLoopback, type LoopbackCall, type LoopbackOptions } from '../engine/loopback';
-import type { ReceiveOptions, SendOptions } from '../engine/options';
+import { toNativeReceive, type ReceiveOptions, type SendOptions } from '../engine/options';
 import type { FaxResult } from '../engine/result';
-import { FaxSession } from '../engine/session';
 import { withTempDir } from '../engine/temp-dir';
-import { connectSessions } from './line-pair';
+import { runSimulatedCall } from './impaired-line';
+import { defaultLineSpec, type LineSpec } from './impairments';
 import type { LineStats } from './line';
 
 /** What a medium hands back when the call is over. */
@@ -53,10 +54,15 @@ export interface FaxMedia {
   end(): void;
 }
 
-/** Options of the loopback medium: the built-in receiver and the line. */
+/** Options of the loopback medium: the built-in receiver (for send), the built-in sender (for receive), and the line. */
 export interface LoopbackMediaOptions {
-  /** The receiving terminal (default: identity "", ECM on, every modem and compression). */
+  /** The receiving terminal for `send` (default: identity "", ECM on, every modem and compression). */
   receiver?: LoopbackOptions['receiver'];
+  /**
+   * The sending terminal for `receive`: the TIFF-F file it sends and its T.30 settings. A
+   * loopback without it cannot receive.
+   */
+  sender?: SendOptions;
   /** Both sides hang up at this point of the call (ms of line time): "the call ended". */
   hangUpAtMs?: number;
   /** Upper bound on line time (default one hour). */
@@ -65,18 +71,24 @@ export interface LoopbackMediaOptions {
   recordAudio?: boolean;
   /**
    * Run at real time, one frame per 20 ms, with events as they happen (two FaxSessions on
-   * this thread). Default false: the whole call runs on a worker thread as fast as the CPU allows
-   * and its events are replayed, in order, when it is over.
+   * this thread, over the simulated RTP line). Default false: as fast as the CPU allows.
    */
   paced?: boolean;
+  /**
+   * A bad line between the two ends (loss, jitter, noise, …; lib/transports/impairments.ts):
+   * the call then runs on this thread through the real RTP path (G.711, packetiser, jitter
+   * buffer with SpanDSP's fill-in) with the simulator on each sending side.
+   */
+  line?: LineSpec;
 }
 
 /** A plain description of the loopback medium, as `call.media` accepts it. */
 export type LoopbackMediaSpec = { kind: 'loopback' } & LoopbackMediaOptions;
 
 /**
- * The built-in receiver on a loopback line. After `send`, `call` holds what the receiver got
- * (its result, the decoded pages, its TIFF-F file, the line audio when recorded).
+ * The built-in far end on a loopback line: a receiver for `send`, or the sender given as
+ * `sender` for `receive`. After either, `call` holds the whole call (both results and event
+ * lists, the pages the receiver got, its TIFF-F file, the line audio when recorded).
  */
 export class LoopbackMedia implements FaxMedia {
   readonly kind = 'loopback';
@@ -88,33 +100,64 @@ export class LoopbackMedia implements FaxMedia {
   constructor(options: LoopbackMediaOptions = {}) {
     if (typeof options !== 'object' || options === null)
       throw new InvalidOptionError('Expected an object for loopback options');
-    // The paced line is two FaxSessions on this thread: nothing there records the audio, hangs
-    // up at a set time or keeps the receiver from answering.
+    // The paced or simulated line is two FaxSessions on this thread: nothing there records the
+    // audio, hangs up at a set time or keeps the receiver from answering.
     if (
-      options.paced &&
+      (options.paced || options.line) &&
       (options.recordAudio || options.hangUpAtMs !== undefined || options.receiver?.answers === false)
     ) {
       throw new InvalidOptionError(
-        'A paced loopback supports none of recordAudio, hangUpAtMs, receiver.answers: false',
+        'A paced loopback or one with a line supports none of recordAudio, hangUpAtMs, receiver.answers: false',
       );
     }
     this.options = options;
   }
 
   async send(options: SendOptions, control: MediaControl): Promise<MediaOutcome> {
-    if (this.#used) throw new InvalidOptionError('A LoopbackMedia carries one fax; make one per sendFax');
-    this.#used = true;
-    const call = this.options.paced ? await this.#paced(options, control) : await this.#unpaced(options, control);
+    this.#use();
+    const call = this.#onThisThread
+      ? await withTempDir('paced', (dir) =>
+          this.#simulated(
+            options,
+            { ...this.options.receiver, receivedFile: path.join(dir, 'received.tif') },
+            control,
+            'send',
+          ),
+        )
+      : await this.#unpaced(options, control);
     this.call = call;
     return { result: call.sender, durationMs: call.durationMs };
   }
 
-  async receive(_options: ReceiveOptions, _control: MediaControl): Promise<MediaOutcome> {
-    // The built-in sender comes with receive_fax (issue 10); until then a loopback only sends.
-    throw new InvalidOptionError('A LoopbackMedia cannot receive yet');
+  /**
+   * Runs our receiving terminal (`options`) against the built-in sender (`sender`), its pages
+   * written to `options.receivedFile`. `receiver` is not used: we are the receiver.
+   */
+  async receive(options: ReceiveOptions, control: MediaControl): Promise<MediaOutcome> {
+    const sender = this.options.sender;
+    if (typeof sender !== 'object' || sender === null || typeof sender.document !== 'string' || !sender.document) {
+      throw new InvalidOptionError('A loopback receive needs sender.document');
+    }
+    this.#use();
+    const call = this.#onThisThread
+      ? await this.#simulated(sender, options, control, 'receive')
+      : await this.#unpacedReceive(sender, options, control);
+    this.call = call;
+    // The receiver always answers here, so it always has a result.
+    return { result: call.receiver!, durationMs: call.durationMs };
   }
 
   end(): void {}
+
+  /** Whether the call runs on this thread through the simulated line (else natively, unpaced). */
+  get #onThisThread(): boolean {
+    return this.options.paced === true || this.options.line !== undefined;
+  }
+
+  #use(): void {
+    if (this.#used) throw new InvalidOptionError('A LoopbackMedia carries one fax; make one per fax operation');
+    this.#used = true;
+  }
 
   async #unpaced(options: SendOptions, control: MediaControl): Promise<LoopbackCall> {
     const o = this.options;
@@ -130,42 +173,54 @@ export class LoopbackMedia implements FaxMedia {
     return call;
   }
 
-  async #paced(options: SendOptions, control: MediaControl): Promise<LoopbackCall> {
-    return withTempDir('paced', async (dir) => {
-      const rxFile = path.join(dir, 'received.tif');
-      const senderEvents: FaxEvent[] = [];
-      const receiverEvents: FaxEvent[] = [];
-      let sender: FaxSession | null = null;
-      let receiver: FaxSession | null = null;
-      try {
-        sender = new FaxSession({ direction: 'send', ...options });
-        receiver = new FaxSession({ direction: 'receive', ...this.options.receiver, receivedFile: rxFile });
-        sender.on('event', (e) => {
-          senderEvents.push(e);
-          control.onEvent(e);
-        });
-        receiver.on('event', (e) => receiverEvents.push(e));
-        const durationMs = await connectSessions(sender, receiver, {
-          paced: true,
-          timeLimitMs: this.options.timeLimitMs,
-          signal: control.signal,
-        });
-        const senderResult = await sender.done;
-        const receiverResult = await receiver.done;
-        receiver.close();
-        return {
-          sender: senderResult,
-          receiver: receiverResult,
-          senderEvents,
-          receiverEvents,
-          ...(await readReceived(rxFile, receiverResult.pages)),
-          durationMs,
-        };
-      } finally {
-        sender?.close();
-        receiver?.close();
-      }
+  async #unpacedReceive(sender: SendOptions, options: ReceiveOptions, control: MediaControl): Promise<LoopbackCall> {
+    const o = this.options;
+    const { receivedFile, ...receiver } = options;
+    toNativeReceive(options); // our options are checked before the line starts, like a session's
+    const call = await runLoopback({
+      ...sender,
+      receiver: { ...receiver, answers: true },
+      hangUpAtMs: o.hangUpAtMs,
+      timeLimitMs: o.timeLimitMs,
+      recordAudio: o.recordAudio,
+      signal: control.signal,
     });
+    // runLoopback's receiver wrote into its own temp folder, gone by now: its bytes go where
+    // our caller asked (only when a page arrived, as with any receiving terminal).
+    if (call.receivedTiff) await fs.promises.writeFile(receivedFile, call.receivedTiff);
+    for (const event of call.receiverEvents) control.onEvent(event);
+    return call;
+  }
+
+  /**
+   * The call through the simulated RTP line (lib/transports/impaired-line.ts): paced, or with a
+   * line simulator, or both. `ours` says whose events go to `control`.
+   */
+  async #simulated(
+    sending: SendOptions,
+    receiving: ReceiveOptions,
+    control: MediaControl,
+    ours: 'send' | 'receive',
+  ): Promise<LoopbackCall> {
+    const call = await runSimulatedCall({
+      line: this.options.line ?? defaultLineSpec(),
+      paced: this.options.paced,
+      sender: sending,
+      receiver: receiving,
+      timeLimitMs: this.options.timeLimitMs,
+      signal: control.signal,
+      onEvent: (side, event) => {
+        if (side === ours) control.onEvent(event);
+      },
+    });
+    return {
+      sender: call.sender,
+      receiver: call.receiver,
+      senderEvents: call.senderEvents,
+      receiverEvents: call.receiverEvents,
+      ...(await readReceived(receiving.receivedFile, call.receiver.pages)),
+      durationMs: call.durationMs,
+    };
   }
 }
 
@@ -180,10 +235,12 @@ export function toFaxMedia(media: unknown): FaxMedia {
     const spec = m as LoopbackMediaSpec;
     return new LoopbackMedia({
       receiver: spec.receiver,
+      sender: spec.sender,
       hangUpAtMs: spec.hangUpAtMs,
       timeLimitMs: spec.timeLimitMs,
       recordAudio: spec.recordAudio,
       paced: spec.paced,
+      line: spec.line,
     });
   }
   throw new InvalidOptionError(

@@ -1,0 +1,238 @@
+/**
+ * A simulated call in one process: two fax terminals, each on its own AudioLine, joined through
+ * the real RTP path (G.711 encoder, packetiser with optional RFC 2198 redundancy, jitter buffer,
+ * decoder) with the line simulator on each sending side. Time is line time: unpaced, a whole
+ * call runs as fast as the CPU allows, deterministic for a seed.
+ */
+import { InvalidOptionError } from '../engine/errors';
+import type { FaxEvent } from '../engine/events';
+import type { ReceiveOptions, SendOptions } from '../engine/options';
+import type { FaxResult } from '../engine/result';
+import { FaxSession, SAMPLES_PER_FRAME } from '../engine/session';
+import { G711_PAYLOAD_TYPE, g711Decode, g711Encode, type G711Law } from './g711';
+import { LineImpairment, type LineImpairmentStats, type LineSpec } from './impairments';
+import type { AudioLine, LineEnd, LineStats } from './line';
+import { checkTimeLimit, FrameClock, FRAME_MS } from './line-driver';
+import { JitterBuffer, type JitterBufferStats } from './rtp/jitter-buffer';
+import { RtpPacketizer } from './rtp/packet';
+
+/** The RTP side of a simulated line: codec and RFC 2198 redundancy. */
+export interface SimulatedRtpOptions {
+  /** G.711 law on the wire (default 'pcmu'). */
+  codec?: G711Law;
+  /** Redundant copies per packet (RFC 2198), 0 for none (default 0). */
+  redundancy?: number;
+  /** The jitter buffer's playout delay, ms (default: the line's jitter + 40, or 0 without jitter). */
+  playoutDelayMs?: number;
+}
+
+/** The dynamic payload type the simulated line uses for RFC 2198 redundancy. */
+const RED_PAYLOAD_TYPE = 96;
+
+/** Packets on their way: a copy and the line time it arrives. */
+interface InFlight {
+  packet: Uint8Array;
+  atMs: number;
+}
+
+/** One end of a simulated line: what it writes goes, impaired, to its peer's jitter buffer. */
+class SimulatedLine implements AudioLine {
+  readonly kind = 'simulated';
+  readonly ended: LineEnd | null = null;
+  peer: SimulatedLine | null = null;
+  readonly #law: G711Law;
+  readonly #impairment: LineImpairment;
+  readonly #packetizer: RtpPacketizer;
+  readonly #jitter: JitterBuffer;
+  readonly #payload = new Uint8Array(SAMPLES_PER_FRAME);
+  readonly #frame = new Int16Array(SAMPLES_PER_FRAME);
+  readonly #times: number[] = [];
+  /** Arrivals for this end, kept in arrival order. */
+  readonly #inbox: InFlight[] = [];
+  #sent = 0;
+
+  constructor(spec: LineSpec, direction: 0 | 1, options: SimulatedRtpOptions) {
+    this.#law = options.codec ?? 'pcmu';
+    const payloadType = G711_PAYLOAD_TYPE[this.#law];
+    const depth = options.redundancy ?? 0;
+    this.#impairment = new LineImpairment(spec, direction);
+    this.#packetizer = new RtpPacketizer({
+      payloadType,
+      redundancy: depth > 0 ? { payloadType: RED_PAYLOAD_TYPE, depth } : undefined,
+    });
+    this.#jitter = new JitterBuffer({
+      payloadType,
+      redPayloadType: RED_PAYLOAD_TYPE,
+      // Without jitter nothing needs waiting for: the line then has no delay of its own, as in
+      // the benchmark's raw SpanDSP baseline.
+      playoutDelayMs: options.playoutDelayMs ?? (spec.jitterMs > 0 ? spec.jitterMs + 40 : 0),
+    });
+  }
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  read(heard: Int16Array, nowMs: number): boolean {
+    const inbox = this.#inbox;
+    let taken = 0;
+    while (taken < inbox.length && inbox[taken]!.atMs <= nowMs) {
+      this.#jitter.push(inbox[taken]!.packet, inbox[taken]!.atMs);
+      taken++;
+    }
+    if (taken > 0) inbox.splice(0, taken);
+    const payload = this.#jitter.pop(nowMs);
+    if (payload === null) return false;
+    g711Decode(this.#law, payload, heard);
+    return true;
+  }
+
+  write(frame: Int16Array, nowMs: number): void {
+    this.#frame.set(frame);
+    this.#impairment.processAudio(this.#frame);
+    g711Encode(this.#law, this.#frame, this.#payload);
+    const packet = this.#packetizer.packetize(this.#payload);
+    this.#sent++;
+    const copies = this.#impairment.deliveries(nowMs, this.#times);
+    for (let i = 0; i < copies; i++) this.peer!.#deliver(Uint8Array.from(packet), this.#times[i]!);
+  }
+
+  #deliver(packet: Uint8Array, atMs: number): void {
+    // Jitter reorders: keep the inbox sorted by arrival (it is short, a few packets).
+    let i = this.#inbox.length;
+    while (i > 0 && this.#inbox[i - 1]!.atMs > atMs) i--;
+    this.#inbox.splice(i, 0, { packet, atMs });
+  }
+
+  stats(): LineStats {
+    const received: JitterBufferStats = this.#jitter.stats();
+    const impaired: LineImpairmentStats = this.#impairment.stats();
+    return {
+      kind: this.kind,
+      codec: this.#law,
+      packetsSent: this.#sent,
+      packetsReceived: received.received,
+      lost: received.lost,
+      late: received.late,
+      duplicate: received.duplicate,
+      foreign: received.foreign,
+      malformed: received.malformed,
+      recovered: received.recovered,
+      jitterMs: received.jitterMs,
+      droppedBySimulator: impaired.lost,
+    };
+  }
+
+  close(): Promise<void> {
+    this.#impairment.close();
+    return Promise.resolve();
+  }
+}
+
+/** Two ends of one simulated line: direction 0 is a→b, direction 1 is b→a. */
+export function simulatedLinePair(spec: LineSpec, options: SimulatedRtpOptions = {}): [AudioLine, AudioLine] {
+  const depth = options.redundancy ?? 0;
+  if (!Number.isInteger(depth) || depth < 0 || depth > 8)
+    throw new InvalidOptionError(`redundancy must be a whole number from 0 to 8; got ${String(depth)}`);
+  const a = new SimulatedLine(spec, 0, options);
+  const b = new SimulatedLine(spec, 1, options);
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+/** Options of runSimulatedCall. */
+export interface SimulatedCallOptions extends SimulatedRtpOptions {
+  /** The line (loss, jitter, noise, …). */
+  line: LineSpec;
+  sender: SendOptions;
+  receiver: ReceiveOptions;
+  /** Real time, one frame per 20 ms (default false: as fast as the CPU allows). */
+  paced?: boolean;
+  /** Upper bound on line time (default four hours). */
+  timeLimitMs?: number;
+  /** Aborting hangs up both ends. */
+  signal?: AbortSignal;
+  /** Hears both ends' events as they happen. */
+  onEvent?: (side: 'send' | 'receive', event: FaxEvent) => void;
+}
+
+/** What a simulated call produced. */
+export interface SimulatedCall {
+  sender: FaxResult;
+  receiver: FaxResult;
+  senderEvents: FaxEvent[];
+  receiverEvents: FaxEvent[];
+  /** Line time until both ends finished, ms. */
+  durationMs: number;
+  /** Each end's line statistics: what it sent and what its jitter buffer did. */
+  senderLine: LineStats;
+  receiverLine: LineStats;
+}
+
+/**
+ * Runs a whole fax between a sending and a receiving terminal over a simulated line. Never
+ * rejects for a failed fax.
+ */
+export async function runSimulatedCall(options: SimulatedCallOptions): Promise<SimulatedCall> {
+  const limitMs = checkTimeLimit(options.timeLimitMs);
+  const [senderLine, receiverLine] = simulatedLinePair(options.line, options);
+  const senderEvents: FaxEvent[] = [];
+  const receiverEvents: FaxEvent[] = [];
+  let sender: FaxSession | null = null;
+  let receiver: FaxSession | null = null;
+  const hangUpBoth = (detail: string): void => {
+    sender?.hangUp(detail);
+    receiver?.hangUp(detail);
+  };
+  const onAbort = (): void => hangUpBoth('the call was cancelled');
+  try {
+    sender = new FaxSession({ direction: 'send', ...options.sender });
+    receiver = new FaxSession({ direction: 'receive', ...options.receiver });
+    sender.on('event', (e) => {
+      senderEvents.push(e);
+      options.onEvent?.('send', e);
+    });
+    receiver.on('event', (e) => {
+      receiverEvents.push(e);
+      options.onEvent?.('receive', e);
+    });
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (options.signal?.aborted) onAbort();
+    const ends: [FaxSession, AudioLine][] = [
+      [sender, senderLine],
+      [receiver, receiverLine],
+    ];
+    const heard = new Int16Array(SAMPLES_PER_FRAME);
+    const sent = new Int16Array(SAMPLES_PER_FRAME);
+    const clock = options.paced ? new FrameClock() : null;
+    let frames = 0;
+    while (!(sender.finished && receiver.finished)) {
+      const nowMs = frames * FRAME_MS;
+      if (nowMs >= limitMs) hangUpBoth(`the call reached its time limit of ${limitMs / 1000} s of line time`);
+      for (const [session, line] of ends) {
+        const got = line.read(heard, nowMs);
+        session.process(got ? heard : null, sent);
+        line.write(sent, nowMs);
+      }
+      frames++;
+      if (clock) await clock.next();
+      else if (frames % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    return {
+      sender: await sender.done,
+      receiver: await receiver.done,
+      senderEvents,
+      receiverEvents,
+      durationMs: frames * FRAME_MS,
+      senderLine: senderLine.stats(),
+      receiverLine: receiverLine.stats(),
+    };
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort);
+    sender?.close();
+    receiver?.close();
+    await senderLine.close();
+    await receiverLine.close();
+  }
+}
