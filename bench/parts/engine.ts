@@ -34,6 +34,7 @@ import { performance } from 'node:perf_hooks';
 import { FaxSession, SAMPLES_PER_FRAME, readTiffPages, type FaxPage } from '../../lib';
 import { native } from '../../lib/native';
 import { differingRows, writeTextDocument } from '../../test/helpers/pages';
+import { buildCBaseline } from '../c-baseline';
 import { median, round, type BenchOptions, type BenchPart, type BenchTable } from '../part';
 
 /** Pages of the document sent: enough for several page transitions in one call. */
@@ -44,9 +45,6 @@ const GOAL_RATIO = 1.1;
 const MAX_FRAMES = 30 * 60 * 50;
 /** Untimed replays per path before the timed ones (the C program makes as many). */
 const WARM_UP_REPLAYS = 2;
-
-const BASELINE_SOURCE = path.join(__dirname, '..', 'engine_baseline.c');
-const BASELINE_BINARY = path.join(__dirname, '..', 'out', 'engine_baseline');
 
 /** The engine part's figures, as `--json` prints them. */
 export interface EngineResult {
@@ -99,19 +97,6 @@ interface Recording {
 interface Timing {
   cpuNs: number;
   wallNs: number;
-}
-
-/** Compiles the C baseline against the installed SpanDSP; every time, so it never goes stale. */
-function buildBaseline(): string {
-  fs.mkdirSync(path.dirname(BASELINE_BINARY), { recursive: true });
-  const flags = execFileSync('pkg-config', ['--cflags', '--libs', 'spandsp', 'libtiff-4'], { encoding: 'utf8' })
-    .trim()
-    .split(/\s+/);
-  // The compiler's messages go to stderr: stdout is for the result only.
-  execFileSync('cc', ['-O2', '-Wall', '-Wextra', '-o', BASELINE_BINARY, BASELINE_SOURCE, ...flags], {
-    stdio: ['ignore', 2, 2],
-  });
-  return BASELINE_BINARY;
 }
 
 /** One run of the C side: a live call, checked here too, then one timed replay. */
@@ -261,7 +246,7 @@ async function run(options: BenchOptions): Promise<EngineResult> {
     const { file: document, pages } = writeTextDocument(dir, PAGES);
 
     options.log('engine: compiling the C baseline');
-    const baseline = buildBaseline();
+    const baseline = buildCBaseline('engine_baseline');
 
     options.log('engine: addon, live call');
     const receivedFile = path.join(dir, 'addon-received.tif');

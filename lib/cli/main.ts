@@ -1,25 +1,38 @@
 #!/usr/bin/env node
 /** The `faxline` command. */
-import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { InvalidOptionError } from '../engine/errors';
 import { COMPRESSIONS, MODEMS, type Compression, type Modem } from '../engine/options';
 import { formatTrace } from '../engine/trace';
 import { lineAudioToWav } from '../engine/wav';
 import { RESOLUTIONS, type DocumentResolution } from '../document/geometry';
-import { sendFax } from '../swml/send-fax';
-import { LoopbackMedia } from '../transports/media';
+import { prepareSendFax, sendFax, type LogKind, type SendFaxOptions } from '../swml/send-fax';
+import { LineMedia } from '../transports/line-media';
+import { LoopbackMedia, type FaxMedia } from '../transports/media';
+import { addLineFlags, openLine, parseMediaTarget, type LineFlags } from './lines';
+import { addReceiveCommand } from './receive';
+import {
+  cliContext,
+  documentArgument,
+  EXIT_FAX_FAILED,
+  EXIT_SUCCESS,
+  EXIT_USAGE,
+  formatLineStats,
+  seconds,
+  statsWithLine,
+} from './common';
 import { SendProgress } from './progress';
 import { writeReceived } from './received';
 
-/** Exit statuses: the fax succeeded, the fax failed, the command line was wrong. */
-const EXIT_SUCCESS = 0;
-const EXIT_FAX_FAILED = 1;
-const EXIT_USAGE = 2;
+/** A medium for a fax whose document failed: it is never used, only ended. */
+function deadLine(): FaxMedia {
+  const unused = (): never => {
+    throw new Error('a failed document never reaches the line');
+  };
+  return { kind: 'none', send: unused, receive: unused, end: () => undefined };
+}
 
 function listOf<T extends string>(allowed: readonly T[], what: string) {
   return (value: string): T[] => {
@@ -42,8 +55,9 @@ function pageNumber(value: string): number {
   return n;
 }
 
-interface SendFlags {
+interface SendFlags extends LineFlags {
   to: string;
+  timeout: number;
   identity?: string;
   headerInfo?: string;
   ecm: boolean;
@@ -63,58 +77,62 @@ interface SendFlags {
   callbackCa?: string;
 }
 
-/**
- * The document argument as send_fax's `document`: a URL stays as it is, a local path
- * becomes a `file:` URL. A scheme missing its colon (`https//…`) stays too, so the fax fails
- * with a message that points at it instead of looking for a local file of that name.
- */
-export function documentArgument(arg: string): string {
-  if (/^[a-z][a-z0-9+.-]+:/i.test(arg) || /^[a-z]+\/\//i.test(arg)) return arg;
-  return pathToFileURL(path.resolve(arg)).href;
-}
-
 async function send(document: string, flags: SendFlags): Promise<number> {
-  if (flags.to !== 'loopback') throw new InvalidOptionError(`--to ${flags.to}: only 'loopback' is available so far`);
-  const media = new LoopbackMedia({ recordAudio: flags.wav !== undefined, paced: flags.paced });
+  const target = parseMediaTarget(flags.to);
   const progress = new SendProgress(!flags.json && process.stdout.isTTY === true);
   const secret = flags.callbackSecret ?? process.env.FAXLINE_CALLBACK_SECRET;
   const url = documentArgument(document);
+  const log = (message: string, kind: LogKind): void => {
+    // The summary at the end already says why a document failed.
+    if (kind === 'document' && !flags.json) return;
+    progress.stop();
+    process.stderr.write(`faxline: ${message}\n`);
+  };
+  const options: SendFaxOptions = {
+    allowPrivate: flags.allowPrivate,
+    // The operator named the document on their own machine: a local path is theirs to send.
+    allowFiles: true,
+    resolution: flags.resolution,
+    fax: {
+      ecm: flags.ecm,
+      modems: flags.modems,
+      compressions: flags.compressions,
+      pages: { first: flags.firstPage, last: flags.lastPage },
+    },
+    callbacks: {
+      secret: secret || undefined,
+      ca: flags.callbackCa ? fs.readFileSync(flags.callbackCa) : undefined,
+    },
+    onEvent: (event) => progress.update(event),
+    log,
+  };
+  const params = {
+    document: url,
+    identity: flags.identity,
+    header_info: flags.headerInfo,
+    status_url: flags.statusUrl,
+  };
+  let loopback: LoopbackMedia | null = null;
   let outcome;
   try {
-    outcome = await sendFax(
-      { document: url, identity: flags.identity, header_info: flags.headerInfo, status_url: flags.statusUrl },
-      {
-        project_id: 'faxline-cli',
-        space_id: 'faxline-cli',
-        call_id: randomUUID(),
-        node_id: os.hostname(),
-        swml_session_id: randomUUID(),
-        media,
-      },
-      {
-        allowPrivate: flags.allowPrivate,
-        // The operator named the document on their own machine: a local path is theirs to send.
-        allowFiles: true,
-        resolution: flags.resolution,
-        fax: {
-          ecm: flags.ecm,
-          modems: flags.modems,
-          compressions: flags.compressions,
-          pages: { first: flags.firstPage, last: flags.lastPage },
-        },
-        callbacks: {
-          secret: secret || undefined,
-          ca: flags.callbackCa ? fs.readFileSync(flags.callbackCa) : undefined,
-        },
-        onEvent: (event) => progress.update(event),
-        log: (message, kind) => {
-          // The summary at the end already says why a document failed.
-          if (kind === 'document' && !flags.json) return;
-          progress.stop();
-          process.stderr.write(`faxline: ${message}\n`);
-        },
-      },
-    );
+    if (target.kind === 'loopback') {
+      if (flags.redundancy > 0 || flags.symmetric || flags.local) {
+        throw new InvalidOptionError('--redundancy, --symmetric and --local apply to RTP only');
+      }
+      loopback = new LoopbackMedia({ recordAudio: flags.wav !== undefined, paced: flags.paced, line: flags.line });
+      outcome = await sendFax(params, { ...cliContext(), media: loopback }, options);
+    } else {
+      // The document is ready before the line opens, so the far end never waits for it.
+      const job = await prepareSendFax(params, cliContext(), options);
+      const opened = job.failure ? null : await openLine(target, 'call', flags, flags.timeout * 1000);
+      try {
+        outcome = await job.send(
+          opened ? new LineMedia(opened.line, { readyTimeoutMs: flags.timeout * 1000, closeLine: false }) : deadLine(),
+        );
+      } finally {
+        await opened?.close();
+      }
+    }
   } finally {
     progress.stop();
   }
@@ -122,12 +140,17 @@ async function send(document: string, flags: SendFlags): Promise<number> {
   const { result, variables } = outcome;
   let written: string[] = [];
   if (flags.received) {
-    written = await writeReceived(flags.received, media.call, outcome.trace, `faxline send ${path.basename(document)}`);
+    written = await writeReceived(
+      flags.received,
+      loopback?.call ?? null,
+      outcome.trace,
+      `faxline send ${path.basename(document)}`,
+    );
   }
-  if (flags.wav && media.call?.audio) await fs.promises.writeFile(flags.wav, lineAudioToWav(media.call.audio));
+  if (flags.wav && loopback?.call?.audio) await fs.promises.writeFile(flags.wav, lineAudioToWav(loopback.call.audio));
 
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ variables, stats: result.stats }) + '\n');
+    process.stdout.write(JSON.stringify({ variables, stats: statsWithLine(result.stats, outcome.line) }) + '\n');
     if (flags.trace) process.stderr.write(formatTrace(outcome.trace));
   } else {
     if (flags.trace) process.stdout.write(formatTrace(outcome.trace));
@@ -146,6 +169,7 @@ async function send(document: string, flags: SendFlags): Promise<number> {
       );
     }
     if (flags.received) process.stderr.write(`Written to ${flags.received}: ${written.join(', ')}\n`);
+    if (outcome.line) process.stderr.write(formatLineStats(outcome.line));
   }
   return result.success ? EXIT_SUCCESS : EXIT_FAX_FAILED;
 }
@@ -154,11 +178,16 @@ async function send(document: string, flags: SendFlags): Promise<number> {
 export function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command();
   program.name('faxline').description('Send faxes with SpanDSP from Node.js').exitOverride().showHelpAfterError();
-  program
+  const sendCommand = program
     .command('send')
     .description('send a PDF (path or URL) or a TIFF-F file as a fax and print the send_fax variables')
     .argument('<document>', 'PDF or TIFF-F file, or a URL (https:, http:, file:, data:)')
-    .addOption(new Option('--to <destination>', 'where to send it').choices(['loopback']).default('loopback'))
+    .option(
+      '--to <destination>',
+      'loopback (a built-in receiver), rtp://HOST:PORT or audiosocket://HOST:PORT',
+      'loopback',
+    )
+    .option('--timeout <s>', 'seconds to wait for the far end to connect or answer the first packet', seconds, 60)
     .option('--identity <id>', 'our station identity (TSI), up to 20 of 0-9 + space')
     .option('--header-info <text>', 'text for the header line of every page (up to 50 characters)')
     .option('--status-url <url>', 'POST the calling.call.fax status events to this http(s) URL')
@@ -179,14 +208,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--received <dir>', 'write what the receiver got: received.tif, page-NNN.png, received.pdf, ladder.svg')
     .option('--wav <file>', 'write the line audio as a stereo WAV (left: sender, right: receiver)')
     .option('--trace', 'print every T.30 frame sent and received with its time')
-    .option('--json', 'print one JSON object {variables, stats} and nothing else on stdout')
-    .action(async (document: string, flags: SendFlags) => {
-      if (flags.callbackCa && !fs.existsSync(flags.callbackCa)) {
-        throw new InvalidOptionError(`--callback-ca ${flags.callbackCa}: no such file`);
-      }
-      if (flags.paced && flags.wav) throw new InvalidOptionError('--wav records unpaced calls only; drop --paced');
-      setExit(await send(document, flags));
-    });
+    .option('--json', 'print one JSON object {variables, stats} and nothing else on stdout');
+  addLineFlags(sendCommand).action(async (document: string, flags: SendFlags) => {
+    if (flags.callbackCa && !fs.existsSync(flags.callbackCa)) {
+      throw new InvalidOptionError(`--callback-ca ${flags.callbackCa}: no such file`);
+    }
+    if (flags.paced && flags.wav) throw new InvalidOptionError('--wav records unpaced calls only; drop --paced');
+    if (flags.received && flags.to !== 'loopback') throw new InvalidOptionError('--received needs --to loopback');
+    setExit(await send(document, flags));
+  });
+  addReceiveCommand(program, setExit);
   return program;
 }
 

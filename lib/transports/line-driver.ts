@@ -103,7 +103,9 @@ export async function driveOnLine(
         if (line.ended) break;
         tailFrames++;
       }
-      const got = line.read(heard, nowMs);
+      // After the fax only what we send matters (the last frames, DCN); reading on would count
+      // the far end's silence once it has hung up as lost packets.
+      const got = !session.finished && line.read(heard, nowMs);
       if (session.closed) break;
       session.process(got ? heard : null, sent);
       line.write(sent, nowMs);

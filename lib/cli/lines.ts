@@ -1,0 +1,153 @@
+/**
+ * The CLI's media: `--to`/`--listen` URLs (loopback, rtp://HOST:PORT, audiosocket://HOST:PORT)
+ * and the flags every transport shares (`--local`, `--codec`, `--symmetric`, `--redundancy`,
+ * `--line`), turned into an AudioLine.
+ */
+import { isIPv4 } from 'node:net';
+import { InvalidArgumentError, Option, type Command } from 'commander';
+import { InvalidOptionError } from '../engine/errors';
+import { AudioSocketServer, connectAudioSocket } from '../transports/audiosocket';
+import { G711_LAWS, type G711Law } from '../transports/g711';
+import { LineImpairment, parseLineSpec, type LineSpec } from '../transports/impairments';
+import type { AudioLine } from '../transports/line';
+import { RtpLine, type RtpEndpoint } from '../transports/rtp/rtp-line';
+
+/** Where a fax goes or comes from. */
+export type MediaTarget = { kind: 'loopback' } | { kind: 'rtp' | 'audiosocket'; host: string; port: number };
+
+/** The dynamic payload type faxline uses for RFC 2198 redundancy when both ends are told `--redundancy N`. */
+export const CLI_RED_PAYLOAD_TYPE = 96;
+
+/** Flags shared by `send` and `receive` for their media. */
+export interface LineFlags {
+  local?: RtpEndpoint;
+  codec: G711Law;
+  symmetric?: boolean;
+  redundancy: number;
+  line?: LineSpec;
+}
+
+/** HOST:PORT with an IPv4 literal (or localhost) and a port; port 0 allowed only where `anyPort`. */
+export function parseHostPort(text: string, anyPort = true): RtpEndpoint {
+  const match = /^(.+):(\d{1,5})$/.exec(text);
+  if (!match) throw new InvalidArgumentError(`expected HOST:PORT, got '${text}'`);
+  const host = match[1] === 'localhost' ? '127.0.0.1' : match[1]!;
+  const port = Number(match[2]);
+  if (!isIPv4(host)) throw new InvalidArgumentError(`expected an IPv4 address in '${text}'`);
+  if (port > 65535 || (!anyPort && port === 0)) throw new InvalidArgumentError(`no such port in '${text}'`);
+  return { host, port };
+}
+
+/** `loopback`, `rtp://HOST:PORT` or `audiosocket://HOST:PORT`. */
+export function parseMediaTarget(text: string): MediaTarget {
+  if (text === 'loopback') return { kind: 'loopback' };
+  const match = /^(rtp|audiosocket):\/\/(.+)$/.exec(text);
+  if (!match)
+    throw new InvalidArgumentError(`expected loopback, rtp://HOST:PORT or audiosocket://HOST:PORT; got '${text}'`);
+  return { kind: match[1] as 'rtp' | 'audiosocket', ...parseHostPort(match[2]!, false) };
+}
+
+function redundancyDepth(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 8)
+    throw new InvalidArgumentError('a redundancy depth is a whole number from 0 to 8');
+  return n;
+}
+
+function lineSpec(value: string): LineSpec {
+  try {
+    return parseLineSpec(value);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** Adds the shared media flags to a command. */
+export function addLineFlags(command: Command): Command {
+  return command
+    .option('--local <host:port>', 'RTP: the local address to bind (default any address, any port)', (v) =>
+      parseHostPort(v),
+    )
+    .addOption(new Option('--codec <law>', 'RTP: G.711 law on the wire').choices(G711_LAWS).default('pcmu'))
+    .option('--symmetric', "RTP: send to where the peer's packets come from (NAT)")
+    .option(
+      '--redundancy <n>',
+      `RTP: send and accept RFC 2198 redundant audio with n earlier frames (payload type ${CLI_RED_PAYLOAD_TYPE}); both ends must be told`,
+      redundancyDepth,
+      0,
+    )
+    .option(
+      '--line <spec>',
+      "simulate a bad line on what we send (loopback: both ways), e.g. 'loss=1%,jitter=40ms,seed=7'; keys: loss, burst=P%/R%, jitter, dup, noise=LdBm0, gain=GdB, seed",
+      lineSpec,
+    );
+}
+
+/** What an opened line needs to be released: the line, and a server behind it. */
+export interface OpenedLine {
+  line: AudioLine;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the line to `target` for one call: as the calling side (`send`: RTP to the far end, or
+ * an AudioSocket client) or the answering side (`listen`: RTP bound and waiting for the first
+ * packet, or an AudioSocket server waiting for one call, at most `timeoutMs`).
+ */
+export async function openLine(
+  target: Exclude<MediaTarget, { kind: 'loopback' }>,
+  role: 'call' | 'listen',
+  flags: LineFlags,
+  timeoutMs: number,
+): Promise<OpenedLine> {
+  const impairment = flags.line ? new LineImpairment(flags.line, role === 'call' ? 0 : 1) : undefined;
+  if (target.kind === 'rtp') {
+    const line = new RtpLine({
+      local: role === 'listen' ? { host: target.host, port: target.port } : flags.local,
+      remote: role === 'call' ? { host: target.host, port: target.port } : undefined,
+      codec: flags.codec,
+      symmetric: flags.symmetric,
+      redundancy: flags.redundancy > 0 ? { payloadType: CLI_RED_PAYLOAD_TYPE, depth: flags.redundancy } : undefined,
+      impairment,
+    });
+    return { line, close: () => line.close() };
+  }
+  if (flags.redundancy > 0 || flags.symmetric || flags.local) {
+    throw new InvalidOptionError('--redundancy, --symmetric and --local apply to RTP only');
+  }
+  if (impairment)
+    throw new InvalidOptionError('--line applies to RTP and loopback (AudioSocket runs over TCP, which does not lose)');
+  if (role === 'call') {
+    const line = await connectAudioSocket({
+      host: target.host,
+      port: target.port,
+      timeoutMs: Math.min(timeoutMs, 10_000),
+    });
+    return { line, close: () => line.close() };
+  }
+  const server = new AudioSocketServer();
+  await server.listen({ host: target.host, port: target.port });
+  process.stderr.write(`Waiting for an AudioSocket call on ${target.host}:${target.port}\n`);
+  try {
+    const line = await new Promise<AudioLine>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new InvalidOptionError(`no AudioSocket call came within ${timeoutMs / 1000} s`)),
+        timeoutMs,
+      );
+      server.once('call', (call: AudioLine) => {
+        clearTimeout(timer);
+        resolve(call);
+      });
+    });
+    return {
+      line,
+      close: async () => {
+        await line.close();
+        await server.close();
+      },
+    };
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+}
