@@ -7,10 +7,12 @@ import { Command, InvalidArgumentError } from 'commander';
 import { type BenchOptions, type BenchPart, type BenchTable } from './part';
 import { documents } from './parts/documents';
 import { engine } from './parts/engine';
+import { rtp } from './parts/rtp';
 
 const parts: Record<string, BenchPart<object>> = {
   engine,
   documents,
+  rtp,
 };
 
 function positiveInteger(value: string): number {
