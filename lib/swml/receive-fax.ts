@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { StatusCallbacks, type CallbackOptions, type DeliveryReport } from '../callbacks';
+import type { DeliveryReport } from '../callbacks';
 import { InvalidOptionError } from '../engine/errors';
 import type { FaxEvent } from '../engine/events';
 import { pagesToPdf } from '../engine/fax-pdf';
@@ -21,12 +21,12 @@ import { toNativeReceive, type ReceiveOptions } from '../engine/options';
 import { readTiffPages } from '../engine/page';
 import type { FaxResult, FaxStats } from '../engine/result';
 import { withTempDir } from '../engine/temp-dir';
-import { buildTrace, type T30Trace } from '../engine/trace';
+import type { T30Trace } from '../engine/trace';
 import type { LineStats } from '../transports/line';
 import { toFaxMedia, type FaxMedia, type LoopbackMediaSpec } from '../transports/media';
-import { callingCallFaxEvent, finishedEventBody, pageEventBody, type CallContext } from './events';
+import type { CallContext } from './events';
+import { anySignal, checkOperationOptions, OperationEvents, type FaxOperationOptions } from './fax-operation';
 import { checkCallContext, checkReceiveFaxParams, identityFromCallerId, type ReceiveFaxParams } from './params';
-import { CALLBACK_WAIT_MS } from './send-fax';
 import { receiveFaxVariables, type ReceiveFaxVariables } from './variables';
 
 /** The call receive_fax runs on: its context (ids, caller id) and the media carrying the fax. */
@@ -56,16 +56,7 @@ export type FaxStore = (fax: ReceivedFax) => Promise<string>;
 export type ReceiveLogKind = 'store' | 'callback' | 'listener';
 
 /** Options of receiveFax: what the host decides, beyond the SWML parameters. */
-export interface ReceiveFaxOptions {
-  /** Permit loopback and private addresses for the status_url (default false). */
-  allowPrivate?: boolean;
-  /** Aborting hangs up: the fax ends with SpanDSP's call-dropped code, the pages so far and a finished event. */
-  signal?: AbortSignal;
-  /** Status callback delivery. */
-  callbacks?: Omit<CallbackOptions, 'allowPrivate' | 'log'> & {
-    /** How long receiveFax waits, after the fax, for the last events to be delivered, ms. Default 30 000. */
-    waitMs?: number;
-  };
+export interface ReceiveFaxOptions extends FaxOperationOptions {
   /** T.30 settings of the receiving terminal. */
   fax?: Pick<ReceiveOptions, 'ecm' | 'modems' | 'compressions'>;
   /** Hears every event of the receiving terminal. */
@@ -138,41 +129,11 @@ export function defaultReceiveStore(dir: string = DEFAULT_RECEIVE_DIR): FaxStore
   };
 }
 
-/** One signal aborted by any of several; `detach` removes its listeners from them. */
-function anySignal(signals: (AbortSignal | undefined)[]): { signal: AbortSignal | undefined; detach: () => void } {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (present.length <= 1) return { signal: present[0], detach: () => undefined };
-  const combined = new AbortController();
-  const listeners = new AbortController();
-  for (const s of present) {
-    if (s.aborted) {
-      combined.abort(s.reason);
-      break;
-    }
-    s.addEventListener('abort', () => combined.abort(s.reason), { once: true, signal: listeners.signal });
-  }
-  return { signal: combined.signal, detach: () => listeners.abort() };
-}
-
 function checkOptions(options: unknown): ReceiveFaxOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
-  const o = options as ReceiveFaxOptions;
-  if (o.allowPrivate !== undefined && typeof o.allowPrivate !== 'boolean') {
-    throw new InvalidOptionError(`Expected a boolean for allowPrivate but got ${typeof o.allowPrivate}`);
-  }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
-    throw new InvalidOptionError('Expected an AbortSignal for signal');
-  const wait = o.callbacks?.waitMs;
-  if (wait !== undefined && (typeof wait !== 'number' || !(wait >= 0))) {
-    throw new InvalidOptionError('callbacks.waitMs must be a number of milliseconds from 0');
-  }
+  const o = checkOperationOptions<ReceiveFaxOptions>(options, ['onEvent', 'log', 'store']);
   const storeWait = o.storeTimeoutMs;
   if (storeWait !== undefined && (typeof storeWait !== 'number' || !(storeWait > 0) || !Number.isFinite(storeWait))) {
     throw new InvalidOptionError('storeTimeoutMs must be a number of milliseconds above 0');
-  }
-  for (const key of ['onEvent', 'log', 'store'] as const) {
-    if (o[key] !== undefined && typeof o[key] !== 'function')
-      throw new InvalidOptionError(`Expected a function for ${key}`);
   }
   if (o.storeDir !== undefined && (typeof o.storeDir !== 'string' || o.storeDir === '')) {
     throw new InvalidOptionError('Expected a folder path for storeDir');
@@ -223,37 +184,24 @@ export async function receiveFax(
   toNativeReceive({ ...fax, receivedFile: '-' });
   const store = o.store ?? defaultReceiveStore(o.storeDir);
   const log = o.log ?? ((text: string) => console.warn(`faxline: ${text}`));
-  const logAs = (kind: ReceiveLogKind) => (text: string) => log(text, kind);
   const controlId = randomUUID();
-  const callbacks = p.statusUrl
-    ? new StatusCallbacks(p.statusUrl, { ...o.callbacks, allowPrivate: o.allowPrivate, log: logAs('callback') })
-    : null;
-
+  const events = new OperationEvents({
+    context,
+    controlId,
+    direction: 'receive',
+    statusUrl: p.statusUrl,
+    options: o,
+    listener: o.onEvent,
+    log,
+  });
   const { signal, detach } = anySignal([o.signal, media.signal]);
-  const events: FaxEvent[] = [];
-  let pagesPosted = 0;
-  const onEvent = (event: FaxEvent): void => {
-    events.push(event);
-    if (event.type === 'page' && event.page > pagesPosted) {
-      pagesPosted = event.page;
-      callbacks?.post(callingCallFaxEvent(context, controlId, pageEventBody(event.page, 'receive')), {
-        droppable: true,
-        label: `page ${event.page}`,
-      });
-    }
-    try {
-      o.onEvent?.(event);
-    } catch (error) {
-      log(`onEvent listener threw: ${message(error)}`, 'listener');
-    }
-  };
 
   let stored: { result: FaxResult; durationMs: number; line?: LineStats; document: string; pagesFile?: string };
   try {
     // The terminal writes into a private folder, removed once the store has its copy.
     stored = await withTempDir('receive', async (dir) => {
       const receivedFile = path.join(dir, TIFF_NAME);
-      const outcome = await media.receive({ ...fax, receivedFile }, { signal, onEvent });
+      const outcome = await media.receive({ ...fax, receivedFile }, { signal, onEvent: events.onEvent });
       const { result } = outcome;
       let document = '';
       let pagesFile: string | undefined;
@@ -278,7 +226,7 @@ export async function receiveFax(
     });
   } catch (error) {
     // A medium that cannot receive, or a broken one (a fax failure is a result): no finished event.
-    await callbacks?.settle(0);
+    await events.abandon();
     throw error;
   } finally {
     detach();
@@ -286,16 +234,13 @@ export async function receiveFax(
   }
 
   const { result, document } = stored;
-  callbacks?.post(callingCallFaxEvent(context, controlId, finishedEventBody(document, identity, result, 'receive')), {
-    label: 'finished',
-  });
-  const report = callbacks ? await callbacks.settle(o.callbacks?.waitMs ?? CALLBACK_WAIT_MS) : null;
+  const report = await events.finish(document, identity, result);
   return {
     variables: receiveFaxVariables(document, identity, result),
     result,
     stats: result.stats,
     detail: result.detail,
-    trace: buildTrace(events, result),
+    trace: events.trace(result),
     controlId,
     identity,
     durationMs: stored.durationMs,

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { StatusCallbacks, type CallbackOptions, type DeliveryReport } from '../callbacks';
+import type { DeliveryReport } from '../callbacks';
 import { DocumentError } from '../document/errors';
 import { fetchFailure } from '../document/fetch';
 import { RESOLUTIONS, type DocumentResolution } from '../document/geometry';
@@ -21,10 +21,17 @@ import type { FaxEvent } from '../engine/events';
 import { toNativeSend, type SendOptions } from '../engine/options';
 import { checkTiffForSending } from '../engine/page';
 import { ResultCode, resultText, type FaxResult, type FaxStats } from '../engine/result';
-import { buildTrace, type T30Trace } from '../engine/trace';
+import type { T30Trace } from '../engine/trace';
 import type { LineStats } from '../transports/line';
 import { toFaxMedia, type FaxMedia, type LoopbackMediaSpec, type MediaOutcome } from '../transports/media';
-import { callingCallFaxEvent, finishedEventBody, pageEventBody, type CallContext } from './events';
+import type { CallContext } from './events';
+import {
+  anySignal,
+  CALLBACK_WAIT_MS,
+  checkOperationOptions,
+  OperationEvents,
+  type FaxOperationOptions,
+} from './fax-operation';
 import {
   checkCallContext,
   checkSendFaxParams,
@@ -66,25 +73,16 @@ export type LogKind = 'document' | 'callback' | 'listener' | 'cleanup';
 export type SendFaxEvent = DocumentProgressEvent | FaxEvent;
 
 /** Options of sendFax: what the host decides, beyond the SWML parameters. */
-export interface SendFaxOptions {
-  /** Permit loopback and private addresses for the document and the status_url (default false). */
-  allowPrivate?: boolean;
+export interface SendFaxOptions extends FaxOperationOptions {
   /** Permit `file:` document URLs (default false): a local file belongs to the host, not to the SWML's author. */
   allowFiles?: boolean;
   /** Resolution the PDF is rendered at (default: the document layer's, fine). */
   resolution?: DocumentResolution;
-  /** Aborting hangs up: the fax ends with SpanDSP's call-dropped code and a finished event. */
-  signal?: AbortSignal;
   /** Limits and settings of fetching and rendering the document (see lib/document's prepareDocument). */
   document?: Pick<
     PrepareOptions,
     'timeoutMs' | 'maxBytes' | 'maxRedirects' | 'maxPages' | 'timeLimitMs' | 'conversion' | 'ca'
   >;
-  /** Status callback delivery. */
-  callbacks?: Omit<CallbackOptions, 'allowPrivate' | 'log'> & {
-    /** How long sendFax waits, after the fax, for the last events to be delivered, ms. Default 30 000. */
-    waitMs?: number;
-  };
   /** T.30 settings of the sending terminal. */
   fax?: Pick<SendOptions, 'ecm' | 'modems' | 'compressions' | 'pages'>;
   /** Hears progress: document pages rendered, then every event of the sending terminal. */
@@ -130,8 +128,7 @@ export interface SendFaxOutcome {
   line?: LineStats;
 }
 
-/** Default time sendFax waits for the status events after the fax. */
-export const CALLBACK_WAIT_MS = 30_000;
+export { CALLBACK_WAIT_MS };
 
 function emptyStats(pagesInFile: number): FaxStats {
   return {
@@ -211,28 +208,8 @@ export const defaultPrepareDocument: DocumentPreparer = async (url, options) => 
   return prepareDocument(url, options);
 };
 
-/** One signal aborted by any of several; `detach` removes its listeners from them. */
-function anySignal(signals: (AbortSignal | undefined)[]): { signal: AbortSignal | undefined; detach: () => void } {
-  const present = signals.filter((s): s is AbortSignal => s !== undefined);
-  if (present.length <= 1) return { signal: present[0], detach: () => undefined };
-  const combined = new AbortController();
-  const listeners = new AbortController();
-  for (const s of present) {
-    if (s.aborted) {
-      combined.abort(s.reason);
-      break;
-    }
-    s.addEventListener('abort', () => combined.abort(s.reason), { once: true, signal: listeners.signal });
-  }
-  return { signal: combined.signal, detach: () => listeners.abort() };
-}
-
 function checkOptions(options: unknown): SendFaxOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
-  const o = options as SendFaxOptions;
-  if (o.allowPrivate !== undefined && typeof o.allowPrivate !== 'boolean') {
-    throw new InvalidOptionError(`Expected a boolean for allowPrivate but got ${typeof o.allowPrivate}`);
-  }
+  const o = checkOperationOptions<SendFaxOptions>(options, ['onEvent', 'log', 'prepareDocument']);
   if (o.allowFiles !== undefined && typeof o.allowFiles !== 'boolean') {
     throw new InvalidOptionError(`Expected a boolean for allowFiles but got ${typeof o.allowFiles}`);
   }
@@ -241,18 +218,8 @@ function checkOptions(options: unknown): SendFaxOptions {
       `resolution must be 'standard', 'fine' or 'superfine'; got ${JSON.stringify(o.resolution)}`,
     );
   }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
-    throw new InvalidOptionError('Expected an AbortSignal for signal');
   if (o.documentReadyMs !== undefined && (typeof o.documentReadyMs !== 'number' || !(o.documentReadyMs > 0))) {
     throw new InvalidOptionError('documentReadyMs must be a positive number of milliseconds');
-  }
-  const wait = o.callbacks?.waitMs;
-  if (wait !== undefined && (typeof wait !== 'number' || !(wait >= 0))) {
-    throw new InvalidOptionError('callbacks.waitMs must be a number of milliseconds from 0');
-  }
-  for (const key of ['onEvent', 'log', 'prepareDocument'] as const) {
-    if (o[key] !== undefined && typeof o[key] !== 'function')
-      throw new InvalidOptionError(`Expected a function for ${key}`);
   }
   return o;
 }
@@ -463,24 +430,16 @@ class Job implements SendFaxJob {
     const media = toFaxMedia(mediaSpec);
     this.#state = 'used';
     const { params: p, context, options: o, identity, log } = this;
-    const logAs = (kind: LogKind) => (message: string) => log(message, kind);
-    const callbacks = p.statusUrl
-      ? new StatusCallbacks(p.statusUrl, { ...o.callbacks, allowPrivate: o.allowPrivate, log: logAs('callback') })
-      : null;
+    const events = new OperationEvents({
+      context,
+      controlId: this.controlId,
+      direction: 'send',
+      statusUrl: p.statusUrl,
+      options: o,
+      listener: this.tell,
+      log,
+    });
     const { signal, detach } = anySignal([o.signal, media.signal]);
-    const events: FaxEvent[] = [];
-    let pagesPosted = 0;
-    const onEvent = (event: FaxEvent): void => {
-      events.push(event);
-      if (event.type === 'page' && event.page > pagesPosted) {
-        pagesPosted = event.page;
-        callbacks?.post(callingCallFaxEvent(context, this.controlId, pageEventBody(event.page)), {
-          droppable: true,
-          label: `page ${event.page}`,
-        });
-      }
-      this.tell(event);
-    };
 
     let result: FaxResult;
     let durationMs = 0;
@@ -497,7 +456,7 @@ class Job implements SendFaxJob {
       } else {
         const outcome = await media.send(
           { ...this.sendOptions, document: this.prepared.fax.file, pagesChecked: true },
-          { signal, onEvent },
+          { signal, onEvent: events.onEvent },
         );
         result = outcome.result;
         durationMs = outcome.durationMs;
@@ -505,7 +464,7 @@ class Job implements SendFaxJob {
       }
     } catch (error) {
       // Only a broken medium gets here (a fax failure is a result): drop the events still queued.
-      await callbacks?.settle(0);
+      await events.abandon();
       throw error;
     } finally {
       detach();
@@ -513,16 +472,13 @@ class Job implements SendFaxJob {
       await this.#cleanup();
     }
 
-    callbacks?.post(callingCallFaxEvent(context, this.controlId, finishedEventBody(p.document, identity, result)), {
-      label: 'finished',
-    });
-    const report = callbacks ? await callbacks.settle(o.callbacks?.waitMs ?? CALLBACK_WAIT_MS) : null;
+    const report = await events.finish(p.document, identity, result);
     return {
       variables: sendFaxVariables(p.document, identity, result),
       result,
       stats: result.stats,
       detail: result.detail,
-      trace: buildTrace(events, result),
+      trace: events.trace(result),
       controlId: this.controlId,
       identity,
       durationMs,
