@@ -13,7 +13,7 @@ import { G711_PAYLOAD_TYPE, g711Decode, g711Encode, type G711Law } from './g711'
 import { LineImpairment, type LineImpairmentStats, type LineSpec } from './impairments';
 import type { AudioLine, LineEnd, LineStats } from './line';
 import { checkTimeLimit, FrameClock, FRAME_MS } from './line-driver';
-import { JitterBuffer, type JitterBufferStats } from './rtp/jitter-buffer';
+import { JitterBuffer, playoutDelayFor, type JitterBufferStats } from './rtp/jitter-buffer';
 import { RtpPacketizer } from './rtp/packet';
 
 /** The RTP side of a simulated line: codec and RFC 2198 redundancy. */
@@ -22,7 +22,7 @@ export interface SimulatedRtpOptions {
   codec?: G711Law;
   /** Redundant copies per packet (RFC 2198), 0 for none (default 0). */
   redundancy?: number;
-  /** The jitter buffer's playout delay, ms (default: the line's jitter + 40, or 0 without jitter). */
+  /** The jitter buffer's playout delay, ms (default: what the line's jitter and the redundancy need). */
   playoutDelayMs?: number;
 }
 
@@ -63,9 +63,9 @@ class SimulatedLine implements AudioLine {
     this.#jitter = new JitterBuffer({
       payloadType,
       redPayloadType: RED_PAYLOAD_TYPE,
-      // Without jitter nothing needs waiting for: the line then has no delay of its own, as in
-      // the benchmark's raw SpanDSP baseline.
-      playoutDelayMs: options.playoutDelayMs ?? (spec.jitterMs > 0 ? spec.jitterMs + 40 : 0),
+      // Only as long as the simulated jitter and the redundancy need: a perfect line then has no
+      // delay of its own, as in the benchmark's raw SpanDSP baseline.
+      playoutDelayMs: options.playoutDelayMs ?? playoutDelayFor(depth, spec.jitterMs),
     });
   }
 

@@ -24,6 +24,19 @@ import { parseRtp } from './packet';
 import { parseRed } from './red';
 import { ExtendedSequence, ts32Diff } from './serial';
 
+/** Default playout delay, ms: absorbs ordinary network jitter. */
+export const DEFAULT_PLAYOUT_DELAY_MS = 60;
+
+/**
+ * The playout delay that lets RFC 2198 redundancy of `depth` earlier frames recover a lost
+ * packet: its copy travels in the `depth` packets after it, so playing must wait that long,
+ * on top of `jitterMs` (what the network adds). Without redundancy or jitter nothing needs
+ * waiting for.
+ */
+export function playoutDelayFor(depth: number, jitterMs: number, frameMs = 20): number {
+  return depth * frameMs + jitterMs;
+}
+
 /** Options of a JitterBuffer. */
 export interface JitterBufferOptions {
   /** The audio payload type to play (0 PCMU, 8 PCMA). */
@@ -117,7 +130,7 @@ export class JitterBuffer {
       options.redPayloadType === undefined ? null : intOption('redPayloadType', options.redPayloadType, 0, 127);
     if (this.#redPayloadType === this.#payloadType)
       throw new InvalidOptionError('redPayloadType must differ from payloadType');
-    const delay = options.playoutDelayMs ?? 60;
+    const delay = options.playoutDelayMs ?? DEFAULT_PLAYOUT_DELAY_MS;
     if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0 || delay > 10_000)
       throw new InvalidOptionError(`Expected a number of ms in [0, 10000] for playoutDelayMs but got ${String(delay)}`);
     this.#delayMs = delay;

@@ -12,7 +12,7 @@ import { FaxlineError, InvalidOptionError } from '../../engine/errors';
 import { G711_PAYLOAD_TYPE, g711Decode, g711Encode, type G711Law } from '../g711';
 import type { PacketImpairment } from '../impairments';
 import type { AudioLine, LineEnd, LineStats } from '../line';
-import { JitterBuffer } from './jitter-buffer';
+import { DEFAULT_PLAYOUT_DELAY_MS, JitterBuffer, playoutDelayFor } from './jitter-buffer';
 import { MAX_REDUNDANCY_DEPTH, RTP_HEADER_BYTES, RtpPacketizer } from './packet';
 import { RED_BLOCK_HEADER_BYTES } from './red';
 
@@ -147,7 +147,10 @@ export class RtpLine implements AudioLine {
     this.#jitter = new JitterBuffer({
       payloadType,
       redPayloadType: red?.payloadType,
-      playoutDelayMs: options.playoutDelayMs,
+      // A live network jitters: the usual delay, or longer when redundancy needs it.
+      playoutDelayMs:
+        options.playoutDelayMs ??
+        Math.max(DEFAULT_PLAYOUT_DELAY_MS, playoutDelayFor(options.redundancy?.depth ?? 0, 20)),
     });
     const packetBytes =
       RTP_HEADER_BYTES + 1 + (red?.depth ?? 0) * (RED_BLOCK_HEADER_BYTES + FRAME_SAMPLES) + FRAME_SAMPLES;
