@@ -27,7 +27,7 @@ export type {
   TraceFinished,
   LadderOptions,
 } from './engine/trace';
-export { sendFax, defaultPrepareDocument, CALLBACK_WAIT_MS } from './swml/send-fax';
+export { sendFax, prepareSendFax, defaultPrepareDocument, CALLBACK_WAIT_MS, DOCUMENT_READY_MS } from './swml/send-fax';
 export type {
   SendFaxCall,
   SendFaxOptions,
@@ -37,6 +37,8 @@ export type {
   DocumentPreparer,
   PreparedFax,
   LogKind,
+  SendFaxContext,
+  SendFaxJob,
 } from './swml/send-fax';
 export { receiveFax, defaultReceiveStore, DEFAULT_RECEIVE_DIR, STORE_TIMEOUT_MS } from './swml/receive-fax';
 export type {
@@ -62,6 +64,42 @@ export type { CallbackOptions, DeliveryReport } from './callbacks';
 export { LoopbackMedia } from './transports/media';
 export type { FaxMedia, MediaControl, MediaOutcome, LoopbackMediaOptions, LoopbackMediaSpec } from './transports/media';
 export { PcmMedia } from './transports/pcm';
+export type { AudioLine, LineEnd, LineStats } from './transports/line';
+export { LineMedia, DEFAULT_READY_TIMEOUT_MS } from './transports/line-media';
+export type { LineMediaOptions } from './transports/line-media';
+export { driveOnLine, FrameClock, FRAME_MS, DEFAULT_CALL_LIMIT_MS } from './transports/line-driver';
+export type { DriveOptions, DriveOutcome } from './transports/line-driver';
+export {
+  RtpLine,
+  RtpLineError,
+  JitterBuffer,
+  RtpPacketizer,
+  parseRtp,
+  audioOfferLines,
+  audioOfferPayloadTypes,
+  parseRedundancyAnswer,
+} from './transports/rtp';
+export type {
+  RtpLineOptions,
+  RtpEndpoint,
+  RtpPacket,
+  JitterBufferOptions,
+  JitterBufferStats,
+  AudioOfferOptions,
+} from './transports/rtp';
+export { AudioSocketServer, AudioSocketLine, AudioSocketError, connectAudioSocket } from './transports/audiosocket';
+export type {
+  AudioSocketLineOptions,
+  AudioSocketServerOptions,
+  AudioSocketListenOptions,
+  ConnectAudioSocketOptions,
+} from './transports/audiosocket';
+export { G711_LAWS, G711_PAYLOAD_TYPE, g711Encode, g711Decode } from './transports/g711';
+export type { G711Law } from './transports/g711';
+export { LineImpairment, parseLineSpec, formatLineSpec, defaultLineSpec, lossPattern } from './transports/impairments';
+export type { LineSpec, LossModel, PacketImpairment } from './transports/impairments';
+export { runSimulatedCall, simulatedLinePair } from './transports/impaired-line';
+export type { SimulatedCall, SimulatedCallOptions, SimulatedRtpOptions } from './transports/impaired-line';
 export {
   DocumentError,
   fetchDocument,
