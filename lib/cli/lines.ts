@@ -83,6 +83,23 @@ export function addLineFlags(command: Command): Command {
     );
 }
 
+/**
+ * The loopback's options from the media flags: the codec and redundancy apply to its simulated
+ * line (so only with --line or --paced); --symmetric and --local have no meaning there.
+ */
+export function loopbackLineOptions(flags: LineFlags & { paced?: boolean }): {
+  line?: LineSpec;
+  codec?: G711Law;
+  redundancy?: number;
+} {
+  if (flags.symmetric || flags.local) throw new InvalidOptionError('--symmetric and --local apply to RTP only');
+  const simulated = flags.line !== undefined || flags.paced === true;
+  if (!simulated && (flags.redundancy > 0 || flags.codec !== 'pcmu')) {
+    throw new InvalidOptionError('on the loopback, --codec and --redundancy need --line (or --paced)');
+  }
+  return simulated ? { line: flags.line, codec: flags.codec, redundancy: flags.redundancy } : {};
+}
+
 /** What an opened line needs to be released: the line, and a server behind it. */
 export interface OpenedLine {
   line: AudioLine;

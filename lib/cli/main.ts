@@ -11,7 +11,7 @@ import { RESOLUTIONS, type DocumentResolution } from '../document/geometry';
 import { prepareSendFax, sendFax, type LogKind, type SendFaxOptions } from '../swml/send-fax';
 import { LineMedia } from '../transports/line-media';
 import { LoopbackMedia, type FaxMedia } from '../transports/media';
-import { addLineFlags, openLine, parseMediaTarget, type LineFlags } from './lines';
+import { addLineFlags, loopbackLineOptions, openLine, parseMediaTarget, type LineFlags } from './lines';
 import { addReceiveCommand } from './receive';
 import {
   cliContext,
@@ -116,10 +116,11 @@ async function send(document: string, flags: SendFlags): Promise<number> {
   let outcome;
   try {
     if (target.kind === 'loopback') {
-      if (flags.redundancy > 0 || flags.symmetric || flags.local) {
-        throw new InvalidOptionError('--redundancy, --symmetric and --local apply to RTP only');
-      }
-      loopback = new LoopbackMedia({ recordAudio: flags.wav !== undefined, paced: flags.paced, line: flags.line });
+      loopback = new LoopbackMedia({
+        recordAudio: flags.wav !== undefined,
+        paced: flags.paced,
+        ...loopbackLineOptions(flags),
+      });
       outcome = await sendFax(params, { ...cliContext(), media: loopback }, options);
     } else {
       // The document is ready before the line opens, so the far end never waits for it.

@@ -9,7 +9,14 @@ import { prepareDocument } from '../document/prepare';
 import { receiveFax, type ReceiveFaxOptions } from '../swml/receive-fax';
 import { LineMedia } from '../transports/line-media';
 import { LoopbackMedia, type FaxMedia } from '../transports/media';
-import { addLineFlags, openLine, parseMediaTarget, type LineFlags, type OpenedLine } from './lines';
+import {
+  addLineFlags,
+  loopbackLineOptions,
+  openLine,
+  parseMediaTarget,
+  type LineFlags,
+  type OpenedLine,
+} from './lines';
 import {
   cliContext,
   documentArgument,
@@ -44,9 +51,7 @@ async function receive(flags: ReceiveFlags): Promise<number> {
   let opened: OpenedLine | null = null;
   let cleanup = async (): Promise<void> => undefined;
   if (target.kind === 'loopback') {
-    if (flags.redundancy > 0 || flags.symmetric || flags.local) {
-      throw new InvalidOptionError('--redundancy, --symmetric and --local apply to RTP only');
-    }
+    const lineOptions = loopbackLineOptions(flags);
     const document = await prepareDocument(documentArgument(flags.document ?? SAMPLE_DOCUMENT), {
       allowFiles: true,
       allowPrivate: flags.allowPrivate,
@@ -54,7 +59,7 @@ async function receive(flags: ReceiveFlags): Promise<number> {
       throw new InvalidOptionError(`--document: ${error instanceof Error ? error.message : String(error)}`);
     });
     cleanup = document.cleanup;
-    media = new LoopbackMedia({ sender: { document: document.file, pagesChecked: true }, line: flags.line });
+    media = new LoopbackMedia({ sender: { document: document.file, pagesChecked: true }, ...lineOptions });
   } else {
     if (flags.document) throw new InvalidOptionError('--document is for --listen loopback (the built-in sender)');
     opened = await openLine(target, 'listen', flags, timeoutMs);

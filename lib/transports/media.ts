@@ -12,6 +12,7 @@ import { toNativeReceive, type ReceiveOptions, type SendOptions } from '../engin
 import type { FaxResult } from '../engine/result';
 import { withTempDir } from '../engine/temp-dir';
 import { runSimulatedCall } from './impaired-line';
+import type { G711Law } from './g711';
 import { defaultLineSpec, type LineSpec } from './impairments';
 import type { LineStats } from './line';
 
@@ -80,6 +81,10 @@ export interface LoopbackMediaOptions {
    * buffer with SpanDSP's fill-in) with the simulator on each sending side.
    */
   line?: LineSpec;
+  /** The simulated line's G.711 law (paced or `line` only; default 'pcmu'). */
+  codec?: G711Law;
+  /** RFC 2198 redundant copies per packet on the simulated line (paced or `line` only; default 0). */
+  redundancy?: number;
 }
 
 /** A plain description of the loopback medium, as `call.media` accepts it. */
@@ -96,6 +101,8 @@ export class LoopbackMedia implements FaxMedia {
   /** The whole call, once `send` has resolved. */
   call: LoopbackCall | null = null;
   #used = false;
+  /** Each end's line statistics, after a call through the simulated line. */
+  #lines: Record<'send' | 'receive', LineStats> | null = null;
 
   constructor(options: LoopbackMediaOptions = {}) {
     if (typeof options !== 'object' || options === null)
@@ -126,7 +133,7 @@ export class LoopbackMedia implements FaxMedia {
         )
       : await this.#unpaced(options, control);
     this.call = call;
-    return { result: call.sender, durationMs: call.durationMs };
+    return { result: call.sender, durationMs: call.durationMs, ...this.#lineOf('send') };
   }
 
   /**
@@ -144,10 +151,15 @@ export class LoopbackMedia implements FaxMedia {
       : await this.#unpacedReceive(sender, options, control);
     this.call = call;
     // The receiver always answers here, so it always has a result.
-    return { result: call.receiver!, durationMs: call.durationMs };
+    return { result: call.receiver!, durationMs: call.durationMs, ...this.#lineOf('receive') };
   }
 
   end(): void {}
+
+  /** Our end's line statistics for MediaOutcome, when the call went through the simulated line. */
+  #lineOf(ours: 'send' | 'receive'): { line?: LineStats } {
+    return this.#lines ? { line: this.#lines[ours] } : {};
+  }
 
   /** Whether the call runs on this thread through the simulated line (else natively, unpaced). */
   get #onThisThread(): boolean {
@@ -204,6 +216,8 @@ export class LoopbackMedia implements FaxMedia {
   ): Promise<LoopbackCall> {
     const call = await runSimulatedCall({
       line: this.options.line ?? defaultLineSpec(),
+      codec: this.options.codec,
+      redundancy: this.options.redundancy,
       paced: this.options.paced,
       sender: sending,
       receiver: receiving,
@@ -213,6 +227,7 @@ export class LoopbackMedia implements FaxMedia {
         if (side === ours) control.onEvent(event);
       },
     });
+    this.#lines = { send: call.senderLine, receive: call.receiverLine };
     return {
       sender: call.sender,
       receiver: call.receiver,
@@ -241,6 +256,8 @@ export function toFaxMedia(media: unknown): FaxMedia {
       recordAudio: spec.recordAudio,
       paced: spec.paced,
       line: spec.line,
+      codec: spec.codec,
+      redundancy: spec.redundancy,
     });
   }
   throw new InvalidOptionError(

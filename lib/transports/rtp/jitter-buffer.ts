@@ -249,7 +249,8 @@ export class JitterBuffer {
 
   /** Counters so far. */
   stats(): JitterBufferStats {
-    return { ...this.#stats, jitterMs: this.#jitter / (this.#clockRate / 1000) };
+    // Microseconds are the most a 20 ms packet clock can say.
+    return { ...this.#stats, jitterMs: Math.round((this.#jitter / (this.#clockRate / 1000)) * 1000) / 1000 };
   }
 
   #count(kind: 'malformed' | 'foreign' | 'late', ours = false): PushResult {
