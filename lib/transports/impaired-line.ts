@@ -26,6 +26,9 @@ export interface SimulatedRtpOptions {
   playoutDelayMs?: number;
 }
 
+/** Default line time between one end finishing and its hang-up reaching the other. */
+const FAR_END_HANG_UP_MS = 2000;
+
 /** The dynamic payload type the simulated line uses for RFC 2198 redundancy. */
 const RED_PAYLOAD_TYPE = 96;
 
@@ -153,6 +156,11 @@ export interface SimulatedCallOptions extends SimulatedRtpOptions {
   timeLimitMs?: number;
   /** Aborting hangs up both ends. */
   signal?: AbortSignal;
+  /**
+   * Line time after one end finished at which the other is hung up, as the far end's hang-up
+   * (a BYE) would reach it; default 2000 ms. `Infinity` leaves the other end to its own timers.
+   */
+  farEndHangUpMs?: number;
   /** Hears both ends' events as they happen. */
   onEvent?: (side: 'send' | 'receive', event: FaxEvent) => void;
 }
@@ -206,10 +214,18 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
     const heard = new Int16Array(SAMPLES_PER_FRAME);
     const sent = new Int16Array(SAMPLES_PER_FRAME);
     const clock = options.paced ? new FrameClock() : null;
+    const farEndHangUpMs = options.farEndHangUpMs ?? FAR_END_HANG_UP_MS;
     let frames = 0;
+    let oneFinishedAtMs = -1;
     while (!(sender.finished && receiver.finished)) {
       const nowMs = frames * FRAME_MS;
       if (nowMs >= limitMs) hangUpBoth(`the call reached its time limit of ${limitMs / 1000} s of line time`);
+      if (sender.finished !== receiver.finished) {
+        if (oneFinishedAtMs < 0) oneFinishedAtMs = nowMs;
+        else if (nowMs - oneFinishedAtMs >= farEndHangUpMs) {
+          (sender.finished ? receiver : sender).hangUp('the far end hung up');
+        }
+      }
       for (const [session, line] of ends) {
         const got = line.read(heard, nowMs);
         session.process(got ? heard : null, sent);
