@@ -5,9 +5,10 @@
  * options.
  */
 import { StatusCallbacks, type CallbackOptions, type DeliveryReport } from '../callbacks';
+import type { LineStats } from '../transports/line';
 import { InvalidOptionError } from '../engine/errors';
 import type { FaxEvent } from '../engine/events';
-import type { FaxResult } from '../engine/result';
+import type { FaxResult, FaxStats } from '../engine/result';
 import { buildTrace, type T30Trace } from '../engine/trace';
 import { callingCallFaxEvent, finishedEventBody, pageEventBody, type FaxDirection } from './events';
 import type { CheckedContext } from './params';
@@ -68,6 +69,30 @@ export function anySignal(signals: (AbortSignal | undefined)[]): {
     s.addEventListener('abort', () => combined.abort(s.reason), { once: true, signal: listeners.signal });
   }
   return { signal: combined.signal, detach: () => listeners.abort() };
+}
+
+/** How a fax operation ended, in either direction; `V` is its seven SWML variables. */
+export interface FaxOperationOutcome<V> {
+  /** The seven variables, as SWML strings. */
+  variables: V;
+  /** The typed result of our terminal: SpanDSP's completion code and text, pages, detail, stats. */
+  result: FaxResult;
+  /** Transfer statistics (also in `result.stats`). */
+  stats: FaxStats;
+  /** The cause in words beyond the code (HTTP 404, encrypted PDF, a lost line, …), "" when none. */
+  detail: string;
+  /** Every T.30 frame sent and received with its time, and the phase marks. */
+  trace: T30Trace;
+  /** The control_id of this fax operation in the status events. */
+  controlId: string;
+  /** Our station identity as sent (TSI sending, CSI receiving). */
+  identity: string;
+  /** Line time of the call, ms (0 when the fax failed before the modem started). */
+  durationMs: number;
+  /** What happened to the status events; null without a status_url. */
+  callbacks: DeliveryReport | null;
+  /** The medium's line statistics (RTP packets, jitter, …), when it has a line. */
+  line?: LineStats;
 }
 
 /** How a fax operation's events are reported. */

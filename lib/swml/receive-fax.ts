@@ -13,19 +13,23 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { DeliveryReport } from '../callbacks';
 import { InvalidOptionError } from '../engine/errors';
 import type { FaxEvent } from '../engine/events';
 import { pagesToPdf } from '../engine/fax-pdf';
 import { toNativeReceive, type ReceiveOptions } from '../engine/options';
 import { readTiffPages } from '../engine/page';
-import type { FaxResult, FaxStats } from '../engine/result';
+import type { FaxResult } from '../engine/result';
 import { withTempDir } from '../engine/temp-dir';
-import type { T30Trace } from '../engine/trace';
 import type { LineStats } from '../transports/line';
 import { toFaxMedia, type FaxMedia, type LoopbackMediaSpec } from '../transports/media';
 import type { CallContext } from './events';
-import { anySignal, checkOperationOptions, OperationEvents, type FaxOperationOptions } from './fax-operation';
+import {
+  anySignal,
+  checkOperationOptions,
+  OperationEvents,
+  type FaxOperationOptions,
+  type FaxOperationOutcome,
+} from './fax-operation';
 import { checkCallContext, checkReceiveFaxParams, identityFromCallerId, type ReceiveFaxParams } from './params';
 import { receiveFaxVariables, type ReceiveFaxVariables } from './variables';
 
@@ -72,31 +76,11 @@ export interface ReceiveFaxOptions extends FaxOperationOptions {
 }
 
 /** How receive_fax ended. */
-export interface ReceiveFaxOutcome {
-  /** The seven receive_fax_* variables, as SWML strings. */
-  variables: ReceiveFaxVariables;
-  /** The typed result of the receiving terminal: SpanDSP's completion code and text, pages, stats. */
-  result: FaxResult;
-  /** Transfer statistics (also in `result.stats`). */
-  stats: FaxStats;
-  /** The cause in words beyond the code, "" when none. */
-  detail: string;
-  /** Every T.30 frame sent and received with its time, and the phase marks. */
-  trace: T30Trace;
-  /** The control_id of this fax operation in the status events. */
-  controlId: string;
-  /** Our station identity as sent (CSI). */
-  identity: string;
-  /** Line time of the call, ms. */
-  durationMs: number;
+export interface ReceiveFaxOutcome extends FaxOperationOutcome<ReceiveFaxVariables> {
   /** The stored fax's URL (receive_fax_document): "" when no page arrived or the store failed. */
   document: string;
   /** The stored TIFF-F's path, when the default store kept it. */
   pagesFile?: string;
-  /** What happened to the status events; null without a status_url. */
-  callbacks: DeliveryReport | null;
-  /** The medium's line statistics (RTP packets, jitter, …), when it has a line. */
-  line?: LineStats;
 }
 
 /** Where the default store keeps received faxes: a folder of its own, never swept like faxline's temp folders. */

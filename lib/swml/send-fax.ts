@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { DeliveryReport } from '../callbacks';
 import { DocumentError } from '../document/errors';
 import { fetchFailure } from '../document/fetch';
 import { RESOLUTIONS, type DocumentResolution } from '../document/geometry';
@@ -21,8 +20,6 @@ import type { FaxEvent } from '../engine/events';
 import { toNativeSend, type SendOptions } from '../engine/options';
 import { checkTiffForSending } from '../engine/page';
 import { ResultCode, resultText, type FaxResult, type FaxStats } from '../engine/result';
-import type { T30Trace } from '../engine/trace';
-import type { LineStats } from '../transports/line';
 import { toFaxMedia, type FaxMedia, type LoopbackMediaSpec, type MediaOutcome } from '../transports/media';
 import type { CallContext } from './events';
 import {
@@ -31,6 +28,7 @@ import {
   checkOperationOptions,
   OperationEvents,
   type FaxOperationOptions,
+  type FaxOperationOutcome,
 } from './fax-operation';
 import {
   checkCallContext,
@@ -103,29 +101,9 @@ export interface SendFaxOptions extends FaxOperationOptions {
 }
 
 /** How send_fax ended. */
-export interface SendFaxOutcome {
-  /** The seven send_fax_* variables, as SWML strings. */
-  variables: SendFaxVariables;
-  /** The typed result: SpanDSP's completion code and text, pages, detail, stats. */
-  result: FaxResult;
-  /** Transfer statistics (also in `result.stats`). */
-  stats: FaxStats;
-  /** The cause in words beyond the code (HTTP 404, encrypted PDF, …), "" when none. */
-  detail: string;
-  /** Every T.30 frame sent and received with its time, and the phase marks. */
-  trace: T30Trace;
-  /** The control_id of this fax operation in the status events. */
-  controlId: string;
-  /** Our station identity as sent. */
-  identity: string;
-  /** Line time of the call, ms (0 when the fax failed before the modem started). */
-  durationMs: number;
+export interface SendFaxOutcome extends FaxOperationOutcome<SendFaxVariables> {
   /** Pages in the prepared document, 0 when it could not be prepared. */
   documentPages: number;
-  /** What happened to the status events; null without a status_url. */
-  callbacks: DeliveryReport | null;
-  /** The line's statistics (RTP packets, jitter, …) when the media has a line. */
-  line?: LineStats;
 }
 
 export { CALLBACK_WAIT_MS };

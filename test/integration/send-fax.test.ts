@@ -221,7 +221,9 @@ describe('a paced loopback refuses what only the unpaced one does, with InvalidO
   ])('%s', (_name, options) => {
     const make = () => new LoopbackMedia({ paced: true, ...options });
     expect(make).toThrow(InvalidOptionError);
-    expect(make).toThrow('A paced loopback or one with a line supports none of recordAudio, hangUpAtMs, receiver.answers: false');
+    expect(make).toThrow(
+      'A paced loopback or one with a line supports none of recordAudio, hangUpAtMs, receiver.answers: false',
+    );
   });
 
   test('unpaced, each of them is accepted', () => {
