@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <new>
 #include <string>
 
 #include "bindings/args.h"
@@ -11,15 +12,6 @@ namespace {
 
 // 10 s of 8 kHz audio: far more than a frame, small enough that a mistaken call stays cheap.
 constexpr size_t kMaxG711Samples = 80000;
-
-// The ends of the noise level: below -100 dBm0 the noise is all zeros anyway, above +10 dBm0
-// nearly every sample saturates.
-constexpr double kMinNoiseDbm0 = -100.0;
-constexpr double kMaxNoiseDbm0 = 10.0;
-
-// SpanDSP's awgn_init adds its seed to a small constant in int arithmetic; seeds are reduced
-// below 2^30 so that sum can never overflow.
-constexpr uint32_t kNoiseSeedModulus = 1u << 30;
 
 Napi::Value Arg(const Napi::CallbackInfo& info, size_t index) {
   return index < info.Length() ? info[index] : info.Env().Undefined();
@@ -67,6 +59,9 @@ void CheckG711Lengths(const Napi::Env& env, const Int16View& pcm, const ByteView
   }
 }
 
+// The JS numbering of the laws, already range-checked: 0 = µ-law (PCMU), 1 = A-law (PCMA).
+G711Law LawArg(int law) { return law == 0 ? G711Law::kUlaw : G711Law::kAlaw; }
+
 // g711Encode(law, pcm, out): law 0 = µ-law (PCMU), 1 = A-law (PCMA).
 Napi::Value JsG711Encode(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -74,11 +69,7 @@ Napi::Value JsG711Encode(const Napi::CallbackInfo& info) {
   const Int16View pcm = Int16ViewArg(info, 1, "pcm");
   const ByteView out = Uint8ViewArg(info, 2, "out");
   CheckG711Lengths(env, pcm, out, "pcm", "out");
-  if (law == 0) {
-    for (size_t i = 0; i < pcm.length; ++i) out.data[i] = linear_to_ulaw(pcm.data[i]);
-  } else {
-    for (size_t i = 0; i < pcm.length; ++i) out.data[i] = linear_to_alaw(pcm.data[i]);
-  }
+  G711Encode(LawArg(law), pcm.data, out.data, pcm.length);
   return env.Undefined();
 }
 
@@ -89,11 +80,7 @@ Napi::Value JsG711Decode(const Napi::CallbackInfo& info) {
   const ByteView payload = Uint8ViewArg(info, 1, "payload");
   const Int16View out = Int16ViewArg(info, 2, "out");
   CheckG711Lengths(env, out, payload, "out", "payload");
-  if (law == 0) {
-    for (size_t i = 0; i < out.length; ++i) out.data[i] = ulaw_to_linear(payload.data[i]);
-  } else {
-    for (size_t i = 0; i < out.length; ++i) out.data[i] = alaw_to_linear(payload.data[i]);
-  }
+  G711Decode(LawArg(law), payload.data, out.data, out.length);
   return env.Undefined();
 }
 
@@ -122,12 +109,16 @@ NoiseGeneratorWrap::NoiseGeneratorWrap(const Napi::CallbackInfo& info)
   const Napi::Value level_value = Arg(info, 1);
   if (!level_value.IsNumber()) ThrowType(env, "a number", "levelDbm0", level_value);
   const double level = level_value.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(level) || level < kMinNoiseDbm0 || level > kMaxNoiseDbm0)
+  if (!std::isfinite(level) || level < kMinLineNoiseDbm0 || level > kMaxLineNoiseDbm0)
     ThrowRange(env, "levelDbm0 must be from -100 to 10");
 
-  const int idum = static_cast<int>(static_cast<uint32_t>(seed) % kNoiseSeedModulus);
-  state_ = awgn_init_dbm0(nullptr, idum, static_cast<float>(level));
-  if (state_ == nullptr) throw Napi::Error::New(env, "cannot allocate the noise generator");
+  // The checks above leave LineNoise only std::bad_alloc to throw, which must not cross
+  // into JS as a C++ exception.
+  try {
+    noise_ = std::make_unique<LineNoise>(static_cast<uint32_t>(seed), level);
+  } catch (const std::bad_alloc&) {
+    throw Napi::Error::New(env, "cannot allocate the noise generator");
+  }
   if (!TagObject(env, info.This(), kTypeTag)) {
     Release();
     throw Napi::Error::New(env, "cannot tag the NoiseGenerator object");
@@ -138,28 +129,20 @@ NoiseGeneratorWrap::NoiseGeneratorWrap(const Napi::CallbackInfo& info)
 NoiseGeneratorWrap::~NoiseGeneratorWrap() { Release(); }
 
 void NoiseGeneratorWrap::Release() {
-  if (state_ != nullptr) {
-    awgn_free(state_);
-    state_ = nullptr;
-  }
+  noise_.reset();
   registration_.Unregister();
 }
 
 // add(frame): adds the noise to the samples in place, saturating at the 16-bit limits.
 Napi::Value NoiseGeneratorWrap::JsAdd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (state_ == nullptr) throw Napi::Error::New(env, "The noise generator is closed");
+  if (!noise_) throw Napi::Error::New(env, "The noise generator is closed");
   const Int16View frame = Int16ViewArg(info, 0, "frame");
   if (frame.length > kMaxG711Samples) {
     ThrowRange(env, "frame must hold at most " + std::to_string(kMaxG711Samples) +
                         " samples but holds " + std::to_string(frame.length));
   }
-  for (size_t i = 0; i < frame.length; ++i) {
-    int32_t sum = static_cast<int32_t>(frame.data[i]) + awgn(state_);
-    if (sum > INT16_MAX) sum = INT16_MAX;
-    if (sum < INT16_MIN) sum = INT16_MIN;
-    frame.data[i] = static_cast<int16_t>(sum);
-  }
+  noise_->Add(frame.data, frame.length);
   return env.Undefined();
 }
 

@@ -1,18 +1,21 @@
 // Media helpers for real calls: G.711 (µ-law/A-law) coding of 20 ms frames, and the additive
-// white Gaussian noise of the line simulator, both from SpanDSP.
+// white Gaussian noise of the line simulator. The work is engine/line_codec's; this file only
+// checks arguments and manages the JS object's lifecycle.
 //
 // g711Encode and g711Decode are synchronous, per-frame calls that allocate nothing: they read
 // the caller's typed array and write the other in place.
 //
-// NoiseGenerator ownership: owns a SpanDSP awgn_state_t until close(), the environment's
-// teardown or garbage collection, whichever comes first. Every call after close() throws;
-// close() is idempotent.
+// NoiseGenerator ownership: owns a LineNoise (a SpanDSP awgn_state_t) until close(), the
+// environment's teardown or garbage collection, whichever comes first. Every call after close()
+// throws; close() is idempotent.
 #pragma once
 
 #include <napi.h>
-#include <spandsp.h>
+
+#include <memory>
 
 #include "bindings/tagged_class.h"
+#include "engine/line_codec.h"
 
 namespace faxline::bindings {
 
@@ -33,7 +36,7 @@ class NoiseGeneratorWrap : public Napi::ObjectWrap<NoiseGeneratorWrap> {
   // Frees the generator and unregisters; idempotent.
   void Release();
 
-  awgn_state_t* state_ = nullptr;
+  std::unique_ptr<LineNoise> noise_;
   OpenRegistration registration_;
 };
 

@@ -1,5 +1,5 @@
 // The engine without Node: whole loopback calls, hang-ups, timeouts, cancellation, option
-// checks and terminal lifecycles, against SpanDSP 0.0.6 itself.
+// checks and terminal lifecycles, G.711 coding and line noise, against SpanDSP 0.0.6 itself.
 //
 // Build by hand (one line):
 //   g++ -std=c++17 -Inative test/cpp/engine_test.cpp native/engine/*.cpp
@@ -14,10 +14,12 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "engine/audio_terminal.h"
+#include "engine/line_codec.h"
 #include "engine/loopback.h"
 #include "engine/t30_session.h"
 #include "harness.h"
@@ -28,6 +30,10 @@ using faxline::Direction;
 using faxline::Event;
 using faxline::EventType;
 using faxline::FaxResult;
+using faxline::G711Decode;
+using faxline::G711Encode;
+using faxline::G711Law;
+using faxline::LineNoise;
 using faxline::LoopbackOptions;
 using faxline::LoopbackOutcome;
 using faxline::OptionError;
@@ -514,6 +520,236 @@ void ManyTerminalsComeAndGo() {
   alive.clear();
 }
 
+// ---------------------------------------------------------------------------------------
+// G.711 (ITU-T G.711, tables 1 and 2)
+//
+// A code word is a sign bit, a 3-bit segment s and a 4-bit step q. µ-law sends it with every
+// bit inverted (so a positive word has its top bit set after all: 0x80 to 0xFF); A-law sends
+// it with the even bits inverted (XOR 0x55), sign bit 1 for positive. The decoder gives the
+// middle of the step's interval, in G.711's units:
+//   µ-law: (2q + 33) * 2^s - 33           (overload point 8159)
+//   A-law: 2q + 1 for s = 0, else (2q + 33) * 2^(s - 1)   (overload point 4096)
+// SpanDSP works in 16-bit linear: µ-law units times 4, A-law units times 8.
+
+struct CodeWord {
+  uint8_t code;
+  int16_t linear;
+  const char* why;
+};
+
+const CodeWord kUlawWords[] = {
+    {0xFF, 0, "~0xFF = 0x00: +, s0 q0: 33 - 33 = 0"},
+    {0x7F, 0, "~0x7F = 0x80: -, s0 q0: the negative zero, 0"},
+    {0xFE, 8, "~0xFE = 0x01: +, s0 q1: 35 - 33 = 2, x4 = 8"},
+    {0xCE, 988, "~0xCE = 0x31: +, s3 q1: 35 * 8 - 33 = 247, x4 = 988"},
+    {0x80, 32124, "~0x80 = 0x7F: +, s7 q15: 63 * 128 - 33 = 8031, x4 = 32124"},
+    {0x00, -32124, "~0x00 = 0xFF: -, s7 q15: -32124"},
+    // The digital milliwatt of G.711 table 5 (0x1E 0x0B 0x0B 0x1E 0x9E 0x8B 0x8B 0x9E).
+    {0x1E, -8828, "~0x1E = 0xE1: -, s6 q1: 35 * 64 - 33 = 2207, x4 = 8828"},
+    {0x0B, -20860, "~0x0B = 0xF4: -, s7 q4: 41 * 128 - 33 = 5215, x4 = 20860"},
+    {0x9E, 8828, "~0x9E = 0x61: +, s6 q1"},
+    {0x8B, 20860, "~0x8B = 0x74: +, s7 q4"},
+};
+
+const CodeWord kAlawWords[] = {
+    {0xD5, 8, "0xD5 ^ 0x55 = 0x80: +, s0 q0: 1, x8 = 8"},
+    {0x55, -8, "0x55 ^ 0x55 = 0x00: -, s0 q0: -8"},
+    {0xD4, 24, "0xD4 ^ 0x55 = 0x81: +, s0 q1: 3, x8 = 24"},
+    {0xFA, 1008, "0xFA ^ 0x55 = 0xAF: +, s2 q15: 63 * 2 = 126, x8 = 1008"},
+    {0xAA, 32256, "0xAA ^ 0x55 = 0xFF: +, s7 q15: 63 * 64 = 4032, x8 = 32256"},
+    {0x2A, -32256, "0x2A ^ 0x55 = 0x7F: -, s7 q15: -32256"},
+    // The A-law digital milliwatt of G.711 table 6 (0x34 0x21 0x21 0x34 0xB4 0xA1 0xA1 0xB4).
+    {0x34, -8960, "0x34 ^ 0x55 = 0x61: -, s6 q1: 35 * 32 = 1120, x8 = 8960"},
+    {0x21, -20992, "0x21 ^ 0x55 = 0x74: -, s7 q4: 41 * 64 = 2624, x8 = 20992"},
+    {0xB4, 8960, "0xB4 ^ 0x55 = 0xE1: +, s6 q1"},
+    {0xA1, 20992, "0xA1 ^ 0x55 = 0xF4: +, s7 q4"},
+};
+
+std::string Hex(unsigned v) {
+  char text[8];
+  std::snprintf(text, sizeof text, "0x%02X", v);
+  return text;
+}
+
+void G711DecodesHandWorkedWords() {
+  for (const CodeWord& w : kUlawWords) {
+    int16_t linear = 12345;
+    G711Decode(G711Law::kUlaw, &w.code, &linear, 1);
+    Expect(linear == w.linear, "µ-law " + Hex(w.code) + " decodes to " + Str(linear) + ", not " +
+                                   Str(w.linear) + " (" + w.why + ")");
+  }
+  for (const CodeWord& w : kAlawWords) {
+    int16_t linear = 12345;
+    G711Decode(G711Law::kAlaw, &w.code, &linear, 1);
+    Expect(linear == w.linear, "A-law " + Hex(w.code) + " decodes to " + Str(linear) + ", not " +
+                                   Str(w.linear) + " (" + w.why + ")");
+  }
+}
+
+// Samples away from the decision values, so the interval they fall in is not in doubt.
+//   µ-law: segment s spans 2^(s+5) - 33 to 2^(s+6) - 33 in steps of 2^(s+1) (step 0 of
+//   segment 0 is 0 to 1); the word is 0xFF ^ (s << 4 | q) for positive, 0x7F ^ ... negative.
+//   A-law: segment 0 spans 0 to 32 in steps of 2, segment s > 0 spans 2^(s+4) to 2^(s+5) in
+//   steps of 2^s; the word is (0x80 | s << 4 | q) ^ 0x55 for positive, (s << 4 | q) ^ 0x55
+//   for negative.
+const CodeWord kUlawEncodings[] = {
+    {0xFF, 0, "0 units: s0 q0 (0 to 1), 0xFF ^ 0x00"},
+    {0xF2, 104, "26 units: s0 q13 (25 to 27), 0xFF ^ 0x0D"},
+    {0xCE, 1000, "250 units: s3 (223 to 479, steps of 16) q1 (239 to 255), 0xFF ^ 0x31"},
+    {0x4E, -1000, "-250 units: the same step, 0x7F ^ 0x31"},
+    {0x80, 32767, "8191.75 units, past the overload point 8159: s7 q15, 0xFF ^ 0x7F"},
+    {0x00, -32768, "-8192 units, past the overload point: s7 q15, 0x7F ^ 0x7F"},
+};
+
+const CodeWord kAlawEncodings[] = {
+    {0xD5, 0, "0 units: s0 q0 (0 to 2), 0x80 ^ 0x55"},
+    {0xD3, 100, "12.5 units: s0 q6 (12 to 14), 0x86 ^ 0x55"},
+    {0xFA, 1000, "125 units: s2 (64 to 128, steps of 4) q15 (124 to 128), 0xAF ^ 0x55"},
+    {0x7A, -1000, "-125 units: the same step, 0x2F ^ 0x55"},
+    {0xAA, 32767, "4095.9 units: s7 (2048 to 4096, steps of 64) q15, 0xFF ^ 0x55"},
+    {0x2A, -32768, "-4096 units, the overload point: s7 q15, 0x7F ^ 0x55"},
+};
+
+void G711EncodesHandWorkedSamples() {
+  for (const CodeWord& w : kUlawEncodings) {
+    uint8_t code = 0x5A;
+    G711Encode(G711Law::kUlaw, &w.linear, &code, 1);
+    Expect(code == w.code, "µ-law encodes " + Str(w.linear) + " as " + Hex(code) + ", not " +
+                               Hex(w.code) + " (" + w.why + ")");
+  }
+  for (const CodeWord& w : kAlawEncodings) {
+    uint8_t code = 0x5A;
+    G711Encode(G711Law::kAlaw, &w.linear, &code, 1);
+    Expect(code == w.code, "A-law encodes " + Str(w.linear) + " as " + Hex(code) + ", not " +
+                               Hex(w.code) + " (" + w.why + ")");
+  }
+}
+
+// Decoding gives the middle of a step, which encodes back to the same step: every word comes
+// back, but µ-law's negative zero 0x7F, which decodes to 0 and so encodes as +0 (0xFF).
+void G711DecodeThenEncodeGivesEveryWordBack() {
+  std::vector<uint8_t> words(256);
+  for (int i = 0; i < 256; ++i) words[i] = static_cast<uint8_t>(i);
+  std::vector<int16_t> linear(256);
+  std::vector<uint8_t> back(256);
+  for (const G711Law law : {G711Law::kUlaw, G711Law::kAlaw}) {
+    const std::string name = law == G711Law::kUlaw ? "µ-law" : "A-law";
+    std::fill(back.begin(), back.end(), 0);
+    G711Decode(law, words.data(), linear.data(), words.size());
+    G711Encode(law, linear.data(), back.data(), linear.size());
+    int wrong = 0;
+    for (int i = 0; i < 256; ++i) {
+      const uint8_t want = law == G711Law::kUlaw && i == 0x7F ? 0xFF : static_cast<uint8_t>(i);
+      if (back[i] != want) {
+        if (++wrong <= 5) Expect(false, name + " " + Hex(i) + " came back as " + Hex(back[i]));
+      }
+    }
+    Expect(wrong == 0, name + ": " + Str(wrong) + " of 256 words did not come back");
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// LineNoise
+
+// n samples of noise alone (added to silence, which cannot saturate).
+std::vector<int16_t> NoiseAlone(uint32_t seed, double level_dbm0, size_t n) {
+  std::vector<int16_t> samples(n, 0);
+  LineNoise noise(seed, level_dbm0);
+  noise.Add(samples.data(), samples.size());
+  return samples;
+}
+
+void LineNoiseIsDeterministicPerSeed() {
+  const size_t n = 8000;
+  const std::vector<int16_t> a = NoiseAlone(7, -10, n);
+  Expect(NoiseAlone(7, -10, n) == a, "the same seed and level gave other samples");
+  const size_t zeros = static_cast<size_t>(std::count(a.begin(), a.end(), int16_t{0}));
+  Expect(zeros < n / 10, Str(zeros) + " of " + Str(n) + " noise samples at -10 dBm0 are 0");
+
+  const std::vector<int16_t> b = NoiseAlone(8, -10, n);
+  size_t same = 0;
+  for (size_t i = 0; i < n; ++i) same += a[i] == b[i];
+  Expect(same < n / 10, "seeds 7 and 8 agree on " + Str(same) + " of " + Str(n) + " samples");
+
+  // The seed is reduced modulo 2^30, so the whole uint32_t range is usable.
+  Expect(NoiseAlone(7 + (1u << 30), -10, n) == a, "seeds 7 and 7 + 2^30 differ");
+  Expect(NoiseAlone(4294967295u, -10, n) == NoiseAlone((1u << 30) - 1, -10, n),
+         "seeds 2^32 - 1 and 2^30 - 1 differ");
+
+  // The stream continues across calls: 160 + 7840 samples are the 8000 of one call.
+  std::vector<int16_t> pieces(n, 0);
+  LineNoise noise(7, -10);
+  noise.Add(pieces.data(), 160);
+  noise.Add(pieces.data() + 160, n - 160);
+  Expect(pieces == a, "noise added in two calls differs from the same noise added in one");
+  noise.Add(nullptr, 0);  // nothing to add is harmless
+}
+
+void LineNoiseSaturatesInsteadOfWrapping() {
+  const size_t n = 8000;
+  // +10 dBm0 is an RMS near 16000 * 3.2: many samples push a full-scale sample past the limit.
+  const std::vector<int16_t> noise = NoiseAlone(11, 10, n);
+  for (const int16_t base : {int16_t{32767}, int16_t{-32768}, int16_t{1000}}) {
+    std::vector<int16_t> frame(n, base);
+    LineNoise again(11, 10);
+    again.Add(frame.data(), frame.size());
+    int wrong = 0;
+    size_t clipped = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const int32_t exact = int32_t{base} + noise[i];
+      const int32_t want = std::min<int32_t>(32767, std::max<int32_t>(-32768, exact));
+      clipped += want != exact;
+      if (frame[i] != want && ++wrong <= 5) {
+        Expect(false,
+               Str(base) + " + " + Str(noise[i]) + " gave " + Str(frame[i]) + ", not " + Str(want));
+      }
+    }
+    Expect(wrong == 0, Str(base) + ": " + Str(wrong) + " samples wrong");
+    if (base != 1000) {
+      // About half the noise points past the limit: check the test saw both cases.
+      Expect(clipped > n / 4 && clipped < 3 * n / 4,
+             Str(base) + ": " + Str(clipped) + " of " + Str(n) + " samples saturated");
+    }
+  }
+}
+
+void LineNoiseHasTheRequestedLevel() {
+  // 0 dBm0 is the RMS of the µ-law digital milliwatt, decoded through G711Decode.
+  const uint8_t milliwatt[8] = {0x1E, 0x0B, 0x0B, 0x1E, 0x9E, 0x8B, 0x8B, 0x9E};
+  int16_t sine[8];
+  G711Decode(G711Law::kUlaw, milliwatt, sine, 8);
+  auto rms = [](const int16_t* s, size_t n) {
+    double sum = 0;
+    for (size_t i = 0; i < n; ++i) sum += static_cast<double>(s[i]) * s[i];
+    return std::sqrt(sum / static_cast<double>(n));
+  };
+  const double reference = rms(sine, 8);
+  for (const double level : {-30.0, -10.0, 0.0}) {
+    const std::vector<int16_t> noise = NoiseAlone(3, level, 80000);
+    const double measured = 20 * std::log10(rms(noise.data(), noise.size()) / reference);
+    Expect(std::fabs(measured - level) < 1.0, "noise at " + faxline::test::Fixed(level, 0) +
+                                                  " dBm0 measures " +
+                                                  faxline::test::Fixed(measured, 2) + " dBm0");
+  }
+}
+
+void LineNoiseRejectsLevelsOutOfRange() {
+  for (const double level : {-100.5, 10.5, std::nan("")}) {
+    bool threw = false;
+    try {
+      LineNoise noise(1, level);
+    } catch (const std::invalid_argument&) {
+      threw = true;
+    }
+    Expect(threw, "level " + faxline::test::Fixed(level, 1) + " was not rejected");
+  }
+  for (const double level : {-100.0, 10.0}) {
+    std::vector<int16_t> frame(160, 0);
+    LineNoise noise(1, level);
+    noise.Add(frame.data(), frame.size());
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -533,6 +769,16 @@ int main() {
   Run("a missing TIFF finishes the terminal at once with a file error", MissingTiffFinishesAtOnce);
   Run("hanging up twice is harmless", HangUpTwiceIsHarmless);
   Run("200 terminals can be created and destroyed", ManyTerminalsComeAndGo);
+  Run("G.711 decodes hand-worked code words of both laws", G711DecodesHandWorkedWords);
+  Run("G.711 encodes hand-worked samples of both laws", G711EncodesHandWorkedSamples);
+  Run("G.711 decode then encode gives every code word back",
+      G711DecodeThenEncodeGivesEveryWordBack);
+  Run("line noise is the same for the same seed and continues across calls",
+      LineNoiseIsDeterministicPerSeed);
+  Run("line noise saturates at the 16-bit limits instead of wrapping",
+      LineNoiseSaturatesInsteadOfWrapping);
+  Run("line noise measures within 1 dB of the requested level", LineNoiseHasTheRequestedLevel);
+  Run("line noise rejects levels outside -100 to +10 dBm0", LineNoiseRejectsLevelsOutOfRange);
 
   return faxline::test::Finish("engine");
 }
