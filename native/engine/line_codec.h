@@ -1,5 +1,5 @@
 // The media work of a real call, over SpanDSP: G.711 coding of line audio (RTP's PCMU and
-// PCMA, AudioSocket's µ-law) and the additive white Gaussian noise of the line simulator.
+// PCMA) and the additive white Gaussian noise of the line simulator.
 //
 // G711Encode and G711Decode are pure, allocate nothing and may run on any thread.
 // LineNoise ownership: owns a SpanDSP awgn_state_t from construction to destruction; it is
