@@ -127,7 +127,13 @@ export async function openLine(
       redundancy: flags.redundancy > 0 ? { payloadType: CLI_RED_PAYLOAD_TYPE, depth: flags.redundancy } : undefined,
       impairment,
     });
-    return { line, close: () => line.close() };
+    return {
+      line,
+      close: async () => {
+        await line.close(); // sends what the impairment still holds first
+        impairment?.close();
+      },
+    };
   }
   if (flags.redundancy > 0 || flags.symmetric || flags.local) {
     throw new InvalidOptionError('--redundancy, --symmetric and --local apply to RTP only');
