@@ -230,13 +230,15 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return status;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      // --help and --version exit 0; everything else commander rejects is a usage error.
-      return error.exitCode === 0 ? EXIT_SUCCESS : EXIT_USAGE;
-    }
+    // First: commander's InvalidArgumentError is a CommanderError too, but one thrown by our own
+    // actions (a bad --to/--listen) was never printed by commander.
     if (error instanceof InvalidArgumentError || error instanceof InvalidOptionError) {
       process.stderr.write(`faxline: ${error.message}\n`);
       return EXIT_USAGE;
+    }
+    if (error instanceof CommanderError) {
+      // --help and --version exit 0; everything else commander rejects is a usage error.
+      return error.exitCode === 0 ? EXIT_SUCCESS : EXIT_USAGE;
     }
     throw error;
   }

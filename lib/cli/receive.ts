@@ -5,8 +5,8 @@ import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
 import { readReceived } from '../engine/loopback';
 import { InvalidOptionError } from '../engine/errors';
-import { prepareDocument } from '../document/prepare';
 import { receiveFax, type ReceiveFaxOptions } from '../swml/receive-fax';
+import { defaultPrepareDocument } from '../swml/send-fax';
 import { LineMedia } from '../transports/line-media';
 import { LoopbackMedia, type FaxMedia } from '../transports/media';
 import {
@@ -52,12 +52,18 @@ async function receive(flags: ReceiveFlags): Promise<number> {
   let cleanup = async (): Promise<void> => undefined;
   if (target.kind === 'loopback') {
     const lineOptions = loopbackLineOptions(flags);
-    const document = await prepareDocument(documentArgument(flags.document ?? SAMPLE_DOCUMENT), {
+    // A PDF is rendered, a TIFF-F is sent as it is: what `faxline send` accepts.
+    const document = await defaultPrepareDocument(documentArgument(flags.document ?? SAMPLE_DOCUMENT), {
       allowFiles: true,
       allowPrivate: flags.allowPrivate,
     }).catch((error: unknown) => {
       throw new InvalidOptionError(`--document: ${error instanceof Error ? error.message : String(error)}`);
     });
+    // A TIFF-F that fails the send checks (missing, unreadable, no page) is the operator's mistake.
+    if (document.pagesChecked === false) {
+      await document.cleanup();
+      throw new InvalidOptionError(`--document: ${flags.document} is not a TIFF-F file faxline can send`);
+    }
     cleanup = document.cleanup;
     media = new LoopbackMedia({ sender: { document: document.file, pagesChecked: true }, ...lineOptions });
   } else {
