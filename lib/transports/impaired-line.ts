@@ -121,7 +121,8 @@ class SimulatedLine implements AudioLine {
       foreign: received.foreign,
       malformed: received.malformed,
       recovered: received.recovered,
-      jitterMs: received.jitterMs,
+      // Microseconds are the most a 20 ms packet clock can say (as RtpLine reports it).
+      jitterMs: Math.round(received.jitterMs * 1000) / 1000,
       droppedBySimulator: impaired.lost,
     };
   }

@@ -249,8 +249,7 @@ export class JitterBuffer {
 
   /** Counters so far. */
   stats(): JitterBufferStats {
-    // Microseconds are the most a 20 ms packet clock can say.
-    return { ...this.#stats, jitterMs: Math.round((this.#jitter / (this.#clockRate / 1000)) * 1000) / 1000 };
+    return { ...this.#stats, jitterMs: this.#jitter / (this.#clockRate / 1000) };
   }
 
   #count(kind: 'malformed' | 'foreign' | 'late', ours = false): PushResult {
