@@ -5,11 +5,11 @@ namespace {
 
 bool IsInteger(double v) { return std::isfinite(v) && std::floor(v) == v; }
 
+}  // namespace
+
 Napi::Value Arg(const Napi::CallbackInfo& info, size_t index) {
   return index < info.Length() ? info[index] : info.Env().Undefined();
 }
-
-}  // namespace
 
 std::string DescribeType(const Napi::Value& v) {
   if (v.IsUndefined()) return "undefined";
@@ -87,6 +87,20 @@ Int16View Int16ViewArg(const Napi::CallbackInfo& info, size_t index, const char*
   Napi::Value v = Arg(info, index);
   Int16View view;
   if (!TryInt16View(info.Env(), v, view)) ThrowType(info.Env(), "an Int16Array", what, v);
+  return view;
+}
+
+ByteView Uint8ViewArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
+  Napi::Value v = Arg(info, index);
+  napi_typedarray_type type;
+  ByteView view;
+  void* data = nullptr;
+  if (napi_get_typedarray_info(info.Env(), v, &type, &view.length, &data, nullptr, nullptr) !=
+          napi_ok ||
+      type != napi_uint8_array) {
+    ThrowType(info.Env(), "a Uint8Array", what, v);
+  }
+  view.data = static_cast<uint8_t*>(data);
   return view;
 }
 

@@ -16,6 +16,8 @@ std::string DescribeType(const Napi::Value& value);
                             const std::string& what, const Napi::Value& got);
 [[noreturn]] void ThrowRange(const Napi::Env& env, const std::string& message);
 
+// Argument `index`, or undefined when the call has fewer.
+Napi::Value Arg(const Napi::CallbackInfo& info, size_t index);
 Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what);
 std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* what);
 // The samples of an Int16Array argument, for the per-frame path: one N-API query instead of
@@ -27,6 +29,12 @@ struct Int16View {
 // Returns false (and touches nothing) when the value is not an Int16Array.
 bool TryInt16View(napi_env env, napi_value value, Int16View& view);
 Int16View Int16ViewArg(const Napi::CallbackInfo& info, size_t index, const char* what);
+// The bytes of a Uint8Array argument (a Buffer is one), writable.
+struct ByteView {
+  uint8_t* data = nullptr;
+  size_t length = 0;
+};
+ByteView Uint8ViewArg(const Napi::CallbackInfo& info, size_t index, const char* what);
 int IntArg(const Napi::CallbackInfo& info, size_t index, const char* what, int min, int max);
 
 // Optional properties of an options object: absent or undefined gives the fallback.

@@ -17,11 +17,6 @@ constexpr double kMinDpi = 1.0;
 constexpr double kMaxDpi = 10000.0;
 
 // The bytes of a Uint8Array (a Buffer is one) or Uint8ClampedArray (canvas pixels).
-struct ByteView {
-  const uint8_t* data = nullptr;
-  size_t length = 0;
-};
-
 ByteView BytesOf(Napi::Env env, const Napi::Value& value, const std::string& what) {
   napi_typedarray_type type;
   ByteView view;
@@ -32,7 +27,7 @@ ByteView BytesOf(Napi::Env env, const Napi::Value& value, const std::string& wha
       (type != napi_uint8_array && type != napi_uint8_clamped_array)) {
     ThrowType(env, "a Uint8Array", what, value);
   }
-  view.data = static_cast<const uint8_t*>(data);
+  view.data = static_cast<uint8_t*>(data);
   return view;
 }
 

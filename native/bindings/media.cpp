@@ -13,29 +13,6 @@ namespace {
 // 10 s of 8 kHz audio: far more than a frame, small enough that a mistaken call stays cheap.
 constexpr size_t kMaxG711Samples = 80000;
 
-Napi::Value Arg(const Napi::CallbackInfo& info, size_t index) {
-  return index < info.Length() ? info[index] : info.Env().Undefined();
-}
-
-struct ByteView {
-  uint8_t* data = nullptr;
-  size_t length = 0;
-};
-
-ByteView Uint8ViewArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
-  Napi::Value v = Arg(info, index);
-  napi_typedarray_type type;
-  ByteView view;
-  void* data = nullptr;
-  if (napi_get_typedarray_info(info.Env(), v, &type, &view.length, &data, nullptr, nullptr) !=
-          napi_ok ||
-      type != napi_uint8_array) {
-    ThrowType(info.Env(), "a Uint8Array", what, v);
-  }
-  view.data = static_cast<uint8_t*>(data);
-  return view;
-}
-
 // Both arrays hold the same number of samples, at most kMaxG711Samples, in memory that does
 // not overlap (an overlap would read samples already overwritten).
 void CheckG711Lengths(const Napi::Env& env, const Int16View& pcm, const ByteView& bytes,
