@@ -1,0 +1,376 @@
+// UDPTL (T.38 Annex A) framing, written from the ASN.1 and X.691 aligned PER.
+//
+// The octets of a UDPTLPacket, as aligned PER lays them out (every field after the first
+// starts on an octet boundary, because each is preceded by octet-aligned material):
+//
+//   seq-number          2 octets, big-endian (INTEGER (0..65535): a constrained whole number
+//                       with a range of 65536 takes two aligned octets)
+//   primary-ifp-packet  length determinant, then the IFP's octets (an open type)
+//   error-recovery      1 octet: the CHOICE index in its top bit, padded to the octet
+//                       (0x00 secondary-ifp-packets, 0x80 fec-info)
+//     secondary:        count (a length determinant), then each IFP as an open type
+//     fec-info:         fec-npackets (unconstrained INTEGER: a length determinant, then the
+//                       fewest two's-complement octets), then fec-data: a count (a length
+//                       determinant) and each entry as an OCTET STRING (determinant + octets)
+//
+// A length determinant is one octet 0xxxxxxx for 0..127, two octets 10xxxxxx xxxxxxxx for
+// 128..16383; 11xxxxxx introduces a fragment, which no IFP up to kMaxIfpBytes needs, so a
+// datagram holding one is malformed.
+//
+// FEC arrangement (the interleaved one used by deployed UDPTL peers). With fec-npackets =
+// span and E entries, entry m (0 <= m < E) of the datagram whose sequence number is s is the
+// XOR of the IFPs numbered s + m - k*E for k = 1..span, each padded with zero octets to the
+// longest of them; the entry's length is that longest length. Entry m therefore protects one
+// IFP in every E, and the E entries together cover the span*E IFPs before s. A lost IFP s - d
+// (d >= 1) sits in entry m = k*E - d with k = ceil(d / E); it is rebuilt when every other IFP
+// of that entry is in the receive history.
+//
+// The length of a rebuilt IFP: the entry is as long as the longest IFP it protects. When the
+// entry is longer than every other IFP it protects, the lost IFP is the longest and its length
+// is the entry's, exactly. Otherwise the lost IFP is at most that long and was padded with
+// zeros: its trailing zero octets are dropped (keeping at least one octet). An IFP ends with
+// its last field's octets, which are seldom zero; when they are, the T.38 core rejects the
+// shortened IFP, which costs no more than the loss did.
+//
+// Sending FEC at the start of a call (and after set_next_sequence), when fewer earlier IFPs
+// exist: E is the largest number <= fec_entries for which every protected IFP was sent, i.e.
+// floor(n / span) where n counts the IFPs sent just before, consecutively numbered; E = 0 (a
+// fec-info with no entries) for the first datagrams. E is lowered further while the datagram
+// would exceed max_datagram (the arrangement depends on E, so entries are never just cut off).
+#include "engine/udptl.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+namespace faxline {
+namespace {
+
+// Beyond this many sequence numbers ahead or behind, the far end has jumped (a restart, a
+// corrupted number): re-anchor instead of walking the gap.
+constexpr int kResyncGap = 1000;
+// The most secondary IFPs a received datagram may carry.
+constexpr size_t kMaxSecondaries = static_cast<size_t>(kMaxRedundancy) * 2;
+
+size_t DeterminantSize(size_t n) { return n < 128 ? 1 : 2; }
+
+// Writes a length determinant for n < 16384 at p; returns the octets written.
+size_t PutDeterminant(uint8_t* p, size_t n) {
+  if (n < 128) {
+    p[0] = static_cast<uint8_t>(n);
+    return 1;
+  }
+  p[0] = static_cast<uint8_t>(0x80 | (n >> 8));
+  p[1] = static_cast<uint8_t>(n & 0xFF);
+  return 2;
+}
+
+// Reads PER fields from a received datagram; every read is checked against the end.
+struct Reader {
+  const uint8_t* data;
+  size_t length;
+  size_t pos = 0;
+
+  bool Determinant(size_t& n) {
+    if (pos >= length) return false;
+    const uint8_t first = data[pos++];
+    if ((first & 0x80) == 0) {
+      n = first;
+      return true;
+    }
+    if ((first & 0xC0) == 0xC0) return false;  // a fragment: never needed, never accepted
+    if (pos >= length) return false;
+    n = (static_cast<size_t>(first & 0x3F) << 8) | data[pos++];
+    return true;
+  }
+
+  // A determinant and that many octets, at most `max` of them.
+  bool Octets(size_t max, const uint8_t*& bytes, size_t& n) {
+    if (!Determinant(n) || n > max || n > length - pos) return false;
+    bytes = data + pos;
+    pos += n;
+    return true;
+  }
+};
+
+struct Span {
+  const uint8_t* bytes = nullptr;
+  size_t length = 0;
+};
+
+// One received datagram, parsed without copying: pointers into the datagram.
+struct Parsed {
+  uint16_t seq = 0;
+  Span primary;
+  bool fec = false;
+  size_t secondary_count = 0;
+  Span secondaries[kMaxSecondaries];
+  int fec_span = 0;
+  size_t fec_count = 0;
+  Span fec_entries[kMaxFecEntries];
+};
+
+bool Parse(const uint8_t* data, size_t length, Parsed& out) {
+  if (data == nullptr || length == 0 || length > kMaxDatagramBytes) return false;
+  Reader r{data, length};
+  if (length < 2) return false;
+  out.seq = static_cast<uint16_t>((data[0] << 8) | data[1]);
+  r.pos = 2;
+  if (!r.Octets(kMaxIfpBytes, out.primary.bytes, out.primary.length)) return false;
+  if (r.pos >= length) return false;
+  const uint8_t choice = data[r.pos++];
+  // The index bit and seven padding bits, which X.691 sets to zero.
+  if (choice != 0x00 && choice != 0x80) return false;
+  out.fec = choice == 0x80;
+  size_t count = 0;
+  if (!out.fec) {
+    if (!r.Determinant(count) || count > kMaxSecondaries) return false;
+    out.secondary_count = count;
+    for (size_t i = 0; i < count; ++i) {
+      if (!r.Octets(kMaxIfpBytes, out.secondaries[i].bytes, out.secondaries[i].length))
+        return false;
+    }
+  } else {
+    size_t int_len = 0;
+    if (!r.Determinant(int_len) || int_len < 1 || int_len > 2 || int_len > length - r.pos)
+      return false;
+    long value = (data[r.pos] & 0x80) ? -1 : 0;  // two's complement: the sign from the top bit
+    for (size_t i = 0; i < int_len; ++i) value = value * 256 + data[r.pos + i];
+    r.pos += int_len;
+    if (value < 0 || value > kMaxFecSpan) return false;
+    out.fec_span = static_cast<int>(value);
+    if (!r.Determinant(count) || count > static_cast<size_t>(kMaxFecEntries)) return false;
+    out.fec_count = count;
+    for (size_t i = 0; i < count; ++i) {
+      if (!r.Octets(kMaxIfpBytes, out.fec_entries[i].bytes, out.fec_entries[i].length))
+        return false;
+    }
+  }
+  return r.pos == length;  // anything after a complete packet is garbage
+}
+
+}  // namespace
+
+void ValidateUdptlConfig(const UdptlConfig& config) {
+  if (config.error_correction != UdptlErrorCorrection::kNone &&
+      config.error_correction != UdptlErrorCorrection::kRedundancy &&
+      config.error_correction != UdptlErrorCorrection::kFec)
+    throw UdptlConfigError("error correction must be none, redundancy or fec");
+  if (config.redundancy < 0 || config.redundancy > kMaxRedundancy)
+    throw UdptlConfigError("redundancy must be 0.." + std::to_string(kMaxRedundancy) + ", not " +
+                           std::to_string(config.redundancy));
+  if (config.fec_span < 1 || config.fec_span > kMaxFecSpan)
+    throw UdptlConfigError("fec span must be 1.." + std::to_string(kMaxFecSpan) + ", not " +
+                           std::to_string(config.fec_span));
+  if (config.fec_entries < 1 || config.fec_entries > kMaxFecEntries)
+    throw UdptlConfigError("fec entries must be 1.." + std::to_string(kMaxFecEntries) + ", not " +
+                           std::to_string(config.fec_entries));
+  if (config.max_datagram < kMinMaxDatagramBytes || config.max_datagram > kMaxDatagramBytes)
+    throw UdptlConfigError("max datagram must be " + std::to_string(kMinMaxDatagramBytes) + ".." +
+                           std::to_string(kMaxDatagramBytes) + ", not " +
+                           std::to_string(config.max_datagram));
+}
+
+Udptl::Udptl(const UdptlConfig& config) : config_(config) { ValidateUdptlConfig(config); }
+
+void Udptl::set_max_datagram(size_t max_datagram) {
+  UdptlConfig next = config_;
+  next.max_datagram = max_datagram;
+  ValidateUdptlConfig(next);
+  config_ = next;
+}
+
+size_t Udptl::Encode(const uint8_t* ifp, size_t length, uint8_t* out, size_t cap) {
+  if (length > kMaxIfpBytes || (ifp == nullptr && length > 0) || out == nullptr) return 0;
+  const uint16_t seq = tx_seq_;
+  // Up to and including the CHOICE octet; then the recovery field's own fixed octets.
+  const size_t head = 2 + DeterminantSize(length) + length + 1;
+  const bool fec = config_.error_correction == UdptlErrorCorrection::kFec;
+  if (head + (fec ? 3 : 1) > cap) return 0;  // not even the primary and an empty field fit
+  const size_t budget = std::min(config_.max_datagram, cap);
+
+  // The earlier IFPs still held, newest first, consecutively numbered: those and only those
+  // can be repeated or protected.
+  auto sent_slot = [this, seq](size_t back) -> const Slot* {
+    const uint16_t want = static_cast<uint16_t>(seq - back);
+    const Slot& slot = sent_[want % kHistory];
+    return slot.valid && slot.seq == want ? &slot : nullptr;
+  };
+  size_t held = 0;
+  while (held + 1 < kHistory && sent_slot(held + 1) != nullptr) ++held;
+
+  out[0] = static_cast<uint8_t>(seq >> 8);
+  out[1] = static_cast<uint8_t>(seq & 0xFF);
+  size_t pos = 2 + PutDeterminant(out + 2, length);
+  if (length > 0) std::memcpy(out + pos, ifp, length);
+  pos += length;
+
+  if (!fec) {
+    out[pos++] = 0x00;
+    size_t count = 0;
+    size_t size = head + 1;  // with a one-octet count (at most 7 secondaries)
+    const size_t want = config_.error_correction == UdptlErrorCorrection::kRedundancy
+                            ? std::min(static_cast<size_t>(config_.redundancy), held)
+                            : 0;
+    while (count < want) {
+      const Slot* s = sent_slot(count + 1);
+      const size_t more = DeterminantSize(s->length) + s->length;
+      if (size + more > budget) break;  // whole IFPs only, never split
+      size += more;
+      ++count;
+    }
+    out[pos++] = static_cast<uint8_t>(count);
+    for (size_t i = 0; i < count; ++i) {
+      const Slot* s = sent_slot(i + 1);
+      pos += PutDeterminant(out + pos, s->length);
+      std::memcpy(out + pos, s->bytes.data(), s->length);
+      pos += s->length;
+    }
+  } else {
+    const int span = config_.fec_span;
+    int entries = std::min(config_.fec_entries, static_cast<int>(held) / span);
+    // The length of entry m with E entries: the longest IFP it protects.
+    auto entry_length = [&](int m, int e) {
+      size_t longest = 0;
+      for (int k = 1; k <= span; ++k)
+        longest = std::max<size_t>(longest, sent_slot(static_cast<size_t>(k * e - m))->length);
+      return longest;
+    };
+    const size_t fixed = head + 3;  // fec-npackets (2 octets) and the entry count
+    for (; entries > 0; --entries) {
+      size_t size = fixed;
+      for (int m = 0; m < entries; ++m) {
+        const size_t n = entry_length(m, entries);
+        size += DeterminantSize(n) + n;
+      }
+      if (size <= budget) break;
+    }
+    out[pos++] = 0x80;
+    out[pos++] = 0x01;  // fec-npackets: one octet holds 1..7
+    out[pos++] = static_cast<uint8_t>(span);
+    out[pos++] = static_cast<uint8_t>(entries);
+    for (int m = 0; m < entries; ++m) {
+      const size_t n = entry_length(m, entries);
+      pos += PutDeterminant(out + pos, n);
+      uint8_t* entry = out + pos;
+      std::memset(entry, 0, n);
+      for (int k = 1; k <= span; ++k) {
+        const Slot* s = sent_slot(static_cast<size_t>(k * entries - m));
+        for (size_t j = 0; j < s->length; ++j) entry[j] ^= s->bytes[j];
+      }
+      pos += n;
+    }
+  }
+
+  Slot& mine = sent_[seq % kHistory];
+  mine.valid = true;
+  mine.seq = seq;
+  mine.length = static_cast<uint16_t>(length);
+  if (length > 0) std::memcpy(mine.bytes.data(), ifp, length);
+  tx_seq_ = static_cast<uint16_t>(seq + 1);
+  ++stats_.sent;
+  return pos;
+}
+
+bool Udptl::Receive(const uint8_t* datagram, size_t length, Deliver deliver, void* context) {
+  Parsed p;
+  if (!Parse(datagram, length, p)) {
+    ++stats_.malformed;
+    return false;
+  }
+  ++stats_.received;
+
+  auto slot_of = [this](uint16_t seq) -> Slot& { return received_[seq % kHistory]; };
+  auto held = [&](uint16_t seq) -> const Slot* {
+    const Slot& s = slot_of(seq);
+    return s.valid && s.seq == seq ? &s : nullptr;
+  };
+  // Records an IFP as delivered (the history FEC and duplicate detection read) and hands it on.
+  auto hand_on = [&](uint16_t seq, const uint8_t* bytes, size_t n) {
+    Slot& s = slot_of(seq);
+    if (bytes != s.bytes.data() && n > 0) std::memmove(s.bytes.data(), bytes, n);
+    s.valid = true;
+    s.seq = seq;
+    s.length = static_cast<uint16_t>(n);
+    ++stats_.delivered;
+    if (deliver != nullptr) deliver(context, seq, s.bytes.data(), n);
+  };
+
+  if (!rx_started_) {
+    rx_started_ = true;
+    rx_next_ = p.seq;
+  }
+  const int ahead = static_cast<int16_t>(static_cast<uint16_t>(p.seq - rx_next_));
+  if (ahead < 0) {
+    if (ahead >= -kResyncGap) {
+      if (held(p.seq) != nullptr) {
+        ++stats_.duplicates;
+      } else {
+        ++stats_.late;
+      }
+      return true;
+    }
+    rx_next_ = p.seq;  // far behind: the far end restarted its numbering
+  } else if (ahead > 0) {
+    // The gap rx_next_ .. seq-1. Only the newest kHistory of it could be rebuilt (no
+    // datagram reaches further back); the rest is counted lost without a walk.
+    const size_t gap = static_cast<size_t>(ahead);
+    const size_t walk = std::min(gap, kHistory);
+    stats_.lost += gap - walk;
+    for (size_t d = walk; d >= 1; --d) {  // d: how far before this datagram, oldest first
+      const uint16_t seq = static_cast<uint16_t>(p.seq - d);
+      if (!p.fec) {
+        if (d <= p.secondary_count) {
+          const Span& s = p.secondaries[d - 1];
+          ++stats_.recovered_by_redundancy;
+          hand_on(seq, s.bytes, s.length);
+        } else {
+          ++stats_.lost;
+        }
+        continue;
+      }
+      // FEC: the entry holding seq, and every other IFP it protects from the history.
+      const int e = static_cast<int>(p.fec_count);
+      const int k = e > 0 ? static_cast<int>((d + e - 1) / e) : 0;
+      const int m = k * e - static_cast<int>(d);
+      bool rebuilt = false;
+      if (e > 0 && k <= p.fec_span) {
+        const Span& entry = p.fec_entries[m];
+        Slot& target = slot_of(seq);
+        bool complete = true;
+        size_t others_longest = 0;
+        std::array<uint8_t, kMaxIfpBytes>& buf = target.bytes;
+        for (int kk = 1; kk <= p.fec_span && complete; ++kk) {
+          if (kk == k) continue;
+          const Slot* other = held(static_cast<uint16_t>(p.seq + m - kk * e));
+          // Missing, or longer than the entry (not the arrangement we read it as).
+          if (other == nullptr || other->length > entry.length) complete = false;
+          if (complete) others_longest = std::max<size_t>(others_longest, other->length);
+        }
+        if (complete) {
+          // The target slot may hold an older IFP that this entry needs: never itself a member
+          // (members are 1..span*E <= 49 < kHistory apart), so overwriting it is safe.
+          if (entry.length > 0) std::memcpy(buf.data(), entry.bytes, entry.length);
+          for (int kk = 1; kk <= p.fec_span; ++kk) {
+            if (kk == k) continue;
+            const Slot* other = held(static_cast<uint16_t>(p.seq + m - kk * e));
+            for (size_t j = 0; j < other->length; ++j) buf[j] ^= other->bytes[j];
+          }
+          size_t n = entry.length;
+          if (n <= others_longest) {
+            while (n > 1 && buf[n - 1] == 0) --n;
+          }
+          ++stats_.recovered_by_fec;
+          hand_on(seq, buf.data(), n);
+          rebuilt = true;
+        }
+      }
+      if (!rebuilt) ++stats_.lost;
+    }
+  }
+  hand_on(p.seq, p.primary.bytes, p.primary.length);
+  rx_next_ = static_cast<uint16_t>(p.seq + 1);
+  return true;
+}
+
+}  // namespace faxline
