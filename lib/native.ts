@@ -21,6 +21,8 @@ export interface NativeTerminalOptions {
   /** true: the pages were decoded before; making the terminal reads only their tags. */
   pagesChecked?: boolean;
   rxFile?: string;
+  /** A T.38 terminal instead of an audio one. */
+  t38?: NativeT38Config;
 }
 
 /** Statistics as the addon reports them; FaxStats (lib/engine/result) documents each field. */
@@ -41,6 +43,24 @@ export type NativeEvent =
   | { type: 'finished'; timeMs: number; code: number; text: string; pages: number; stats: NativeStats }
   | { type: 'frame'; timeMs: number; direction: 'sent' | 'received'; name: string; bytes: Buffer };
 
+/** T.38 settings as the addon takes them (see T38Options in lib/engine/options.ts). */
+export interface NativeT38Config {
+  version: number;
+  maxBitRate: number;
+  /** SpanDSP's methods: 1 local TCF, 2 transferred TCF. */
+  rateManagement: 1 | 2;
+  maxBuffer: number;
+  maxDatagram: number;
+  /** 0 none, 1 redundancy, 2 FEC. */
+  errorCorrection: 0 | 1 | 2;
+  redundancy: number;
+  fecSpan: number;
+  fecEntries: number;
+  fillBitRemoval: boolean;
+  transcodingMMR: boolean;
+  transcodingJBIG: boolean;
+}
+
 /** See NativeFaxSession.frameBuffers. */
 export interface NativeFrameLine {
   received: Int16Array;
@@ -49,7 +69,53 @@ export interface NativeFrameLine {
   processLost(): number;
 }
 
+/**
+ * The T.38 real-time path (see NativeFaxSession.datagramBuffers): datagrams in and out through
+ * buffers shared with the addon. Datagram i of a tick is `outbox[i * UDPTL_MAX_DATAGRAM ..]`,
+ * `lengths[i]` bytes long.
+ */
+export interface NativeDatagramPort {
+  inbound: Uint8Array;
+  outbox: Uint8Array;
+  lengths: Uint16Array;
+  /** Decodes `inbound[0, length)` as one UDPTL datagram; returns the pending event count. */
+  receive(length: number): number;
+  /** Advances `samples` of line time; returns how many datagrams are now in the outbox. */
+  tick(samples: number): number;
+  pendingEvents(): number;
+}
+
+/** UDPTL counters of one endpoint (UdptlStats in native/engine/udptl.h). */
+export interface NativeUdptlStats {
+  /** Datagrams encoded. */
+  sent: number;
+  /** Well-formed datagrams received. */
+  received: number;
+  /** IFPs handed on: primaries and rebuilt ones. */
+  delivered: number;
+  /** Lost IFPs rebuilt from secondary IFPs. */
+  recoveredByRedundancy: number;
+  /** Lost IFPs rebuilt from FEC. */
+  recoveredByFec: number;
+  /** IFPs never received nor rebuilt. */
+  lost: number;
+  /** Datagrams whose primary was already delivered. */
+  duplicates: number;
+  /** Datagrams older than what was delivered, not duplicates. */
+  late: number;
+  /** Datagrams that are not valid UDPTL. */
+  malformed: number;
+  /** Datagrams encoded when the tick's outbox was full, so never sent (counted, numbered as lost). */
+  outboxOverflows: number;
+}
+
 export interface NativeFaxSession {
+  /** 'audio' until switchToT38, or 't38' when made with `t38`. */
+  medium(): 'audio' | 't38';
+  datagramBuffers(): NativeDatagramPort;
+  /** An audio session becomes a T.38 one; T.30 restarts in T.38 mode. */
+  switchToT38(t38: NativeT38Config): void;
+  udptlStats(): NativeUdptlStats | null;
   process(received: Int16Array | null, transmit: Int16Array): number;
   /**
    * The real-time path, made once per session: two 160-sample buffers shared with the addon
@@ -129,7 +195,79 @@ export interface NativeNoiseGenerator {
   close(): void;
 }
 
+/** UDPTL options as the addon takes them; absent ones take the engine's defaults. */
+export interface NativeUdptlOptions {
+  /** 0 none, 1 redundancy, 2 FEC. */
+  errorCorrection?: 0 | 1 | 2;
+  redundancy?: number;
+  fecSpan?: number;
+  fecEntries?: number;
+  maxDatagram?: number;
+}
+
+/** One UDPTL endpoint (native/engine/udptl.h) for hosts and tests; not the real-time path. */
+export interface NativeUdptl {
+  /** The next datagram carrying `ifp` (at most UDPTL_MAX_IFP octets). */
+  encode(ifp: Uint8Array): Uint8Array;
+  /** The IFPs `datagram` makes available, oldest first; [] when it is malformed. */
+  decode(datagram: Uint8Array): { seq: number; ifp: Uint8Array }[];
+  stats(): NativeUdptlStats;
+  nextSequence(): number;
+  setNextSequence(seq: number): void;
+  setMaxDatagram(maxDatagram: number): void;
+  /** Frees the endpoint; idempotent. Every other call throws afterwards. */
+  close(): void;
+}
+
+/** Options of native.T38Gateway; each optional (defaults: T.38 defaults, ECM on, all modems). */
+export interface NativeT38GatewayOptions {
+  t38?: Partial<NativeT38Config>;
+  ecm?: boolean;
+  modems?: number;
+}
+
+/**
+ * The T.38 leg of a gateway: as NativeDatagramPort, but without a tick (the audio frames
+ * advance the gateway's clock); `take()` copies the datagrams queued since the last take
+ * into the outbox and returns how many. They stay valid until the next call into the gateway.
+ */
+export interface NativeGatewayDatagramPort {
+  inbound: Uint8Array;
+  outbox: Uint8Array;
+  lengths: Uint16Array;
+  /** Decodes `inbound[0, length)` as one UDPTL datagram; returns the pending event count. */
+  receive(length: number): number;
+  take(): number;
+  pendingEvents(): number;
+}
+
+/** A T.30 control frame the gateway relayed, and the leg it came from. */
+export interface NativeGatewayFrame {
+  type: 'frame';
+  timeMs: number;
+  from: 'audio' | 't38';
+  name: string;
+  bytes: Buffer;
+}
+
+/** SpanDSP's T.38 gateway between an audio leg (frameBuffers) and a T.38 leg (datagramBuffers). */
+export interface NativeT38Gateway {
+  /** The audio leg: as NativeFaxSession.frameBuffers; process() returns the pending event count. */
+  frameBuffers(): NativeFrameLine;
+  datagramBuffers(): NativeGatewayDatagramPort;
+  takeEvents(): NativeGatewayFrame[];
+  /** t38_gateway_get_transfer_statistics: the fax passing through. */
+  stats(): { bitRate: number; ecm: boolean; pagesTransferred: number };
+  udptlStats(): NativeUdptlStats;
+  elapsedMs(): number;
+  /** Idempotent; every other call throws afterwards. */
+  close(): void;
+  closed(): boolean;
+}
+
 export interface NativeAddon {
+  T38Gateway: new (options?: NativeT38GatewayOptions) => NativeT38Gateway;
+  Udptl: new (options: NativeUdptlOptions) => NativeUdptl;
   FaxSession: new (options: NativeTerminalOptions) => NativeFaxSession;
   startLoopback(options: NativeLoopbackOptions): { promise: Promise<NativeLoopbackOutcome>; cancel(): void };
   completionCodes(): { code: number; text: string }[];
@@ -179,7 +317,13 @@ export interface NativeAddon {
     | 'MAX_IDENTITY_LENGTH'
     | 'MAX_HEADER_INFO_LENGTH'
     | 'SAMPLE_RATE'
-    | 'SAMPLES_PER_FRAME',
+    | 'SAMPLES_PER_FRAME'
+    | 'UDPTL_MAX_DATAGRAM'
+    | 'UDPTL_MIN_MAX_DATAGRAM'
+    | 'UDPTL_MAX_IFP'
+    | 'UDPTL_MAX_REDUNDANCY'
+    | 'UDPTL_MAX_FEC_SPAN'
+    | 'UDPTL_MAX_FEC_ENTRIES',
     number
   >;
   spandspRelease: string;

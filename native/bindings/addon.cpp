@@ -6,9 +6,12 @@
 #include <vector>
 
 #include "bindings/bilevel.h"
+#include "bindings/gateway.h"
 #include "bindings/image.h"
 #include "bindings/media.h"
+#include "bindings/udptl.h"
 #include "engine/terminal.h"
+#include "engine/udptl.h"
 
 namespace faxline::bindings {
 namespace {
@@ -63,6 +66,12 @@ Napi::Object Constants(Napi::Env env) {
   c.Set("MAX_HEADER_INFO_LENGTH", static_cast<int>(kMaxHeaderInfoLength));
   c.Set("SAMPLE_RATE", kSampleRate);
   c.Set("SAMPLES_PER_FRAME", kSamplesPerFrame);
+  c.Set("UDPTL_MAX_DATAGRAM", static_cast<int>(kMaxDatagramBytes));
+  c.Set("UDPTL_MIN_MAX_DATAGRAM", static_cast<int>(kMinMaxDatagramBytes));
+  c.Set("UDPTL_MAX_IFP", static_cast<int>(kMaxIfpBytes));
+  c.Set("UDPTL_MAX_REDUNDANCY", kMaxRedundancy);
+  c.Set("UDPTL_MAX_FEC_SPAN", kMaxFecSpan);
+  c.Set("UDPTL_MAX_FEC_ENTRIES", kMaxFecEntries);
   return c;
 }
 
@@ -80,6 +89,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitImage(env, exports);
   InitBilevel(env, exports);
   InitMedia(env, exports);
+  InitGateway(env, exports);
+  InitUdptl(env, exports);
   exports.Set("completionCodes", Napi::Function::New(env, CompletionCodes, "completionCodes"));
   exports.Set("constants", Constants(env));
   exports.Set("spandspRelease", SPANDSP_RELEASE_DATETIME_STRING);

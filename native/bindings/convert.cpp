@@ -1,5 +1,7 @@
 #include "bindings/convert.h"
 
+#include <cmath>
+
 #include "bindings/args.h"
 #include "engine/terminal.h"
 
@@ -8,6 +10,27 @@ namespace {
 
 // The first page number worth allowing: SpanDSP takes an int page index.
 constexpr int kMaxPage = 1000000;
+
+// An optional integer property of a T.38 settings object, named `where.key` in errors.
+int T38Int(const Napi::Object& o, const char* key, const std::string& where, int fallback, int min,
+           int max) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  const std::string name = where + "." + key;
+  if (!v.IsNumber()) ThrowType(o.Env(), "a number", name, v);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < min || d > max)
+    ThrowRange(o.Env(), name + " must be an integer from " + std::to_string(min) + " to " +
+                            std::to_string(max));
+  return static_cast<int>(d);
+}
+
+bool T38Bool(const Napi::Object& o, const char* key, const std::string& where, bool fallback) {
+  const Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsBoolean()) ThrowType(o.Env(), "a boolean", where + "." + key, v);
+  return v.As<Napi::Boolean>().Value();
+}
 
 double SampleTimeMs(int64_t samples) { return static_cast<double>(samples) * 1000.0 / kSampleRate; }
 
@@ -41,6 +64,61 @@ TerminalOptions TerminalOptionsFromJs(const Napi::Object& o) {
     ThrowRange(env, e.what());
   }
   return t;
+}
+
+T38Config T38ConfigFromJs(const Napi::Value& value, const std::string& where) {
+  Napi::Env env = value.Env();
+  if (!value.IsObject() || value.IsArray() || value.IsFunction())
+    ThrowType(env, "an object", where, value);
+  const Napi::Object o = value.As<Napi::Object>();
+  T38Config c;
+  c.version = T38Int(o, "version", where, c.version, kMinT38Version, kMaxT38Version);
+  c.max_bit_rate = T38Int(o, "maxBitRate", where, c.max_bit_rate, 2400, 14400);
+  c.rate_management =
+      T38Int(o, "rateManagement", where, c.rate_management, kLocalTcf, kTransferredTcf);
+  c.max_buffer = T38Int(o, "maxBuffer", where, c.max_buffer, kMinT38MaxBuffer, kMaxT38MaxBuffer);
+  c.fill_bit_removal = T38Bool(o, "fillBitRemoval", where, c.fill_bit_removal);
+  c.transcoding_mmr = T38Bool(o, "transcodingMMR", where, c.transcoding_mmr);
+  c.transcoding_jbig = T38Bool(o, "transcodingJBIG", where, c.transcoding_jbig);
+  switch (T38Int(o, "errorCorrection", where, 1, 0, 2)) {
+    case 0:
+      c.udptl.error_correction = UdptlErrorCorrection::kNone;
+      break;
+    case 2:
+      c.udptl.error_correction = UdptlErrorCorrection::kFec;
+      break;
+    default:
+      c.udptl.error_correction = UdptlErrorCorrection::kRedundancy;
+      break;
+  }
+  c.udptl.redundancy = T38Int(o, "redundancy", where, c.udptl.redundancy, 0, kMaxRedundancy);
+  c.udptl.fec_span = T38Int(o, "fecSpan", where, c.udptl.fec_span, 1, kMaxFecSpan);
+  c.udptl.fec_entries = T38Int(o, "fecEntries", where, c.udptl.fec_entries, 1, kMaxFecEntries);
+  c.udptl.max_datagram = static_cast<size_t>(
+      T38Int(o, "maxDatagram", where, static_cast<int>(c.udptl.max_datagram),
+             static_cast<int>(kMinMaxDatagramBytes), static_cast<int>(kMaxDatagramBytes)));
+  try {
+    ValidateT38Config(c);
+  } catch (const OptionError& e) {
+    ThrowRange(env, where + ": " + e.what());
+  }
+  return c;
+}
+
+Napi::Object UdptlStatsToJs(Napi::Env env, const UdptlPort& port) {
+  const UdptlStats& s = port.udptl().stats();
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("sent", static_cast<double>(s.sent));
+  o.Set("received", static_cast<double>(s.received));
+  o.Set("delivered", static_cast<double>(s.delivered));
+  o.Set("recoveredByRedundancy", static_cast<double>(s.recovered_by_redundancy));
+  o.Set("recoveredByFec", static_cast<double>(s.recovered_by_fec));
+  o.Set("lost", static_cast<double>(s.lost));
+  o.Set("duplicates", static_cast<double>(s.duplicates));
+  o.Set("late", static_cast<double>(s.late));
+  o.Set("malformed", static_cast<double>(s.malformed));
+  o.Set("outboxOverflows", static_cast<double>(port.outbox_overflows()));
+  return o;
 }
 
 Napi::Object StatsToJs(Napi::Env env, const TransferStats& s) {

@@ -1,5 +1,7 @@
 #include "bindings/session.h"
 
+#include <cstring>
+
 #include "bindings/args.h"
 #include "bindings/convert.h"
 
@@ -15,33 +17,99 @@ void CheckLength(Napi::Env env, size_t length, const char* what) {
                         " samples; at most 80000 (10 s) per call");
 }
 
+constexpr const char* kClosed = "The fax session is closed";
+constexpr const char* kInT38 = "The fax session is in T.38 mode";
+constexpr const char* kInAudio = "The fax session is in audio mode: switch it to T.38 first";
+
+// The tick bound: one call may advance at most 10 s of line time.
+constexpr int kMaxTickSamples = 10 * kSampleRate;
+
+DatagramLine& LineOf(const Napi::CallbackInfo& info) {
+  return **static_cast<std::shared_ptr<DatagramLine>*>(info.Data());
+}
+
 }  // namespace
+
+size_t TakeIntoOutbox(DatagramLine& line) {
+  const size_t n = line.port->Take();
+  for (size_t i = 0; i < n; ++i) {
+    const size_t length = line.port->DatagramLength(i);
+    std::memcpy(line.outbox + i * kMaxDatagramBytes, line.port->Datagram(i), length);
+    line.lengths[i] = static_cast<uint16_t>(length);
+  }
+  return n;
+}
+
+Napi::Object MakeDatagramBuffers(
+    Napi::Env env, std::shared_ptr<DatagramLine>& line,
+    std::initializer_list<std::pair<const char*, Napi::Function::Callback>> functions,
+    Napi::Reference<Napi::Uint8Array>& inbound_ref, Napi::Reference<Napi::Uint8Array>& outbox_ref,
+    Napi::Reference<Napi::Uint16Array>& lengths_ref) {
+  Napi::Uint8Array inbound = Napi::Uint8Array::New(env, kMaxDatagramBytes);
+  Napi::Uint8Array outbox = Napi::Uint8Array::New(env, kOutboxDatagrams * kMaxDatagramBytes);
+  Napi::Uint16Array lengths = Napi::Uint16Array::New(env, kOutboxDatagrams);
+  line->inbound = inbound.Data();
+  line->inbound_length = inbound.ElementLength();
+  line->outbox = outbox.Data();
+  line->lengths = lengths.Data();
+  Napi::Object buffers = Napi::Object::New(env);
+  buffers.Set("inbound", inbound);
+  buffers.Set("outbox", outbox);
+  buffers.Set("lengths", lengths);
+  // Functions bound to the line skip the type-tag check and unwrap a method call needs.
+  for (const auto& [name, callback] : functions) {
+    auto* held = new std::shared_ptr<DatagramLine>(line);
+    Napi::Function f = Napi::Function::New(env, callback, name, held);
+    f.AddFinalizer([](Napi::Env, std::shared_ptr<DatagramLine>* l) { delete l; }, held);
+    buffers.Set(name, f);
+  }
+  inbound_ref = Napi::Persistent(inbound);
+  outbox_ref = Napi::Persistent(outbox);
+  lengths_ref = Napi::Persistent(lengths);
+  return buffers;
+}
 
 const napi_type_tag FaxSession::kTypeTag = {0x6661786c696e6531ULL, 0x73657373696f6e31ULL};
 
 Napi::Function FaxSession::DefineClass(Napi::Env env) {
-  return DefineTaggedClass<FaxSession>(env,
-                                       {{"process", Dispatch<&FaxSession::JsProcess>},
-                                        {"frameBuffers", Dispatch<&FaxSession::JsFrameBuffers>},
-                                        {"receive", Dispatch<&FaxSession::JsReceive>},
-                                        {"receiveMissing", Dispatch<&FaxSession::JsReceiveMissing>},
-                                        {"transmit", Dispatch<&FaxSession::JsTransmit>},
-                                        {"takeEvents", Dispatch<&FaxSession::JsTakeEvents>},
-                                        {"hangUp", Dispatch<&FaxSession::JsHangUp>},
-                                        {"close", Dispatch<&FaxSession::JsClose>},
-                                        {"finished", Dispatch<&FaxSession::JsFinished>},
-                                        {"result", Dispatch<&FaxSession::JsResult>},
-                                        {"elapsedMs", Dispatch<&FaxSession::JsElapsedMs>},
-                                        {"closed", Dispatch<&FaxSession::JsClosed>}});
+  return DefineTaggedClass<FaxSession>(
+      env, {{"process", Dispatch<&FaxSession::JsProcess>},
+            {"frameBuffers", Dispatch<&FaxSession::JsFrameBuffers>},
+            {"receive", Dispatch<&FaxSession::JsReceive>},
+            {"receiveMissing", Dispatch<&FaxSession::JsReceiveMissing>},
+            {"transmit", Dispatch<&FaxSession::JsTransmit>},
+            {"takeEvents", Dispatch<&FaxSession::JsTakeEvents>},
+            {"hangUp", Dispatch<&FaxSession::JsHangUp>},
+            {"close", Dispatch<&FaxSession::JsClose>},
+            {"finished", Dispatch<&FaxSession::JsFinished>},
+            {"result", Dispatch<&FaxSession::JsResult>},
+            {"elapsedMs", Dispatch<&FaxSession::JsElapsedMs>},
+            {"closed", Dispatch<&FaxSession::JsClosed>},
+            {"medium", Dispatch<&FaxSession::JsMedium>},
+            {"datagramBuffers", Dispatch<&FaxSession::JsDatagramBuffers>},
+            {"switchToT38", Dispatch<&FaxSession::JsSwitchToT38>},
+            {"udptlStats", Dispatch<&FaxSession::JsUdptlStats>}});
 }
 
 FaxSession::FaxSession(const Napi::CallbackInfo& info) : ObjectWrap<FaxSession>(info) {
   Napi::Env env = info.Env();
   if (!info.IsConstructCall())
     throw Napi::TypeError::New(env, "FaxSession must be called with new");
-  const TerminalOptions options = TerminalOptionsFromJs(ObjectArg(info, 0, "options"));
+  const Napi::Object js_options = ObjectArg(info, 0, "options");
+  const TerminalOptions options = TerminalOptionsFromJs(js_options);
+  const Napi::Value t38 = js_options.Get("t38");
   try {
-    terminal_ = std::make_unique<AudioTerminal>(options);
+    if (t38.IsUndefined()) {
+      auto audio = std::make_unique<AudioTerminal>(options);
+      audio_ = audio.get();
+      terminal_ = std::move(audio);
+    } else {
+      auto terminal = std::make_unique<T38Terminal>(options, T38ConfigFromJs(t38, "options.t38"));
+      t38_ = terminal.get();
+      terminal_ = std::move(terminal);
+    }
+  } catch (const Napi::Error&) {
+    throw;
   } catch (const OptionError& e) {
     ThrowRange(env, e.what());
   } catch (const std::exception& e) {
@@ -55,7 +123,16 @@ FaxSession::FaxSession(const Napi::CallbackInfo& info) : ObjectWrap<FaxSession>(
 FaxSession::~FaxSession() { Close(); }
 
 void FaxSession::ReleaseTerminal() {
-  if (frame_line_) frame_line_->terminal = nullptr;
+  if (frame_line_) {
+    frame_line_->terminal = nullptr;
+    frame_line_->unavailable = kClosed;
+  }
+  if (datagram_line_) {
+    datagram_line_->terminal = nullptr;
+    datagram_line_->port = nullptr;
+  }
+  audio_ = nullptr;
+  t38_ = nullptr;
   terminal_.reset();
 }
 
@@ -66,14 +143,26 @@ void FaxSession::Close() {
   registration_.Unregister();
 }
 
-AudioTerminal& FaxSession::Open(const Napi::CallbackInfo& info) {
-  if (!terminal_) throw Napi::Error::New(info.Env(), "The fax session is closed");
+Terminal& FaxSession::Open(const Napi::CallbackInfo& info) {
+  if (!terminal_) throw Napi::Error::New(info.Env(), kClosed);
   return *terminal_;
+}
+
+AudioTerminal& FaxSession::Audio(const Napi::CallbackInfo& info) {
+  Open(info);
+  if (audio_ == nullptr) throw Napi::Error::New(info.Env(), kInT38);
+  return *audio_;
+}
+
+T38Terminal& FaxSession::T38(const Napi::CallbackInfo& info) {
+  Open(info);
+  if (t38_ == nullptr) throw Napi::Error::New(info.Env(), kInAudio);
+  return *t38_;
 }
 
 Napi::Value FaxSession::JsProcess(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  AudioTerminal& t = Open(info);
+  AudioTerminal& t = Audio(info);
   const Int16View out = Int16ViewArg(info, 1, "the transmit buffer");
   CheckLength(env, out.length, "the transmit buffer");
   const int count = static_cast<int>(out.length);
@@ -96,7 +185,7 @@ Napi::Value FaxSession::JsProcess(const Napi::CallbackInfo& info) {
 
 Napi::Value FaxSession::JsFrameBuffers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  AudioTerminal& terminal = Open(info);
+  AudioTerminal& terminal = Audio(info);
   if (!frame_line_) {
     Napi::Int16Array received = Napi::Int16Array::New(env, kSamplesPerFrame);
     Napi::Int16Array transmit = Napi::Int16Array::New(env, kSamplesPerFrame);
@@ -125,7 +214,7 @@ Napi::Value FaxSession::JsFrameBuffers(const Napi::CallbackInfo& info) {
 template <bool lost>
 Napi::Value FaxSession::ProcessFrame(const Napi::CallbackInfo& info) {
   const FrameLine& line = **static_cast<std::shared_ptr<FrameLine>*>(info.Data());
-  if (line.terminal == nullptr) throw Napi::Error::New(info.Env(), "The fax session is closed");
+  if (line.terminal == nullptr) throw Napi::Error::New(info.Env(), line.unavailable);
   if (lost) {
     line.terminal->ReceiveMissing(kSamplesPerFrame);
   } else {
@@ -137,7 +226,7 @@ Napi::Value FaxSession::ProcessFrame(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value FaxSession::JsReceive(const Napi::CallbackInfo& info) {
-  AudioTerminal& t = Open(info);
+  AudioTerminal& t = Audio(info);
   const Int16View in = Int16ViewArg(info, 0, "the received samples");
   CheckLength(info.Env(), in.length, "the received samples");
   t.Receive(in.data, static_cast<int>(in.length));
@@ -145,13 +234,13 @@ Napi::Value FaxSession::JsReceive(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value FaxSession::JsReceiveMissing(const Napi::CallbackInfo& info) {
-  AudioTerminal& t = Open(info);
+  AudioTerminal& t = Audio(info);
   t.ReceiveMissing(IntArg(info, 0, "the missing sample count", 0, kMaxSamplesPerCall));
   return Napi::Number::New(info.Env(), static_cast<double>(t.session().pending_events()));
 }
 
 Napi::Value FaxSession::JsTransmit(const Napi::CallbackInfo& info) {
-  AudioTerminal& t = Open(info);
+  AudioTerminal& t = Audio(info);
   const Int16View out = Int16ViewArg(info, 0, "the transmit buffer");
   CheckLength(info.Env(), out.length, "the transmit buffer");
   t.Transmit(out.data, static_cast<int>(out.length));
@@ -159,7 +248,7 @@ Napi::Value FaxSession::JsTransmit(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value FaxSession::JsTakeEvents(const Napi::CallbackInfo& info) {
-  AudioTerminal& t = Open(info);
+  Terminal& t = Open(info);
   t.session().TakeEvents(scratch_events_);
   return EventsToJs(info.Env(), scratch_events_);
 }
@@ -191,6 +280,89 @@ Napi::Value FaxSession::JsElapsedMs(const Napi::CallbackInfo& info) {
 
 Napi::Value FaxSession::JsClosed(const Napi::CallbackInfo& info) {
   return Napi::Boolean::New(info.Env(), !terminal_);
+}
+
+Napi::Value FaxSession::JsMedium(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), Open(info).medium() == Medium::kT38 ? "t38" : "audio");
+}
+
+Napi::Value FaxSession::JsDatagramBuffers(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  T38Terminal& terminal = T38(info);
+  if (!datagram_line_) {
+    datagram_line_ = std::make_shared<DatagramLine>();
+    datagram_line_->port = &terminal.port();
+    datagram_line_->terminal = &terminal;
+    Napi::Object buffers =
+        MakeDatagramBuffers(env, datagram_line_,
+                            {{"receive", DatagramReceive},
+                             {"tick", DatagramTick},
+                             {"pendingEvents", DatagramPendingEvents}},
+                            datagram_inbound_ref_, datagram_outbox_ref_, datagram_lengths_ref_);
+    datagram_buffers_ref_ = Napi::Persistent(buffers);
+  }
+  return datagram_buffers_ref_.Value();
+}
+
+Napi::Value FaxSession::DatagramReceive(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  DatagramLine& line = LineOf(info);
+  if (line.terminal == nullptr) throw Napi::Error::New(env, kClosed);
+  const int length =
+      IntArg(info, 0, "the datagram length", 0, static_cast<int>(line.inbound_length));
+  line.terminal->ReceiveDatagram(line.inbound, static_cast<size_t>(length));
+  return Napi::Number::New(env, static_cast<double>(line.terminal->session().pending_events()));
+}
+
+Napi::Value FaxSession::DatagramTick(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  DatagramLine& line = LineOf(info);
+  if (line.terminal == nullptr) throw Napi::Error::New(env, kClosed);
+  line.terminal->Tick(IntArg(info, 0, "the tick's samples", 1, kMaxTickSamples));
+  return Napi::Number::New(env, static_cast<double>(TakeIntoOutbox(line)));
+}
+
+Napi::Value FaxSession::DatagramPendingEvents(const Napi::CallbackInfo& info) {
+  DatagramLine& line = LineOf(info);
+  if (line.terminal == nullptr) throw Napi::Error::New(info.Env(), kClosed);
+  return Napi::Number::New(info.Env(),
+                           static_cast<double>(line.terminal->session().pending_events()));
+}
+
+Napi::Value FaxSession::JsSwitchToT38(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Terminal& current = Open(info);
+  if (t38_ != nullptr) throw Napi::Error::New(env, "The fax session is already in T.38 mode");
+  if (current.session().finished())
+    throw Napi::Error::New(env, "The fax session has finished: it cannot switch to T.38");
+  const T38Config config = T38ConfigFromJs(Arg(info, 0), "the T.38 settings");
+  // The same call, so the same options; its pages were checked when the audio terminal was
+  // made, and T.30 starts over in T.38 mode (as a T.38 re-INVITE does to a fax machine).
+  TerminalOptions options = current.session().options();
+  options.decode_pages = false;
+  std::unique_ptr<T38Terminal> next;
+  try {
+    next = std::make_unique<T38Terminal>(options, config);
+  } catch (const OptionError& e) {
+    ThrowRange(env, e.what());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string("cannot create the T.38 terminal: ") + e.what());
+  }
+  next->session().ContinueFrom(current.session());
+  if (frame_line_) {
+    frame_line_->terminal = nullptr;
+    frame_line_->unavailable = kInT38;
+  }
+  audio_ = nullptr;
+  t38_ = next.get();
+  terminal_ = std::move(next);
+  return env.Undefined();
+}
+
+Napi::Value FaxSession::JsUdptlStats(const Napi::CallbackInfo& info) {
+  Open(info);
+  if (t38_ == nullptr) return info.Env().Null();
+  return UdptlStatsToJs(info.Env(), t38_->port());
 }
 
 void InitSession(Napi::Env env, Napi::Object exports) {

@@ -1,9 +1,12 @@
-// FaxSession: the JS face of one fax terminal, driven frame by frame by its host.
+// FaxSession: the JS face of one fax terminal, driven frame by frame (audio) or tick by tick
+// (T.38) by its host.
 //
-// Ownership: owns a Terminal until close(), the environment's teardown or garbage
-// collection, whichever comes first. Every call after close() throws. Per-frame calls
-// (process/receive/transmit) allocate nothing in steady state: they read and write the
-// caller's Int16Arrays in place and report only how many events are waiting.
+// Ownership: owns a Terminal (an AudioTerminal, or a T38Terminal when made with `t38` or
+// after switchToT38) until close(), the environment's teardown or garbage collection,
+// whichever comes first. Every call after close() throws. Per-frame calls (process/receive/
+// transmit, and the datagram port's receive/tick) allocate nothing in steady state: they read
+// and write the caller's typed arrays in place and report only how many events are waiting.
+// The audio calls throw on a T.38 session and the datagram calls on an audio one.
 #pragma once
 
 #include <napi.h>
@@ -13,8 +16,38 @@
 
 #include "bindings/tagged_class.h"
 #include "engine/audio_terminal.h"
+#include "engine/t38_terminal.h"
+
+namespace faxline {
+class T38Gateway;
+}  // namespace faxline
 
 namespace faxline::bindings {
+
+// The T.38 real-time path of a session or a gateway: an inbound datagram buffer and an outbox
+// shared with JS. Shared with the bound functions, which may outlive their owner: `port` (and
+// the entity) are null once it is closed.
+struct DatagramLine {
+  UdptlPort* port = nullptr;
+  T38Terminal* terminal = nullptr;  // a session's; null for a gateway
+  T38Gateway* gateway = nullptr;    // a gateway's; null for a session
+  uint8_t* inbound = nullptr;
+  size_t inbound_length = 0;
+  uint8_t* outbox = nullptr;
+  uint16_t* lengths = nullptr;
+};
+
+// Copies the datagrams the port queued since it was last taken into the line's outbox and
+// lengths; returns how many.
+size_t TakeIntoOutbox(DatagramLine& line);
+
+// The JS object of a DatagramLine: {inbound, outbox, lengths} and the functions given, each
+// bound to `line`. Keeps the arrays alive through the references given.
+Napi::Object MakeDatagramBuffers(
+    Napi::Env env, std::shared_ptr<DatagramLine>& line,
+    std::initializer_list<std::pair<const char*, Napi::Function::Callback>> functions,
+    Napi::Reference<Napi::Uint8Array>& inbound_ref, Napi::Reference<Napi::Uint8Array>& outbox_ref,
+    Napi::Reference<Napi::Uint16Array>& lengths_ref);
 
 class FaxSession : public Napi::ObjectWrap<FaxSession> {
  public:
@@ -39,25 +72,39 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   Napi::Value JsResult(const Napi::CallbackInfo& info);
   Napi::Value JsElapsedMs(const Napi::CallbackInfo& info);
   Napi::Value JsClosed(const Napi::CallbackInfo& info);
+  Napi::Value JsMedium(const Napi::CallbackInfo& info);
+  Napi::Value JsDatagramBuffers(const Napi::CallbackInfo& info);
+  Napi::Value JsSwitchToT38(const Napi::CallbackInfo& info);
+  Napi::Value JsUdptlStats(const Napi::CallbackInfo& info);
 
   // Returns the terminal, or throws when the session is closed.
-  AudioTerminal& Open(const Napi::CallbackInfo& info);
+  Terminal& Open(const Napi::CallbackInfo& info);
+  // Open, and throws unless the terminal is of that medium.
+  AudioTerminal& Audio(const Napi::CallbackInfo& info);
+  T38Terminal& T38(const Napi::CallbackInfo& info);
   void Close();
   // Frees the SpanDSP terminal; the session object itself stays until garbage collection.
   void ReleaseTerminal();
 
-  // The real-time path: one 20 ms frame in each direction through Int16Arrays shared with
-  // JS, driven by two functions bound to this line (see JsFrameBuffers). Shared with those
-  // functions, which may outlive the session: `terminal` is null once it is closed.
+  // The audio real-time path: one 20 ms frame in each direction through Int16Arrays shared
+  // with JS, driven by two functions bound to this line (see JsFrameBuffers). Shared with those
+  // functions, which may outlive the session: `terminal` is null once it is closed or has
+  // switched to T.38, and `unavailable` then says which.
   struct FrameLine {
     AudioTerminal* terminal = nullptr;
     int16_t* received = nullptr;
     int16_t* transmit = nullptr;
+    const char* unavailable = "The fax session is closed";
   };
   template <bool lost>
   static Napi::Value ProcessFrame(const Napi::CallbackInfo& info);
+  static Napi::Value DatagramReceive(const Napi::CallbackInfo& info);
+  static Napi::Value DatagramTick(const Napi::CallbackInfo& info);
+  static Napi::Value DatagramPendingEvents(const Napi::CallbackInfo& info);
 
-  std::unique_ptr<AudioTerminal> terminal_;
+  std::unique_ptr<Terminal> terminal_;
+  AudioTerminal* audio_ = nullptr;  // terminal_ when it is an audio one
+  T38Terminal* t38_ = nullptr;      // terminal_ when it is a T.38 one
   std::vector<Event> scratch_events_;
   std::shared_ptr<FrameLine> frame_line_;
   // Keep the object handed out (with the functions) alive, and the two Int16Arrays whose
@@ -65,6 +112,12 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   Napi::ObjectReference frame_buffers_ref_;
   Napi::Reference<Napi::Int16Array> frame_received_ref_;
   Napi::Reference<Napi::Int16Array> frame_transmit_ref_;
+  // The same for the T.38 path.
+  std::shared_ptr<DatagramLine> datagram_line_;
+  Napi::ObjectReference datagram_buffers_ref_;
+  Napi::Reference<Napi::Uint8Array> datagram_inbound_ref_;
+  Napi::Reference<Napi::Uint8Array> datagram_outbox_ref_;
+  Napi::Reference<Napi::Uint16Array> datagram_lengths_ref_;
   OpenRegistration registration_;
 };
 

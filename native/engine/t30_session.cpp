@@ -100,6 +100,17 @@ void T30Session::TakeEvents(std::vector<Event>& out) {
   events_.reserve(64);
 }
 
+void T30Session::ContinueFrom(T30Session& earlier) {
+  for (Event& e : events_) e.sample_time += earlier.elapsed_samples_;
+  elapsed_samples_ += earlier.elapsed_samples_;
+  std::vector<Event> merged;
+  merged.reserve(std::max<size_t>(64, earlier.events_.size() + events_.size()));
+  merged.insert(merged.end(), earlier.events_.begin(), earlier.events_.end());
+  merged.insert(merged.end(), events_.begin(), events_.end());
+  events_.swap(merged);
+  earlier.events_.clear();
+}
+
 void T30Session::HangUp() {
   if (finished_) return;
   // SpanDSP reports the hang-up through phase E with its call-dropped code.

@@ -115,6 +115,9 @@ class T30Session {
   const FaxResult& result() const { return result_; }
   int64_t elapsed_samples() const { return elapsed_samples_; }
   void AdvanceClock(int samples) { elapsed_samples_ += samples; }
+  // Carries on where `earlier` (the same call on another medium, now abandoned) left off:
+  // its clock, and its events not yet taken, queued before any of this session's own.
+  void ContinueFrom(T30Session& earlier);
 
   size_t pending_events() const { return events_.size(); }
   // Moves the queued events into out (cleared first) so the caller owns them.

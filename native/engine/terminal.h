@@ -17,7 +17,7 @@ constexpr int kSampleRate = 8000;
 // One 20 ms frame, the unit media servers and RTP work in.
 constexpr int kSamplesPerFrame = 160;
 
-enum class Medium { kAudio };
+enum class Medium { kAudio, kT38 };
 
 class Terminal {
  public:
