@@ -41,3 +41,28 @@ export interface AudioLine {
   /** Releases the transport. Idempotent. */
   close(): Promise<void>;
 }
+
+/**
+ * One call's T.38 in both directions: UDPTL datagrams (lib/transports/t38). Per 20 ms tick the
+ * terminal takes every datagram that arrived since the last tick, then sends what it has.
+ * Methods are called from one thread.
+ */
+export interface DatagramLine {
+  /** A short name for logs and `stats.line.kind`: 'udptl', 'simulated-udptl'. */
+  readonly kind: string;
+  /**
+   * Hands each datagram received since the last call to `deliver`, oldest first, at line time
+   * `nowMs`. A datagram is valid only during its `deliver` call.
+   */
+  poll(deliver: (datagram: Uint8Array) => void, nowMs: number): void;
+  /** Sends one datagram at line time `nowMs`. The line copies what it keeps. */
+  send(datagram: Uint8Array, nowMs: number): void;
+  /** Set once the line ended on its own side (peer hung up, went silent, socket failed). */
+  readonly ended: LineEnd | null;
+  /** Resolves when the line can carry datagrams (socket bound; the far end known or latched). */
+  ready(): Promise<void>;
+  /** Statistics so far (the socket's; UDPTL recovery figures come from the session). */
+  stats(): LineStats;
+  /** Releases the transport. Idempotent. */
+  close(): Promise<void>;
+}
