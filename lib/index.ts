@@ -1,10 +1,19 @@
 /** faxline's public API. */
 export { FaxlineError, InvalidOptionError, SessionClosedError, ImageFileError } from './engine/errors';
-export { FaxSession, SAMPLE_RATE, SAMPLES_PER_FRAME } from './engine/session';
-export type { FaxSessionOptions, FaxSessionEvents } from './engine/session';
+export { FaxSession, SAMPLE_RATE, SAMPLES_PER_FRAME, T38_ANSWER_TIMEOUT_MS } from './engine/session';
+export type { FaxSessionOptions, FaxSessionEvents, T38SwitchOptions, T38Refusal, UdptlStats } from './engine/session';
 export type { FaxEvent, NegotiatedEvent, PageEvent, FrameEvent, FinishedEvent } from './engine/events';
-export { MODEMS, COMPRESSIONS, checkIdentity, checkHeaderInfo } from './engine/options';
-export type { Modem, Compression, T30Options, SendOptions, ReceiveOptions } from './engine/options';
+export { MODEMS, COMPRESSIONS, checkIdentity, checkHeaderInfo, checkT38Options, T38_DEFAULTS } from './engine/options';
+export type {
+  Modem,
+  Compression,
+  T30Options,
+  SendOptions,
+  ReceiveOptions,
+  T38Options,
+  T38ErrorCorrection,
+  T38RateManagement,
+} from './engine/options';
 export { ResultCode, completionCodes, resultText } from './engine/result';
 export type { FaxResult, FaxStats, CompletionCode, Resolution } from './engine/result';
 export { runLoopback } from './engine/loopback';
@@ -64,11 +73,11 @@ export type { CallbackOptions, DeliveryReport } from './callbacks';
 export { LoopbackMedia } from './transports/media';
 export type { FaxMedia, MediaControl, MediaOutcome, LoopbackMediaOptions, LoopbackMediaSpec } from './transports/media';
 export { PcmMedia } from './transports/pcm';
-export type { AudioLine, LineEnd, LineStats } from './transports/line';
+export type { AudioLine, DatagramLine, LineEnd, LineStats } from './transports/line';
 export { LineMedia, DEFAULT_READY_TIMEOUT_MS } from './transports/line-media';
 export type { LineMediaOptions } from './transports/line-media';
-export { driveOnLine, FrameClock, FRAME_MS, DEFAULT_CALL_LIMIT_MS } from './transports/line-driver';
-export type { DriveOptions, DriveOutcome } from './transports/line-driver';
+export { driveOnLine, FrameClock, FRAME_MS, DEFAULT_CALL_LIMIT_MS, isDatagramLine } from './transports/line-driver';
+export type { DriveOptions, DriveOutcome, CallLines } from './transports/line-driver';
 export {
   RtpLine,
   RtpLineError,
@@ -94,12 +103,46 @@ export type {
   AudioSocketListenOptions,
   ConnectAudioSocketOptions,
 } from './transports/audiosocket';
+export {
+  UdptlCodec,
+  UdptlClosedError,
+  UDPTL_DEFAULTS,
+  UDPTL_LIMITS,
+  DEFAULT_T38_PARAMS,
+  t38AttributeLines,
+  t38MediaLines,
+  parseT38Attributes,
+  parseT38Media,
+  answerT38,
+  negotiatedUdptl,
+  UdptlLine,
+  UdptlLineError,
+  simulatedDatagramPair,
+} from './transports/t38';
+export type {
+  UdptlOptions,
+  UdptlDelivery,
+  T38Params,
+  T38Version,
+  T38Media,
+  NegotiatedUdptl,
+  UdptlLineOptions,
+  UdptlLineStats,
+  UdptlEndpoint,
+  DatagramPairOptions,
+  SimulatedDatagramLine,
+} from './transports/t38';
 export { G711_LAWS, G711_PAYLOAD_TYPE, g711Encode, g711Decode } from './transports/g711';
 export type { G711Law } from './transports/g711';
 export { LineImpairment, parseLineSpec, formatLineSpec, defaultLineSpec, lossPattern } from './transports/impairments';
 export type { LineSpec, LossModel, PacketImpairment } from './transports/impairments';
 export { runSimulatedCall, simulatedLinePair } from './transports/impaired-line';
-export type { SimulatedCall, SimulatedCallOptions, SimulatedRtpOptions } from './transports/impaired-line';
+export type {
+  SimulatedCall,
+  SimulatedCallOptions,
+  SimulatedRtpOptions,
+  SimulatedT38Switch,
+} from './transports/impaired-line';
 export {
   DocumentError,
   fetchDocument,

@@ -2,7 +2,7 @@
  * Fax options as users know them (the names FreeSWITCH and Asterisk users expect), checked
  * and normalised here into the plain object the addon copies. The addon checks again.
  */
-import { native, type NativeTerminalOptions } from '../native';
+import { native, type NativeT38Config, type NativeTerminalOptions } from '../native';
 import { InvalidOptionError } from './errors';
 
 /** Image modems for the page data. V.21 for control is always on. */
@@ -188,4 +188,119 @@ export function toNativeReceive(o: ReceiveOptions): NativeTerminalOptions {
   const result = commonOptions(o, 'receive');
   result.rxFile = o.receivedFile;
   return result;
+}
+
+/** UDPTL error recovery: none, redundancy (earlier IFPs repeated in each datagram) or FEC. */
+export type T38ErrorCorrection = 'none' | 'redundancy' | 'fec';
+/** T.38 rate management: the TCF training check sent over the network, or made locally by each gateway. */
+export type T38RateManagement = 'transferredTCF' | 'localTCF';
+
+/**
+ * A T.38 terminal's settings: the T.38 capabilities negotiated in SDP (the names follow the SDP
+ * attributes: `T38FaxVersion`, `T38MaxBitRate`, …) and how our UDPTL sends.
+ */
+export interface T38Options {
+  /** T38FaxVersion, 0–3 (default 0, what every peer speaks). */
+  version?: number;
+  /** T38MaxBitRate: the fastest image data rate, bit/s (default 14400). */
+  maxBitRate?: number;
+  /** T38FaxRateManagement (default 'transferredTCF', the one T.38 allows over UDP). */
+  rateManagement?: T38RateManagement;
+  /** T38FaxMaxBuffer: the far end's buffer, bytes (default 2000). */
+  maxBuffer?: number;
+  /** T38FaxMaxDatagram: the largest datagram the far end takes, bytes (default 400). */
+  maxDatagram?: number;
+  /** T38FaxUdpEC (default 'redundancy': some peers mis-recover received FEC). */
+  errorCorrection?: T38ErrorCorrection;
+  /** Earlier IFPs repeated in each datagram with 'redundancy' (default 3, at most 7). */
+  redundancy?: number;
+  /** With 'fec': IFPs each FEC entry covers (default 3) and entries per datagram (default 3), at most 7. */
+  fecSpan?: number;
+  fecEntries?: number;
+  /** T38FaxFillBitRemoval, T38FaxTranscodingMMR, T38FaxTranscodingJBIG (default false). */
+  fillBitRemoval?: boolean;
+  transcodingMMR?: boolean;
+  transcodingJBIG?: boolean;
+}
+
+/** The defaults of every T.38 setting. */
+export const T38_DEFAULTS: Readonly<Required<T38Options>> = Object.freeze({
+  version: 0,
+  maxBitRate: 14400,
+  rateManagement: 'transferredTCF',
+  maxBuffer: 2000,
+  maxDatagram: 400,
+  errorCorrection: 'redundancy',
+  redundancy: 3,
+  fecSpan: 3,
+  fecEntries: 3,
+  fillBitRemoval: false,
+  transcodingMMR: false,
+  transcodingJBIG: false,
+});
+
+const T38_BIT_RATES = [2400, 4800, 7200, 9600, 12000, 14400];
+const ERROR_CORRECTION_CODES: Record<T38ErrorCorrection, 0 | 1 | 2> = { none: 0, redundancy: 1, fec: 2 };
+
+function integerIn(value: unknown, what: string, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  expect(typeof value === 'number', 'a number', what, value);
+  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
+    throw new InvalidOptionError(`${what} must be a whole number from ${min} to ${max}; got ${String(value)}`);
+  return value as number;
+}
+
+function oneOf<T extends string>(value: unknown, what: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !allowed.includes(value as T))
+    throw new InvalidOptionError(`${what} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+/** Checks T.38 settings and fills in the defaults; throws InvalidOptionError. */
+export function checkT38Options(o: T38Options): Required<T38Options> {
+  expect(typeof o === 'object' && o !== null, 'an object', 't38', o);
+  const maxBitRate = integerIn(o.maxBitRate, 't38.maxBitRate', 2400, 14400);
+  if (maxBitRate !== undefined && !T38_BIT_RATES.includes(maxBitRate))
+    throw new InvalidOptionError(`t38.maxBitRate must be one of ${T38_BIT_RATES.join(', ')}; got ${maxBitRate}`);
+  const limits = native.constants;
+  return {
+    version: integerIn(o.version, 't38.version', 0, 3) ?? T38_DEFAULTS.version,
+    maxBitRate: maxBitRate ?? T38_DEFAULTS.maxBitRate,
+    rateManagement:
+      oneOf(o.rateManagement, 't38.rateManagement', ['transferredTCF', 'localTCF'] as const) ??
+      T38_DEFAULTS.rateManagement,
+    maxBuffer: integerIn(o.maxBuffer, 't38.maxBuffer', 1, 2 ** 31 - 1) ?? T38_DEFAULTS.maxBuffer,
+    maxDatagram:
+      integerIn(o.maxDatagram, 't38.maxDatagram', limits.UDPTL_MIN_MAX_DATAGRAM, limits.UDPTL_MAX_DATAGRAM) ??
+      T38_DEFAULTS.maxDatagram,
+    errorCorrection:
+      oneOf(o.errorCorrection, 't38.errorCorrection', ['none', 'redundancy', 'fec'] as const) ??
+      T38_DEFAULTS.errorCorrection,
+    redundancy: integerIn(o.redundancy, 't38.redundancy', 0, limits.UDPTL_MAX_REDUNDANCY) ?? T38_DEFAULTS.redundancy,
+    fecSpan: integerIn(o.fecSpan, 't38.fecSpan', 1, limits.UDPTL_MAX_FEC_SPAN) ?? T38_DEFAULTS.fecSpan,
+    fecEntries: integerIn(o.fecEntries, 't38.fecEntries', 1, limits.UDPTL_MAX_FEC_ENTRIES) ?? T38_DEFAULTS.fecEntries,
+    fillBitRemoval: optionalBoolean(o.fillBitRemoval, 't38.fillBitRemoval') ?? false,
+    transcodingMMR: optionalBoolean(o.transcodingMMR, 't38.transcodingMMR') ?? false,
+    transcodingJBIG: optionalBoolean(o.transcodingJBIG, 't38.transcodingJBIG') ?? false,
+  };
+}
+
+/** @internal T.38 settings as the addon takes them. */
+export function toNativeT38(o: T38Options): NativeT38Config {
+  const c = checkT38Options(o);
+  return {
+    version: c.version,
+    maxBitRate: c.maxBitRate,
+    rateManagement: c.rateManagement === 'localTCF' ? 1 : 2,
+    maxBuffer: c.maxBuffer,
+    maxDatagram: c.maxDatagram,
+    errorCorrection: ERROR_CORRECTION_CODES[c.errorCorrection],
+    redundancy: c.redundancy,
+    fecSpan: c.fecSpan,
+    fecEntries: c.fecEntries,
+    fillBitRemoval: c.fillBitRemoval,
+    transcodingMMR: c.transcodingMMR,
+    transcodingJBIG: c.transcodingJBIG,
+  };
 }

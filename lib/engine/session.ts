@@ -4,7 +4,13 @@
  * CPU allows.
  */
 import { EventEmitter } from 'node:events';
-import { native, type NativeFaxSession, type NativeFrameLine } from '../native';
+import {
+  native,
+  type NativeDatagramPort,
+  type NativeFaxSession,
+  type NativeFrameLine,
+  type NativeUdptlStats,
+} from '../native';
 import { InvalidOptionError, SessionClosedError, rethrowNative } from './errors';
 import {
   toFaxEvent,
@@ -14,7 +20,15 @@ import {
   type NegotiatedEvent,
   type PageEvent,
 } from './events';
-import { toNativeReceive, toNativeSend, type ReceiveOptions, type SendOptions } from './options';
+import {
+  checkT38Options,
+  toNativeReceive,
+  toNativeSend,
+  toNativeT38,
+  type ReceiveOptions,
+  type SendOptions,
+  type T38Options,
+} from './options';
 import { DOCUMENT_COMPLETE_DETAIL, EndOfDocumentWatch } from './end-of-document';
 import { ResultCode, resultText, toResult, type FaxResult } from './result';
 
@@ -27,13 +41,49 @@ const AFTER_DCN_MS = 5_000;
 /** Line time a receiver has to finish after the last frame of a complete document (T.30's T2 is 6 s). */
 const AFTER_DOCUMENT_MS = 15_000;
 
+/** Line time the host has by default to report the far end's answer to a T.38 request. */
+export const T38_ANSWER_TIMEOUT_MS = 10_000;
+/** The largest UDPTL datagram a session sends or takes, bytes. */
+const MAX_DATAGRAM = native.constants.UDPTL_MAX_DATAGRAM;
+
+/** UDPTL statistics of a T.38 session: datagrams sent and received, IFPs recovered and lost. */
+export type UdptlStats = NativeUdptlStats;
+
+/**
+ * How an audio session moves to T.38 (a re-INVITE in SIP). The session says when to ask
+ * (`t38-request`); the host tells it what the far end did (`switchToT38`, `t38Refused`).
+ */
+export interface T38SwitchOptions {
+  /**
+   * Ask for T.38 at the start of the call (a sender as it sends CNG, a receiver as it sends CED):
+   * the session emits `t38-request` on its first frame. Default false: only the far end's offer
+   * (`switchToT38`) switches.
+   */
+  request?: boolean;
+  /** What we offer (default: T38_DEFAULTS). */
+  offer?: T38Options;
+  /** Line time the host has to report the answer before the call stays in audio (default 10 s). */
+  answerTimeoutMs?: number;
+}
+
 /** Options of a FaxSession: a sending or a receiving terminal. */
 export type FaxSessionOptions = (
   ({ direction: 'send' } & SendOptions) | ({ direction: 'receive' } & ReceiveOptions)
 ) & {
   /** Aborting hangs up: the fax ends with SpanDSP's call-dropped code. */
   signal?: AbortSignal;
+  /** A T.38 terminal from the start (UDPTL datagrams instead of audio frames). */
+  t38?: T38Options;
+  /** An audio terminal that may move to T.38 during the call. */
+  t38Switch?: T38SwitchOptions;
 };
+
+/** Why an audio session stayed in audio after asking for T.38. */
+export interface T38Refusal {
+  /** 'refused': the far end said no (488, 415, …); 'timeout': no answer in time. */
+  reason: 'refused' | 'timeout';
+  detail: string;
+}
 
 /** The events a FaxSession emits, with their listener signatures. */
 export interface FaxSessionEvents {
@@ -43,6 +93,12 @@ export interface FaxSessionEvents {
   finished: [FinishedEvent];
   /** Every event above, in order. */
   event: [FaxEvent];
+  /** Ask the far end for T.38 now with this offer, then call switchToT38 or t38Refused. */
+  't38-request': [Required<T38Options>];
+  /** The session now runs T.38 with these settings: carry UDPTL datagrams from the next tick. */
+  't38-switched': [Required<T38Options>];
+  /** The session stays in audio: the far end refused or did not answer in time. */
+  't38-refused': [T38Refusal];
 }
 
 /**
@@ -63,6 +119,13 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
 
   #native: NativeFaxSession | null;
   #frames: NativeFrameLine | null = null;
+  #port: NativeDatagramPort | null = null;
+  /** The T.38 settings in force, or null while in audio. */
+  #t38: Required<T38Options> | null = null;
+  /** Received datagrams longer than any UDPTL datagram, dropped before the addon. */
+  #oversized = 0;
+  /** An audio session's T.38 switch: what it offers, and where the request stands. */
+  #switch: SwitchState | null = null;
   #result: FaxResult | null = null;
   #resolveDone!: (result: FaxResult) => void;
   #signal: AbortSignal | undefined;
@@ -91,6 +154,15 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
       throw new InvalidOptionError(
         `direction must be 'send' or 'receive'; got ${JSON.stringify((options as { direction: unknown }).direction)}`,
       );
+    if (options.t38 !== undefined) {
+      if (options.t38Switch !== undefined)
+        throw new InvalidOptionError(
+          't38 (a T.38 session) and t38Switch (an audio one that may switch) exclude each other',
+        );
+      this.#t38 = checkT38Options(options.t38);
+      nativeOptions.t38 = toNativeT38(this.#t38);
+    }
+    if (options.t38Switch !== undefined) this.#switch = checkSwitch(options.t38Switch);
     try {
       this.#native = new native.FaxSession(nativeOptions);
     } catch (error) {
@@ -105,6 +177,84 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     // A document that cannot be sent finishes the session at once; report it on the next tick
     // so listeners attached after construction still hear it.
     if (this.#native.finished()) queueMicrotask(() => this.#drain());
+  }
+
+  /** 'audio', or 't38' for a T.38 session and an audio one after its switch. */
+  get medium(): 'audio' | 't38' {
+    return this.#t38 ? 't38' : 'audio';
+  }
+
+  /** The T.38 settings in force, or null in audio. */
+  get t38(): Required<T38Options> | null {
+    return this.#t38;
+  }
+
+  /**
+   * T.38: advances `samples` of line time (default one 20 ms frame) and hands each UDPTL
+   * datagram to send to `send`. A datagram is valid only during its `send` call.
+   */
+  tick(send: (datagram: Uint8Array) => void, samples: number = SAMPLES_PER_FRAME): void {
+    const port = this.#datagramPort();
+    const count = port.tick(samples);
+    const { outbox, lengths } = port;
+    for (let i = 0; i < count; i++) {
+      const start = i * MAX_DATAGRAM;
+      send(outbox.subarray(start, start + lengths[i]!));
+    }
+    if (port.pendingEvents() > 0) this.#drain();
+    this.#advance(samples);
+  }
+
+  /** T.38: one UDPTL datagram received from the far end. Malformed ones are counted, never thrown. */
+  receiveDatagram(datagram: Uint8Array): void {
+    const port = this.#datagramPort();
+    if (datagram.length > port.inbound.length) {
+      this.#oversized++;
+      return;
+    }
+    port.inbound.set(datagram);
+    if (port.receive(datagram.length) > 0) this.#drain();
+  }
+
+  /** UDPTL statistics (null in audio). */
+  udptlStats(): UdptlStats | null {
+    const stats = this.#open().udptlStats();
+    return stats && { ...stats, malformed: stats.malformed + this.#oversized };
+  }
+
+  /**
+   * Moves an audio session to T.38 with the settings the far end accepted (it answered our
+   * request, or offered T.38 itself): T.30 restarts in T.38 mode. Returns false, changing nothing,
+   * when the session already runs T.38 (a repeated offer, e.g. a session refresh, keeps the
+   * UDPTL sequence and the fax) or the fax is over.
+   */
+  switchToT38(settings: T38Options = {}): boolean {
+    const session = this.#open();
+    const checked = checkT38Options({ ...(this.#switch?.offer ?? {}), ...settings });
+    if (this.#t38 || this.#result) return false;
+    try {
+      session.switchToT38(toNativeT38(checked));
+    } catch (error) {
+      rethrowNative(error);
+    }
+    this.#t38 = checked;
+    this.#frames = null;
+    this.#port = null;
+    if (this.#switch) this.#switch.state = 'idle';
+    this.emit('t38-switched', checked);
+    this.#drain();
+    return true;
+  }
+
+  /** The far end refused our T.38 request: the call stays in audio. */
+  t38Refused(detail = 'the far end refused T.38'): void {
+    if (this.#switch?.state !== 'requested' || this.#t38) return;
+    this.#refuse({ reason: 'refused', detail });
+  }
+
+  #refuse(refusal: T38Refusal): void {
+    this.#switch!.state = 'refused';
+    this.emit('t38-refused', refusal);
   }
 
   /** Feeds one batch of received audio (or `null` for a lost batch) and fills `transmit`. */
@@ -127,6 +277,8 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     }
     if (pending > 0) this.#drain();
     this.#advance(transmit.length);
+    // After the frame: a host that switches from inside its listener does so between frames.
+    if (this.#switch?.request && !this.#t38 && !this.#result) this.#requestT38();
   }
 
   /** Feeds received line audio. */
@@ -165,6 +317,7 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     this.#native.close();
     this.#native = null;
     this.#frames = null;
+    this.#port = null;
     this.#signal?.removeEventListener('abort', this.#onAbort);
     for (const wake of this.#iterators) wake(null);
   }
@@ -217,6 +370,20 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     return this.#native;
   }
 
+  #datagramPort(): NativeDatagramPort {
+    const session = this.#open();
+    if (!this.#t38) throw new InvalidOptionError('This fax session runs on audio; T.38 datagrams need a T.38 session');
+    return (this.#port ??= session.datagramBuffers());
+  }
+
+  #requestT38(): void {
+    const sw = this.#switch!;
+    sw.state = 'requested';
+    sw.request = false;
+    sw.requestedAtSample = this.#samples;
+    this.emit('t38-request', sw.offer);
+  }
+
   /**
    * Counts line time, and hangs up a terminal whose T.30 call is over but which SpanDSP 0.0.6
    * does not finish: after our DCN on a line of noise it waits for the carrier to drop; after a
@@ -224,6 +391,13 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
    */
   #advance(samples: number): void {
     this.#samples += samples;
+    const sw = this.#switch;
+    if (sw?.state === 'requested' && !this.#t38 && this.#samples - sw.requestedAtSample >= sw.timeoutSamples) {
+      this.#refuse({
+        reason: 'timeout',
+        detail: `the far end did not answer the T.38 request within ${sw.timeoutSamples / SAMPLE_RATE} s`,
+      });
+    }
     if (this.#overBySample >= 0 && this.#samples >= this.#overBySample && !this.#result) {
       this.hangUp('the T.30 call was over but the terminal did not finish');
     }
@@ -281,4 +455,30 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     }
     return result;
   }
+}
+
+/** Where an audio session's T.38 switch stands. */
+interface SwitchState {
+  offer: Required<T38Options>;
+  /** Whether to ask on the first frame (cleared once asked). */
+  request: boolean;
+  timeoutSamples: number;
+  state: 'idle' | 'requested' | 'refused';
+  requestedAtSample: number;
+}
+
+function checkSwitch(o: T38SwitchOptions): SwitchState {
+  if (typeof o !== 'object' || o === null) throw new InvalidOptionError('Expected an object for t38Switch');
+  if (o.request !== undefined && typeof o.request !== 'boolean')
+    throw new InvalidOptionError('t38Switch.request must be a boolean');
+  const timeoutMs = o.answerTimeoutMs ?? T38_ANSWER_TIMEOUT_MS;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs))
+    throw new InvalidOptionError('t38Switch.answerTimeoutMs must be a positive number of milliseconds');
+  return {
+    offer: checkT38Options(o.offer ?? {}),
+    request: o.request ?? false,
+    timeoutSamples: Math.round((timeoutMs * SAMPLE_RATE) / 1000),
+    state: 'idle',
+    requestedAtSample: 0,
+  };
 }

@@ -6,13 +6,14 @@
  */
 import { InvalidOptionError } from '../engine/errors';
 import type { FaxEvent } from '../engine/events';
-import type { ReceiveOptions, SendOptions } from '../engine/options';
+import type { ReceiveOptions, SendOptions, T38Options } from '../engine/options';
 import type { FaxResult } from '../engine/result';
 import { FaxSession, SAMPLES_PER_FRAME } from '../engine/session';
 import { G711_PAYLOAD_TYPE, g711Decode, g711Encode, type G711Law } from './g711';
 import { LineImpairment, type LineImpairmentStats, type LineSpec } from './impairments';
-import type { AudioLine, LineEnd, LineStats } from './line';
-import { checkTimeLimit, FrameClock, FRAME_MS } from './line-driver';
+import type { AudioLine, DatagramLine, LineEnd, LineStats } from './line';
+import { simulatedDatagramPair } from './t38/datagram-pair';
+import { checkTimeLimit, FrameClock, FRAME_MS, withUdptlStats } from './line-driver';
 import { JitterBuffer, playoutDelayFor, type JitterBufferStats } from './rtp/jitter-buffer';
 import { RtpPacketizer } from './rtp/packet';
 
@@ -164,6 +165,24 @@ export interface SimulatedCallOptions extends SimulatedRtpOptions {
   farEndHangUpMs?: number;
   /** Hears both ends' events as they happen. */
   onEvent?: (side: 'send' | 'receive', event: FaxEvent) => void;
+  /** Both ends run T.38 from the start, over a simulated UDPTL path with the line's loss, jitter, … */
+  t38?: T38Options;
+  /** Both ends start in audio and one asks to switch to T.38 (the line acts on both paths). */
+  t38Switch?: SimulatedT38Switch;
+}
+
+/** The T.38 switch of a simulated call: who asks, and how the far end's signalling answers. */
+export interface SimulatedT38Switch {
+  /** The end that asks for T.38 on its first frame (default 'receiver', as answering gateways do). */
+  requester?: 'sender' | 'receiver';
+  /** The far end accepts (both switch), refuses (a 488), or never answers (the request times out). Default 'accept'. */
+  answer?: 'accept' | 'refuse' | 'none';
+  /** Line time the signalling takes to answer, ms (default 200). */
+  answerDelayMs?: number;
+  /** What the requester offers (default T38_DEFAULTS). */
+  offer?: T38Options;
+  /** How long the requester waits for an answer (default the session's, 10 s). */
+  answerTimeoutMs?: number;
 }
 
 /** What a simulated call produced. */
@@ -174,9 +193,40 @@ export interface SimulatedCall {
   receiverEvents: FaxEvent[];
   /** Line time until both ends finished, ms. */
   durationMs: number;
-  /** Each end's line statistics: what it sent and what its jitter buffer did. */
+  /** Each end's line statistics: what it sent and what its jitter buffer (or UDPTL) did. */
   senderLine: LineStats;
   receiverLine: LineStats;
+  /** The medium each end finished on. */
+  senderMedium: 'audio' | 't38';
+  receiverMedium: 'audio' | 't38';
+}
+
+/** One end of a simulated call: its session and the lines it may use. */
+interface SimulatedEnd {
+  session: FaxSession;
+  audio: AudioLine | null;
+  t38: DatagramLine | null;
+}
+
+/** Runs one 20 ms tick of `end` on whichever line its session's medium is. */
+function tickEnd(end: SimulatedEnd, nowMs: number, heard: Int16Array, sent: Int16Array): void {
+  const { session } = end;
+  if (session.medium === 't38') {
+    const line = end.t38!;
+    line.poll((datagram) => session.receiveDatagram(datagram), nowMs);
+    session.tick((datagram) => line.send(datagram, nowMs));
+  } else {
+    const line = end.audio!;
+    const got = line.read(heard, nowMs);
+    session.process(got ? heard : null, sent);
+    line.write(sent, nowMs);
+  }
+}
+
+/** The statistics of the line an end finished on, with UDPTL's figures when it ran T.38. */
+function endStats(end: SimulatedEnd): LineStats {
+  if (end.session.medium !== 't38') return end.audio!.stats();
+  return withUdptlStats(end.t38!.stats(), end.session.udptlStats());
 }
 
 /**
@@ -185,7 +235,11 @@ export interface SimulatedCall {
  */
 export async function runSimulatedCall(options: SimulatedCallOptions): Promise<SimulatedCall> {
   const limitMs = checkTimeLimit(options.timeLimitMs);
-  const [senderLine, receiverLine] = simulatedLinePair(options.line, options);
+  if (options.t38 && options.t38Switch)
+    throw new InvalidOptionError('t38 (T.38 from the start) and t38Switch (audio that switches) exclude each other');
+  const sw = options.t38Switch;
+  const [senderAudio, receiverAudio] = options.t38 ? [null, null] : simulatedLinePair(options.line, options);
+  const [senderT38, receiverT38] = options.t38 || sw ? simulatedDatagramPair({ line: options.line }) : [null, null];
   const senderEvents: FaxEvent[] = [];
   const receiverEvents: FaxEvent[] = [];
   let sender: FaxSession | null = null;
@@ -195,9 +249,25 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
     receiver?.hangUp(detail);
   };
   const onAbort = (): void => hangUpBoth('the call was cancelled');
+  const requester = sw?.requester ?? 'receiver';
+  const medium = (side: 'sender' | 'receiver') =>
+    options.t38
+      ? { t38: options.t38 }
+      : sw
+        ? {
+            t38Switch: {
+              request: side === requester,
+              offer: sw.offer,
+              ...(sw.answerTimeoutMs !== undefined ? { answerTimeoutMs: sw.answerTimeoutMs } : {}),
+            },
+          }
+        : {};
+  /** The simulated far end's answer to a T.38 request, due at a line time. */
+  const signalling: { answer: { atMs: number; run: () => void } | null } = { answer: null };
+  let nowMs = 0;
   try {
-    sender = new FaxSession({ direction: 'send', ...options.sender });
-    receiver = new FaxSession({ direction: 'receive', ...options.receiver });
+    sender = new FaxSession({ direction: 'send', ...options.sender, ...medium('sender') });
+    receiver = new FaxSession({ direction: 'receive', ...options.receiver, ...medium('receiver') });
     sender.on('event', (e) => {
       senderEvents.push(e);
       options.onEvent?.('send', e);
@@ -206,11 +276,30 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
       receiverEvents.push(e);
       options.onEvent?.('receive', e);
     });
+    if (sw) {
+      const [asking, asked] = requester === 'sender' ? [sender, receiver] : [receiver, sender];
+      asking.on('t38-request', (offer) => {
+        const answer = sw.answer ?? 'accept';
+        if (answer === 'none') return;
+        signalling.answer = {
+          atMs: nowMs + (sw.answerDelayMs ?? 200),
+          run: () => {
+            if (answer === 'refuse') {
+              asking.t38Refused('488 Not Acceptable Here');
+              return;
+            }
+            // The far end takes the offer as it is: both restart T.30 in T.38 mode.
+            asked.switchToT38(offer);
+            asking.switchToT38(offer);
+          },
+        };
+      });
+    }
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
-    const ends: [FaxSession, AudioLine][] = [
-      [sender, senderLine],
-      [receiver, receiverLine],
+    const ends: SimulatedEnd[] = [
+      { session: sender, audio: senderAudio, t38: senderT38 },
+      { session: receiver, audio: receiverAudio, t38: receiverT38 },
     ];
     const heard = new Int16Array(SAMPLES_PER_FRAME);
     const sent = new Int16Array(SAMPLES_PER_FRAME);
@@ -219,7 +308,7 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
     let frames = 0;
     let oneFinishedAtMs = -1;
     while (!(sender.finished && receiver.finished)) {
-      const nowMs = frames * FRAME_MS;
+      nowMs = frames * FRAME_MS;
       if (nowMs >= limitMs) hangUpBoth(`the call reached its time limit of ${limitMs / 1000} s of line time`);
       if (sender.finished !== receiver.finished) {
         if (oneFinishedAtMs < 0) oneFinishedAtMs = nowMs;
@@ -227,11 +316,12 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
           (sender.finished ? receiver : sender).hangUp('the far end hung up');
         }
       }
-      for (const [session, line] of ends) {
-        const got = line.read(heard, nowMs);
-        session.process(got ? heard : null, sent);
-        line.write(sent, nowMs);
+      const answer = signalling.answer;
+      if (answer && nowMs >= answer.atMs) {
+        signalling.answer = null;
+        answer.run();
       }
+      for (const end of ends) tickEnd(end, nowMs, heard, sent);
       frames++;
       if (clock) await clock.next();
       else if (frames % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -242,14 +332,15 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
       senderEvents,
       receiverEvents,
       durationMs: frames * FRAME_MS,
-      senderLine: senderLine.stats(),
-      receiverLine: receiverLine.stats(),
+      senderLine: endStats(ends[0]!),
+      receiverLine: endStats(ends[1]!),
+      senderMedium: sender.medium,
+      receiverMedium: receiver.medium,
     };
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     sender?.close();
     receiver?.close();
-    await senderLine.close();
-    await receiverLine.close();
+    for (const line of [senderAudio, receiverAudio, senderT38, receiverT38]) await line?.close();
   }
 }

@@ -7,7 +7,39 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidOptionError } from '../engine/errors';
 import type { FaxResult } from '../engine/result';
 import { SAMPLES_PER_FRAME, type FaxSession } from '../engine/session';
-import type { AudioLine } from './line';
+import type { AudioLine, DatagramLine, LineStats } from './line';
+import type { UdptlStats } from '../engine/session';
+
+/**
+ * The lines of one call: audio (RTP, AudioSocket, …) and T.38 (UDPTL). A call that starts in audio
+ * and may switch to T.38 has both; the session's medium says which one carries each tick.
+ */
+export interface CallLines {
+  audio?: AudioLine;
+  t38?: DatagramLine;
+}
+
+/** Whether `line` is a T.38 line (it polls datagrams) rather than an audio one. */
+export function isDatagramLine(line: AudioLine | DatagramLine): line is DatagramLine {
+  return typeof (line as DatagramLine).poll === 'function';
+}
+
+/**
+ * A line's statistics with the session's UDPTL figures beside them, prefixed (`udptlSent`,
+ * `udptlRecoveredByRedundancy`, …): the line counts datagrams on the wire, UDPTL counts IFPs.
+ */
+export function withUdptlStats(line: LineStats, udptl: UdptlStats | null): LineStats {
+  if (!udptl) return line;
+  const out: LineStats = { ...line };
+  for (const [key, value] of Object.entries(udptl)) out[`udptl${key[0]!.toUpperCase()}${key.slice(1)}`] = value;
+  return out;
+}
+
+/** A single line, or both, as CallLines. */
+export function callLines(lines: AudioLine | DatagramLine | CallLines): CallLines {
+  if ('kind' in lines) return isDatagramLine(lines) ? { t38: lines } : { audio: lines };
+  return lines;
+}
 
 /** Milliseconds of line time per frame. */
 export const FRAME_MS = 20;
@@ -70,15 +102,18 @@ export function checkTimeLimit(limitMs: unknown): number {
 }
 
 /**
- * Runs `session` on `line` until the fax is over (and a short tail after it). A line that ends
- * on its own side (hang-up, silence, socket error) hangs the session up with the line's reason
- * as the result's detail. The session is not closed; the line is not closed.
+ * Runs `session` on its line until the fax is over (and a short tail after it): audio frames on an
+ * AudioLine, UDPTL datagrams on a DatagramLine; with both, whichever the session's medium is at each
+ * tick (it may switch from audio to T.38). A line that ends on its own side (hang-up, silence,
+ * socket error) hangs the session up with the line's reason as the result's detail. The session is
+ * not closed; the lines are not closed.
  */
 export async function driveOnLine(
   session: FaxSession,
-  line: AudioLine,
+  lineOrLines: AudioLine | DatagramLine | CallLines,
   options: DriveOptions = {},
 ): Promise<DriveOutcome> {
+  const lines = callLines(lineOrLines);
   const paced = options.paced ?? true;
   const limitMs = checkTimeLimit(options.timeLimitMs);
   const heard = new Int16Array(SAMPLES_PER_FRAME);
@@ -93,6 +128,12 @@ export async function driveOnLine(
     if (options.signal?.aborted) onAbort();
     while (tailFrames < TAIL_MS / FRAME_MS) {
       const nowMs = frames * FRAME_MS;
+      const t38 = session.medium === 't38';
+      const line = t38 ? lines.t38 : lines.audio;
+      if (!line) {
+        session.hangUp(`the call is in ${t38 ? 'T.38' : 'audio'} but has no ${t38 ? 'T.38' : 'audio'} line`);
+        break;
+      }
       if (!session.finished) {
         if (line.ended) session.hangUp(line.ended.detail);
         else if (nowMs >= limitMs)
@@ -105,10 +146,17 @@ export async function driveOnLine(
       }
       // After the fax only what we send matters (the last frames, DCN); reading on would count
       // the far end's silence once it has hung up as lost packets.
-      const got = !session.finished && line.read(heard, nowMs);
       if (session.closed) break;
-      session.process(got ? heard : null, sent);
-      line.write(sent, nowMs);
+      if (isDatagramLine(line)) {
+        if (!session.finished) line.poll((datagram) => session.receiveDatagram(datagram), nowMs);
+        if (session.closed) break;
+        session.tick((datagram) => line.send(datagram, nowMs));
+      } else {
+        const got = !session.finished && line.read(heard, nowMs);
+        if (session.closed) break;
+        session.process(got ? heard : null, sent);
+        line.write(sent, nowMs);
+      }
       frames++;
       if (clock) await clock.next();
       else if (frames % FRAMES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));

@@ -3,10 +3,10 @@
  * runs on the line's audio, paced by the line driver's clock.
  */
 import { InvalidOptionError } from '../engine/errors';
-import type { ReceiveOptions, SendOptions } from '../engine/options';
-import { FaxSession, type FaxSessionOptions } from '../engine/session';
-import type { AudioLine } from './line';
-import { driveOnLine } from './line-driver';
+import type { ReceiveOptions, SendOptions, T38Options } from '../engine/options';
+import { FaxSession, type FaxSessionOptions, type T38SwitchOptions } from '../engine/session';
+import type { AudioLine, DatagramLine, LineStats } from './line';
+import { callLines, driveOnLine, withUdptlStats, type CallLines } from './line-driver';
 import type { FaxMedia, MediaControl, MediaOutcome } from './media';
 
 /** Options of LineMedia. */
@@ -19,13 +19,23 @@ export interface LineMediaOptions {
   readyTimeoutMs?: number;
   /** Close the line when the fax operation ends (default true). */
   closeLine?: boolean;
+  /** On a T.38 line (and no audio line): the T.38 settings the far end accepted (default T38_DEFAULTS). */
+  t38?: T38Options;
+  /** With both lines: the call starts in audio and may switch (see FaxSession's t38Switch). */
+  t38Switch?: T38SwitchOptions;
+  /** Called with the session once it exists, before the call runs: the host's hook for T.38 signalling. */
+  onSession?: (session: FaxSession) => void;
 }
 
 /** Default wait for a line to become ready. */
 export const DEFAULT_READY_TIMEOUT_MS = 60_000;
 
-/** Waits for `line.ready()` at most `timeoutMs`; rejects with a message naming the wait. */
-async function lineReady(line: AudioLine, timeoutMs: number, signal: AbortSignal | undefined): Promise<string | null> {
+/** Waits for `line.ready()` at most `timeoutMs`; resolves with a message naming the wait, or null when ready. */
+async function lineReady(
+  line: AudioLine | DatagramLine,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort: (() => void) | undefined;
   try {
@@ -51,18 +61,25 @@ async function lineReady(line: AudioLine, timeoutMs: number, signal: AbortSignal
   }
 }
 
-/** One fax operation on an AudioLine. */
+/** One fax operation on an AudioLine, a DatagramLine (T.38), or both (audio that may switch to T.38). */
 export class LineMedia implements FaxMedia {
   readonly kind: string;
-  readonly line: AudioLine;
+  readonly lines: CallLines;
   readonly options: LineMediaOptions;
   #used = false;
 
-  constructor(line: AudioLine, options: LineMediaOptions = {}) {
+  constructor(line: AudioLine | DatagramLine | CallLines, options: LineMediaOptions = {}) {
     if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
-    this.line = line;
-    this.kind = line.kind;
+    this.lines = callLines(line);
+    if (!this.lines.audio && !this.lines.t38)
+      throw new InvalidOptionError('LineMedia needs an audio line, a T.38 line or both');
+    this.kind = (this.lines.audio ?? this.lines.t38)!.kind;
     this.options = options;
+  }
+
+  /** The line the call starts on: audio when there is one, else T.38. */
+  get line(): AudioLine | DatagramLine {
+    return (this.lines.audio ?? this.lines.t38)!;
   }
 
   send(options: SendOptions, control: MediaControl): Promise<MediaOutcome> {
@@ -74,14 +91,23 @@ export class LineMedia implements FaxMedia {
   }
 
   end(): void {
-    if (this.options.closeLine ?? true) void this.line.close();
+    if (this.options.closeLine ?? true) {
+      void this.lines.audio?.close();
+      void this.lines.t38?.close();
+    }
   }
 
   async #run(options: FaxSessionOptions, control: MediaControl): Promise<MediaOutcome> {
     if (this.#used) throw new InvalidOptionError('A LineMedia carries one fax operation; make one per fax');
     this.#used = true;
-    const session = new FaxSession(options);
+    const startsInT38 = !this.lines.audio;
+    const session = new FaxSession({
+      ...options,
+      ...(startsInT38 ? { t38: this.options.t38 ?? {} } : {}),
+      ...(!startsInT38 && this.lines.t38 ? { t38Switch: this.options.t38Switch ?? {} } : {}),
+    });
     session.on('event', control.onEvent);
+    this.options.onSession?.(session);
     try {
       const notReady = await lineReady(
         this.line,
@@ -90,16 +116,22 @@ export class LineMedia implements FaxMedia {
       );
       if (notReady !== null) {
         session.hangUp(notReady);
-        return { result: await session.done, durationMs: 0, line: this.line.stats() };
+        return { result: await session.done, durationMs: 0, line: this.#stats(session) };
       }
-      const { result, durationMs } = await driveOnLine(session, this.line, {
+      const { result, durationMs } = await driveOnLine(session, this.lines, {
         paced: this.options.paced,
         timeLimitMs: this.options.timeLimitMs,
         signal: control.signal,
       });
-      return { result, durationMs, line: this.line.stats() };
+      return { result, durationMs, line: this.#stats(session) };
     } finally {
       session.close();
     }
+  }
+
+  /** The statistics of the line the call ended on, with UDPTL's when it ran T.38. */
+  #stats(session: FaxSession): LineStats {
+    const line = session.medium === 't38' ? this.lines.t38 : this.lines.audio;
+    return withUdptlStats((line ?? this.line).stats(), session.udptlStats());
   }
 }

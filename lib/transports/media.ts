@@ -8,10 +8,10 @@ import * as path from 'node:path';
 import { InvalidOptionError } from '../engine/errors';
 import type { FaxEvent } from '../engine/events';
 import { readReceived, runLoopback, type LoopbackCall, type LoopbackOptions } from '../engine/loopback';
-import { toNativeReceive, type ReceiveOptions, type SendOptions } from '../engine/options';
+import { toNativeReceive, type ReceiveOptions, type SendOptions, type T38Options } from '../engine/options';
 import type { FaxResult } from '../engine/result';
 import { withTempDir } from '../engine/temp-dir';
-import { runSimulatedCall } from './impaired-line';
+import { runSimulatedCall, type SimulatedT38Switch } from './impaired-line';
 import type { G711Law } from './g711';
 import { defaultLineSpec, type LineSpec } from './impairments';
 import type { LineStats } from './line';
@@ -85,6 +85,13 @@ export interface LoopbackMediaOptions {
   codec?: G711Law;
   /** RFC 2198 redundant copies per packet on the simulated line (paced or `line` only; default 0). */
   redundancy?: number;
+  /**
+   * Both ends run T.38 over simulated UDPTL (with `line`'s loss, jitter, … on the datagrams), on
+   * this thread.
+   */
+  t38?: T38Options;
+  /** Both ends start in audio and one asks to switch to T.38; the simulated signalling answers. */
+  t38Switch?: SimulatedT38Switch;
 }
 
 /** A plain description of the loopback medium, as `call.media` accepts it. */
@@ -110,11 +117,11 @@ export class LoopbackMedia implements FaxMedia {
     // The paced or simulated line is two FaxSessions on this thread: nothing there records the
     // audio, hangs up at a set time or keeps the receiver from answering.
     if (
-      (options.paced || options.line) &&
+      (options.paced || options.line || options.t38 || options.t38Switch) &&
       (options.recordAudio || options.hangUpAtMs !== undefined || options.receiver?.answers === false)
     ) {
       throw new InvalidOptionError(
-        'A paced loopback or one with a line supports none of recordAudio, hangUpAtMs, receiver.answers: false',
+        'A paced loopback, or one with a line or T.38, supports none of recordAudio, hangUpAtMs, receiver.answers: false',
       );
     }
     this.options = options;
@@ -163,7 +170,8 @@ export class LoopbackMedia implements FaxMedia {
 
   /** Whether the call runs on this thread through the simulated line (else natively, unpaced). */
   get #onThisThread(): boolean {
-    return this.options.paced === true || this.options.line !== undefined;
+    const o = this.options;
+    return o.paced === true || o.line !== undefined || o.t38 !== undefined || o.t38Switch !== undefined;
   }
 
   #use(): void {
@@ -205,8 +213,8 @@ export class LoopbackMedia implements FaxMedia {
   }
 
   /**
-   * The call through the simulated RTP line (lib/transports/impaired-line.ts): paced, or with a
-   * line simulator, or both. `ours` says whose events go to `control`.
+   * The call through the simulated RTP line or UDPTL path (lib/transports/impaired-line.ts): paced,
+   * or with a line simulator, or T.38. `ours` says whose events go to `control`.
    */
   async #simulated(
     sending: SendOptions,
@@ -218,6 +226,8 @@ export class LoopbackMedia implements FaxMedia {
       line: this.options.line ?? defaultLineSpec(),
       codec: this.options.codec,
       redundancy: this.options.redundancy,
+      t38: this.options.t38,
+      t38Switch: this.options.t38Switch,
       paced: this.options.paced,
       sender: sending,
       receiver: receiving,
@@ -258,6 +268,8 @@ export function toFaxMedia(media: unknown): FaxMedia {
       line: spec.line,
       codec: spec.codec,
       redundancy: spec.redundancy,
+      t38: spec.t38,
+      t38Switch: spec.t38Switch,
     });
   }
   throw new InvalidOptionError(
