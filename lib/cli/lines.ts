@@ -1,19 +1,22 @@
 /**
- * The CLI's media: `--to`/`--listen` URLs (loopback, rtp://HOST:PORT, audiosocket://HOST:PORT)
- * and the flags every transport shares (`--local`, `--codec`, `--symmetric`, `--redundancy`,
- * `--line`), turned into an AudioLine.
+ * The CLI's media: `--to`/`--listen` URLs (loopback, rtp://HOST:PORT, audiosocket://HOST:PORT,
+ * t38://HOST:PORT) and the flags every transport shares (`--local`, `--codec`, `--symmetric`,
+ * `--redundancy`, `--fec`, `--line`), turned into an AudioLine or a DatagramLine.
  */
 import { isIPv4 } from 'node:net';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { InvalidOptionError } from '../engine/errors';
+import { native } from '../native';
 import { AudioSocketServer, connectAudioSocket } from '../transports/audiosocket';
 import { G711_LAWS, type G711Law } from '../transports/g711';
 import { LineImpairment, parseLineSpec, type LineSpec } from '../transports/impairments';
-import type { AudioLine } from '../transports/line';
+import type { AudioLine, DatagramLine } from '../transports/line';
 import { RtpLine, type RtpEndpoint } from '../transports/rtp/rtp-line';
+import { UdptlLine } from '../transports/t38/udptl-line';
+import type { T38Options } from '../engine/options';
 
 /** Where a fax goes or comes from. */
-export type MediaTarget = { kind: 'loopback' } | { kind: 'rtp' | 'audiosocket'; host: string; port: number };
+export type MediaTarget = { kind: 'loopback' } | { kind: 'rtp' | 'audiosocket' | 't38'; host: string; port: number };
 
 /** The dynamic payload type faxline uses for RFC 2198 redundancy when both ends are told `--redundancy N`. */
 export const CLI_RED_PAYLOAD_TYPE = 96;
@@ -23,9 +26,16 @@ export interface LineFlags {
   local?: RtpEndpoint;
   codec: G711Law;
   symmetric?: boolean;
-  redundancy: number;
+  /** Unset: each transport's default (RTP none, T.38 three). */
+  redundancy?: number;
+  fec?: boolean;
+  /** Loopback: run the call over T.38 instead of audio. */
+  t38?: boolean;
   line?: LineSpec;
 }
+
+/** UDPTL redundancy when --redundancy is not given: T.38 peers expect it (some mis-recover FEC). */
+const T38_DEFAULT_REDUNDANCY = 3;
 
 /** HOST:PORT with an IPv4 literal (or localhost) and a port; port 0 allowed only where `anyPort`. */
 export function parseHostPort(text: string, anyPort = true): RtpEndpoint {
@@ -38,13 +48,15 @@ export function parseHostPort(text: string, anyPort = true): RtpEndpoint {
   return { host, port };
 }
 
-/** `loopback`, `rtp://HOST:PORT` or `audiosocket://HOST:PORT`. */
+/** `loopback`, `rtp://HOST:PORT`, `audiosocket://HOST:PORT` or `t38://HOST:PORT`. */
 export function parseMediaTarget(text: string): MediaTarget {
   if (text === 'loopback') return { kind: 'loopback' };
-  const match = /^(rtp|audiosocket):\/\/(.+)$/.exec(text);
+  const match = /^(rtp|audiosocket|t38):\/\/(.+)$/.exec(text);
   if (!match)
-    throw new InvalidArgumentError(`expected loopback, rtp://HOST:PORT or audiosocket://HOST:PORT; got '${text}'`);
-  return { kind: match[1] as 'rtp' | 'audiosocket', ...parseHostPort(match[2]!, false) };
+    throw new InvalidArgumentError(
+      `expected loopback, rtp://HOST:PORT, audiosocket://HOST:PORT or t38://HOST:PORT; got '${text}'`,
+    );
+  return { kind: match[1] as 'rtp' | 'audiosocket' | 't38', ...parseHostPort(match[2]!, false) };
 }
 
 function redundancyDepth(value: string): number {
@@ -52,6 +64,18 @@ function redundancyDepth(value: string): number {
   if (!Number.isInteger(n) || n < 0 || n > 8)
     throw new InvalidArgumentError('a redundancy depth is a whole number from 0 to 8');
   return n;
+}
+
+/** The T.38 settings the flags ask for: UDPTL redundancy (default 3), or FEC with --fec. */
+export function t38Settings(flags: LineFlags): T38Options {
+  if (flags.fec) {
+    if (flags.redundancy !== undefined) throw new InvalidOptionError('--fec and --redundancy exclude each other');
+    return { errorCorrection: 'fec' };
+  }
+  const redundancy = flags.redundancy ?? T38_DEFAULT_REDUNDANCY;
+  if (redundancy > native.constants.UDPTL_MAX_REDUNDANCY)
+    throw new InvalidOptionError(`UDPTL redundancy is at most ${native.constants.UDPTL_MAX_REDUNDANCY}`);
+  return redundancy === 0 ? { errorCorrection: 'none' } : { errorCorrection: 'redundancy', redundancy };
 }
 
 function lineSpec(value: string): LineSpec {
@@ -72,10 +96,11 @@ export function addLineFlags(command: Command): Command {
     .option('--symmetric', "RTP: send to where the peer's packets come from (NAT)")
     .option(
       '--redundancy <n>',
-      `RTP: send and accept RFC 2198 redundant audio with n earlier frames (payload type ${CLI_RED_PAYLOAD_TYPE}); both ends must be told`,
+      `RTP: RFC 2198 redundant audio with n earlier frames (payload type ${CLI_RED_PAYLOAD_TYPE}; default 0; both ends must be told). T.38: UDPTL redundancy, n earlier IFPs in each datagram (default 3)`,
       redundancyDepth,
-      0,
     )
+    .option('--fec', 'T.38: send UDPTL forward error correction instead of redundancy')
+    .option('--t38', 'loopback: run the call over T.38 (UDPTL) instead of audio')
     .option(
       '--line <spec>',
       "simulate a bad line on what we send (loopback: both ways), e.g. 'loss=1%,jitter=40ms,seed=7'; keys: loss, burst=P%/R%, jitter, dup, noise=LdBm0, gain=GdB, seed",
@@ -91,18 +116,27 @@ export function loopbackLineOptions(flags: LineFlags & { paced?: boolean }): {
   line?: LineSpec;
   codec?: G711Law;
   redundancy?: number;
+  t38?: T38Options;
 } {
-  if (flags.symmetric || flags.local) throw new InvalidOptionError('--symmetric and --local apply to RTP only');
+  if (flags.symmetric || flags.local)
+    throw new InvalidOptionError('--symmetric and --local apply to RTP and T.38 only');
+  if (flags.t38) {
+    if (flags.codec !== 'pcmu') throw new InvalidOptionError('--codec is for audio; --t38 carries no audio');
+    return { line: flags.line, t38: t38Settings(flags) };
+  }
+  if (flags.fec) throw new InvalidOptionError('--fec is for T.38 (t38://, or the loopback with --t38)');
   const simulated = flags.line !== undefined || flags.paced === true;
-  if (!simulated && (flags.redundancy > 0 || flags.codec !== 'pcmu')) {
+  if (!simulated && ((flags.redundancy ?? 0) > 0 || flags.codec !== 'pcmu')) {
     throw new InvalidOptionError('on the loopback, --codec and --redundancy need --line (or --paced)');
   }
-  return simulated ? { line: flags.line, codec: flags.codec, redundancy: flags.redundancy } : {};
+  return simulated ? { line: flags.line, codec: flags.codec, redundancy: flags.redundancy ?? 0 } : {};
 }
 
 /** What an opened line needs to be released: the line, and a server behind it. */
 export interface OpenedLine {
-  line: AudioLine;
+  line: AudioLine | DatagramLine;
+  /** The T.38 settings, for a T.38 line. */
+  t38?: T38Options;
   close(): Promise<void>;
 }
 
@@ -117,26 +151,37 @@ export async function openLine(
   flags: LineFlags,
   timeoutMs: number,
 ): Promise<OpenedLine> {
+  if (flags.t38) throw new InvalidOptionError('--t38 is for the loopback; a T.38 line is t38://HOST:PORT');
+  if (target.kind !== 't38' && flags.fec) throw new InvalidOptionError('--fec is for T.38 (t38://HOST:PORT)');
   const impairment = flags.line ? new LineImpairment(flags.line, role === 'call' ? 0 : 1) : undefined;
+  const release = async (line: { close(): Promise<void> }): Promise<void> => {
+    await line.close(); // sends what the impairment still holds first
+    impairment?.close();
+  };
+  if (target.kind === 't38') {
+    if (flags.codec !== 'pcmu') throw new InvalidOptionError('--codec is for audio; T.38 carries no audio');
+    const t38 = t38Settings(flags);
+    const line = new UdptlLine({
+      local: role === 'listen' ? { host: target.host, port: target.port } : flags.local,
+      remote: role === 'call' ? { host: target.host, port: target.port } : undefined,
+      symmetric: flags.symmetric,
+      impairment,
+    });
+    return { line, t38, close: () => release(line) };
+  }
   if (target.kind === 'rtp') {
     const line = new RtpLine({
       local: role === 'listen' ? { host: target.host, port: target.port } : flags.local,
       remote: role === 'call' ? { host: target.host, port: target.port } : undefined,
       codec: flags.codec,
       symmetric: flags.symmetric,
-      redundancy: flags.redundancy > 0 ? { payloadType: CLI_RED_PAYLOAD_TYPE, depth: flags.redundancy } : undefined,
+      redundancy: flags.redundancy ? { payloadType: CLI_RED_PAYLOAD_TYPE, depth: flags.redundancy } : undefined,
       impairment,
     });
-    return {
-      line,
-      close: async () => {
-        await line.close(); // sends what the impairment still holds first
-        impairment?.close();
-      },
-    };
+    return { line, close: () => release(line) };
   }
-  if (flags.redundancy > 0 || flags.symmetric || flags.local) {
-    throw new InvalidOptionError('--redundancy, --symmetric and --local apply to RTP only');
+  if (flags.redundancy !== undefined || flags.symmetric || flags.local) {
+    throw new InvalidOptionError('--redundancy, --symmetric and --local apply to RTP and T.38 only');
   }
   if (impairment)
     throw new InvalidOptionError('--line applies to RTP and loopback (AudioSocket runs over TCP, which does not lose)');

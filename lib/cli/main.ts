@@ -128,7 +128,9 @@ async function send(document: string, flags: SendFlags): Promise<number> {
       const opened = job.failure ? null : await openLine(target, 'call', flags, flags.timeout * 1000);
       try {
         outcome = await job.send(
-          opened ? new LineMedia(opened.line, { readyTimeoutMs: flags.timeout * 1000, closeLine: false }) : deadLine(),
+          opened
+            ? new LineMedia(opened.line, { readyTimeoutMs: flags.timeout * 1000, closeLine: false, t38: opened.t38 })
+            : deadLine(),
         );
       } finally {
         await opened?.close();
@@ -185,7 +187,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<document>', 'PDF or TIFF-F file, or a URL (https:, http:, file:, data:)')
     .option(
       '--to <destination>',
-      'loopback (a built-in receiver), rtp://HOST:PORT or audiosocket://HOST:PORT',
+      'loopback (a built-in receiver), rtp://HOST:PORT, audiosocket://HOST:PORT or t38://HOST:PORT (UDPTL)',
       'loopback',
     )
     .option('--timeout <s>', 'seconds to wait for the far end to connect or answer the first packet', seconds, 60)

@@ -69,7 +69,7 @@ async function receive(flags: ReceiveFlags): Promise<number> {
   } else {
     if (flags.document) throw new InvalidOptionError('--document is for --listen loopback (the built-in sender)');
     opened = await openLine(target, 'listen', flags, timeoutMs);
-    media = new LineMedia(opened.line, { readyTimeoutMs: timeoutMs, closeLine: false });
+    media = new LineMedia(opened.line, { readyTimeoutMs: timeoutMs, closeLine: false, t38: opened.t38 });
   }
 
   const secret = flags.callbackSecret ?? process.env.FAXLINE_CALLBACK_SECRET;
@@ -118,7 +118,10 @@ export function addReceiveCommand(program: Command, setExit: (code: number) => v
   const command = program
     .command('receive')
     .description('answer one fax and write received.tif, page-NNN.png, received.pdf and ladder.svg to a folder')
-    .requiredOption('--listen <where>', 'rtp://HOST:PORT, audiosocket://HOST:PORT, or loopback (a built-in sender)')
+    .requiredOption(
+      '--listen <where>',
+      'rtp://HOST:PORT, audiosocket://HOST:PORT, t38://HOST:PORT, or loopback (a built-in sender)',
+    )
     .requiredOption('--out <dir>', 'folder for the received fax')
     .option('--identity <id>', 'our station identity (CSI), up to 20 of 0-9 + space')
     .option('--no-ecm', 'disable error correcting mode')

@@ -70,8 +70,8 @@ function outDir(name: string): string {
 }
 
 interface CallOptions {
-  /** rtp or audiosocket. */
-  kind: 'rtp' | 'audiosocket';
+  /** rtp, audiosocket or t38. */
+  kind: 'rtp' | 'audiosocket' | 't38';
   port: number;
   out: string;
   document: string;
@@ -98,7 +98,7 @@ async function call(options: CallOptions): Promise<{ receiver: ChildOutput; send
     '45',
     ...both,
   );
-  if (options.kind === 'rtp') {
+  if (options.kind !== 'audiosocket') {
     await waitForUdpListener(options.port, LISTEN_BOUND_MS);
   } else {
     await waitUntil(
@@ -201,6 +201,38 @@ describe('receive --listen rtp:// and send --to rtp:// (two processes, paced)', 
       expect(sender.stats.line).toMatchObject({ kind: 'rtp', codec: c.codec, remote: `127.0.0.1:${ports[i]}` });
       expect(sender.stats.line!.packetsReceived).toBeGreaterThan(0);
       expect(sender.stats.line!.malformed).toBe(0);
+    }
+  }, 150_000);
+});
+
+describe('receive --listen t38:// and send --to t38:// (two processes, paced, UDPTL)', () => {
+  test('redundancy (the default) and FEC, at once: both succeed, pages bit-exact, every IFP delivered', async () => {
+    const cases = [
+      { name: 'redundancy', flags: [] as string[] },
+      { name: 'fec', flags: ['--fec'] },
+    ];
+    const ports = await freePorts('udp', cases.length);
+    const results = await Promise.all(
+      cases.map((c, i) =>
+        call({ kind: 't38', port: ports[i]!, out: outDir(`t38-${c.name}`), document: doc1.file, both: c.flags }),
+      ),
+    );
+    for (const [i, c] of cases.entries()) {
+      const { receiver, sender } = expectSuccess(results[i]!, {
+        out: outDir(`t38-${c.name}`),
+        document: doc1,
+        ecm: true,
+      });
+      expect(receiver.stats.line).toMatchObject({
+        kind: 'udptl',
+        local: `127.0.0.1:${ports[i]}`,
+        foreign: 0,
+        udptlLost: 0,
+        udptlMalformed: 0,
+      });
+      expect(sender.stats.line).toMatchObject({ kind: 'udptl', remote: `127.0.0.1:${ports[i]}`, udptlMalformed: 0 });
+      // The page went as IFPs: the receiver took in several times what it sent (its few control frames).
+      expect(receiver.stats.line!.udptlDelivered).toBeGreaterThan(5 * Number(receiver.stats.line!.udptlSent));
     }
   }, 150_000);
 });

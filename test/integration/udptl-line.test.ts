@@ -274,7 +274,26 @@ describe('how the line ends', () => {
     await send(raw.socket, tagged(1), await l.bound());
     await l.ready();
     await until(() => l.ended !== null, 'the silence end');
-    expect(l.ended).toEqual({ reason: 'silence', detail: `no UDPTL from 127.0.0.1:${raw.address.port} for 0.1 s` });
+    expect(l.ended).toEqual({
+      reason: 'silence',
+      detail: `no UDPTL to or from 127.0.0.1:${raw.address.port} for 0.1 s`,
+    });
+  });
+
+  it('stays up while only we send (a page going one way), and ends once both ways are quiet', async () => {
+    const raw = await rawSocket();
+    const l = line({ local: LOCAL, silenceTimeoutMs: 100 });
+    await send(raw.socket, tagged(1), await l.bound());
+    await l.ready();
+    // 400 ms of our own datagrams every 20 ms, four times the timeout, with nothing coming back.
+    for (let i = 0; i < 20; i++) {
+      l.send(tagged(100 + i), i * 20);
+      l.poll(() => undefined, i * 20);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(l.ended).toBeNull();
+    await until(() => l.ended !== null, 'the silence end');
+    expect(l.ended?.reason).toBe('silence');
   });
 
   it("ends with 'error' and rejects ready() when the socket cannot bind", async () => {

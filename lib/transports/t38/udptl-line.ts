@@ -28,7 +28,10 @@ export interface UdptlLineOptions {
   remote?: UdptlEndpoint;
   /** Send to where the latest datagram came from (for NAT). Default false: other sources are foreign. */
   symmetric?: boolean;
-  /** After the first datagram, none for this long ends the line with 'silence' (default 10 000 ms). */
+  /**
+   * After the first datagram, no datagram either way for this long ends the line with 'silence'
+   * (default 10 000 ms). Only both ways: while a page goes, T.38 is one-way for a minute or more.
+   */
   silenceTimeoutMs?: number;
   /** The line simulator, applied to what we send (its delivery times are line times). */
   impairment?: PacketImpairment;
@@ -139,6 +142,8 @@ export class UdptlLine implements DatagramLine {
   #closed = false;
   #closing: Promise<void> | null = null;
   #lastValidMs: number | null = null;
+  /** When we last sent, on the same clock: our own traffic means the call is alive. */
+  #lastSentMs = 0;
   #silenceTimer: NodeJS.Timeout | null = null;
   #inFlight = 0;
   #counts = {
@@ -282,6 +287,7 @@ export class UdptlLine implements DatagramLine {
       this.#counts.sendOversize++;
       return;
     }
+    this.#lastSentMs = this.#now();
     const impairment = this.#impairment;
     if (!impairment) {
       this.#sendNow(datagram);
@@ -367,9 +373,9 @@ export class UdptlLine implements DatagramLine {
 
   #checkSilence(): void {
     if (this.#ended || this.#closed || this.#lastValidMs === null) return;
-    if (this.#now() - this.#lastValidMs < this.#silenceMs) return;
+    if (this.#now() - Math.max(this.#lastValidMs, this.#lastSentMs) < this.#silenceMs) return;
     const from = this.#peer ? `${this.#peer.host}:${this.#peer.port}` : 'the peer';
-    this.#end({ reason: 'silence', detail: `no UDPTL from ${from} for ${this.#silenceMs / 1000} s` });
+    this.#end({ reason: 'silence', detail: `no UDPTL to or from ${from} for ${this.#silenceMs / 1000} s` });
   }
 
   #end(end: LineEnd): void {
