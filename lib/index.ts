@@ -118,6 +118,8 @@ export {
   UdptlLine,
   UdptlLineError,
   simulatedDatagramPair,
+  T38Gateway,
+  runGateway,
 } from './transports/t38';
 export type {
   UdptlOptions,
@@ -131,6 +133,12 @@ export type {
   UdptlEndpoint,
   DatagramPairOptions,
   SimulatedDatagramLine,
+  T38GatewayOptions,
+  T38GatewayEvents,
+  GatewayFrameEvent,
+  GatewayStats,
+  RunGatewayOptions,
+  GatewayOutcome,
 } from './transports/t38';
 export { G711_LAWS, G711_PAYLOAD_TYPE, g711Encode, g711Decode } from './transports/g711';
 export type { G711Law } from './transports/g711';

@@ -18,8 +18,8 @@ export class InvalidOptionError extends FaxlineError {
 
 /** A method was called on a session that is closed. */
 export class SessionClosedError extends FaxlineError {
-  constructor() {
-    super('ERR_FAXLINE_SESSION_CLOSED', 'The fax session is closed');
+  constructor(message = 'The fax session is closed') {
+    super('ERR_FAXLINE_SESSION_CLOSED', message);
   }
 }
 

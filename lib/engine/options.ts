@@ -139,6 +139,11 @@ function pageNumber(value: unknown, what: string): number | undefined {
   return value as number;
 }
 
+/** @internal The addon's bit mask of a list of modems; throws InvalidOptionError. */
+export function toNativeModems(modems: unknown, what = 'modems'): number {
+  return maskOf(modems, what, modemBits());
+}
+
 function commonOptions(o: T30Options, direction: 'send' | 'receive'): NativeTerminalOptions {
   const ecm = optionalBoolean(o.ecm, 'ecm');
   const native: NativeTerminalOptions = {
@@ -147,7 +152,7 @@ function commonOptions(o: T30Options, direction: 'send' | 'receive'): NativeTerm
     identity: o.identity === undefined ? '' : checkIdentity(o.identity),
     ecm: ecm ?? true,
   };
-  if (o.modems !== undefined) native.modems = maskOf(o.modems, 'modems', modemBits());
+  if (o.modems !== undefined) native.modems = toNativeModems(o.modems);
   if (o.compressions !== undefined) {
     native.compressions = maskOf(o.compressions, 'compressions', compressionBits());
     if (native.ecm === false && o.compressions.every((c) => c === 't6')) {

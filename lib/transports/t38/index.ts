@@ -3,3 +3,4 @@ export * from './udptl';
 export * from './sdp';
 export * from './udptl-line';
 export * from './datagram-pair';
+export * from './gateway';
