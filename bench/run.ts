@@ -8,11 +8,13 @@ import { type BenchOptions, type BenchPart, type BenchTable } from './part';
 import { documents } from './parts/documents';
 import { engine } from './parts/engine';
 import { rtp } from './parts/rtp';
+import { t38 } from './parts/t38';
 
 const parts: Record<string, BenchPart<object>> = {
   engine,
   documents,
   rtp,
+  t38,
 };
 
 function positiveInteger(value: string): number {

@@ -80,7 +80,10 @@ export interface NativeDatagramPort {
   lengths: Uint16Array;
   /** Decodes `inbound[0, length)` as one UDPTL datagram; returns the pending event count. */
   receive(length: number): number;
-  /** Advances `samples` of line time; returns how many datagrams are now in the outbox. */
+  /**
+   * Advances `samples` of line time. Returns the datagrams now in the outbox plus 65536 × the
+   * events pending (`r & 0xffff` datagrams; `r >= 65536` when events wait), one call per tick.
+   */
   tick(samples: number): number;
   pendingEvents(): number;
 }

@@ -120,6 +120,8 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
   #native: NativeFaxSession | null;
   #frames: NativeFrameLine | null = null;
   #port: NativeDatagramPort | null = null;
+  /** Views of the outbox's datagrams, kept between ticks (see tick). */
+  #outboxViews: Uint8Array[] = [];
   /** The T.38 settings in force, or null while in audio. */
   #t38: Required<T38Options> | null = null;
   /** Received datagrams longer than any UDPTL datagram, dropped before the addon. */
@@ -195,13 +197,21 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
    */
   tick(send: (datagram: Uint8Array) => void, samples: number = SAMPLES_PER_FRAME): void {
     const port = this.#datagramPort();
-    const count = port.tick(samples);
-    const { outbox, lengths } = port;
+    const ticked = port.tick(samples);
+    const count = ticked & 0xffff;
+    const { lengths } = port;
+    const views = this.#outboxViews;
     for (let i = 0; i < count; i++) {
-      const start = i * MAX_DATAGRAM;
-      send(outbox.subarray(start, start + lengths[i]!));
+      // A view per outbox slot, made again only when the slot's length changes (rarely: IFPs of
+      // one kind are one size), so a tick allocates nothing.
+      let view = views[i];
+      if (view === undefined || view.length !== lengths[i]) {
+        view = port.outbox.subarray(i * MAX_DATAGRAM, i * MAX_DATAGRAM + lengths[i]!);
+        views[i] = view;
+      }
+      send(view);
     }
-    if (port.pendingEvents() > 0) this.#drain();
+    if (ticked > 0xffff) this.#drain();
     this.#advance(samples);
   }
 
@@ -240,6 +250,7 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
     this.#t38 = checked;
     this.#frames = null;
     this.#port = null;
+    this.#outboxViews = [];
     if (this.#switch) this.#switch.state = 'idle';
     this.emit('t38-switched', checked);
     this.#drain();

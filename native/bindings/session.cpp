@@ -1,5 +1,6 @@
 #include "bindings/session.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "bindings/args.h"
@@ -20,6 +21,10 @@ void CheckLength(Napi::Env env, size_t length, const char* what) {
 constexpr const char* kClosed = "The fax session is closed";
 constexpr const char* kInT38 = "The fax session is in T.38 mode";
 constexpr const char* kInAudio = "The fax session is in audio mode: switch it to T.38 first";
+
+// A tick's return value: the datagram count (below 65536: the outbox holds 64) plus this many
+// per pending event, so the real-time path needs no second call to learn of events.
+constexpr size_t kTickEventsUnit = 0x10000;
 
 // The tick bound: one call may advance at most 10 s of line time.
 constexpr int kMaxTickSamples = 10 * kSampleRate;
@@ -319,7 +324,10 @@ Napi::Value FaxSession::DatagramTick(const Napi::CallbackInfo& info) {
   DatagramLine& line = LineOf(info);
   if (line.terminal == nullptr) throw Napi::Error::New(env, kClosed);
   line.terminal->Tick(IntArg(info, 0, "the tick's samples", 1, kMaxTickSamples));
-  return Napi::Number::New(env, static_cast<double>(TakeIntoOutbox(line)));
+  // One call per tick says both what to send and whether events wait (see kTickEventsUnit).
+  const size_t datagrams = TakeIntoOutbox(line);
+  const size_t events = std::min<size_t>(line.terminal->session().pending_events(), 0x7FFF);
+  return Napi::Number::New(env, static_cast<double>(datagrams + events * kTickEventsUnit));
 }
 
 Napi::Value FaxSession::DatagramPendingEvents(const Napi::CallbackInfo& info) {

@@ -40,9 +40,10 @@ function receiver(extra: object = {}): { session: NativeFaxSession; file: string
   return { session: new native.FaxSession({ direction: 'receive', rxFile: file, ...extra }), file };
 }
 
-/** Hands every datagram of `from`'s outbox (count of them) to `to`. */
-function carry(from: NativeDatagramPort, count: number, to: NativeDatagramPort): void {
-  for (let i = 0; i < count; i++) {
+/** Hands every datagram of `from`'s outbox to `to`; `ticked` is what tick() returned. */
+function carry(from: NativeDatagramPort, ticked: number, to: NativeDatagramPort): void {
+  // tick() returns the datagram count plus 65536 per pending event.
+  for (let i = 0; i < (ticked & 0xffff); i++) {
     const start = i * MAX_DATAGRAM;
     to.inbound.set(from.outbox.subarray(start, start + from.lengths[i]!));
     to.receive(from.lengths[i]!);
@@ -108,8 +109,8 @@ describe('a T.38 FaxSession', () => {
     // error-recovery choice secondary-ifp-packets (a 0 bit padded: 00) with none (count 00).
     const s = sender({ t38: {} });
     const port = s.datagramBuffers();
-    const n = port.tick(FRAME);
-    expect(n).toBeGreaterThanOrEqual(1);
+    const ticked = port.tick(FRAME);
+    expect(ticked & 0xffff).toBeGreaterThanOrEqual(1);
     expect(Array.from(port.outbox.subarray(0, port.lengths[0]))).toEqual([0x00, 0x00, 0x01, 0x00, 0x00, 0x00]);
     s.close();
   });
