@@ -453,9 +453,29 @@ describe('send --to loopback --line and bad media arguments', () => {
     expect(fs.existsSync(outDir('never'))).toBe(false);
   });
 
-  test('--redundancy 2 with --to audiosocket:// exits 2: redundancy is RTP only', () => {
+  test('--redundancy 2 with --to audiosocket:// exits 2: redundancy is RTP and T.38 only', () => {
     const r = faxline('send', doc1.file, '--redundancy', '2', '--to', 'audiosocket://127.0.0.1:9');
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--redundancy, --symmetric and --local apply to RTP only');
+    expect(r.stderr).toContain('--redundancy, --symmetric and --local apply to RTP and T.38 only');
+  });
+
+  test.each([
+    [['--fec', '--to', 'rtp://127.0.0.1:9'], '--fec is for T.38 (t38://HOST:PORT)'],
+    [['--fec', '--to', 'loopback'], '--fec is for T.38 (t38://, or the loopback with --t38)'],
+    [['--fec', '--redundancy', '2', '--to', 't38://127.0.0.1:9'], '--fec and --redundancy exclude each other'],
+    [['--redundancy', '8', '--to', 't38://127.0.0.1:9'], 'UDPTL redundancy is at most 7'],
+    [['--codec', 'pcma', '--to', 't38://127.0.0.1:9'], '--codec is for audio; T.38 carries no audio'],
+    [['--t38', '--to', 't38://127.0.0.1:9'], '--t38 is for the loopback; a T.38 line is t38://HOST:PORT'],
+  ])('T.38 flags: %j exits 2 with "%s"', (args, message) => {
+    const r = faxline('send', doc1.file, ...args);
+    expect({ status: r.status, stdout: r.stdout }).toEqual({ status: 2, stdout: '' });
+    expect(r.stderr).toContain(message);
+  });
+
+  test('--t38 on the loopback with 10 % loss: the fax succeeds over UDPTL, lost IFPs rebuilt', () => {
+    const r = faxline('send', doc1.file, '--t38', '--line', 'loss=10%,seed=3', '--json');
+    const output = jsonOf(r, 0);
+    expect(output.variables.send_fax_result).toBe('success');
+    expect(output.stats.line).toMatchObject({ kind: 'simulated-udptl', udptlLost: 0, udptlMalformed: 0 });
   });
 });
