@@ -76,7 +76,8 @@ export { PcmMedia } from './transports/pcm';
 export type { AudioLine, DatagramLine, LineEnd, LineStats } from './transports/line';
 export { LineMedia, DEFAULT_READY_TIMEOUT_MS } from './transports/line-media';
 export type { LineMediaOptions } from './transports/line-media';
-export { driveOnLine, FrameClock, FRAME_MS, DEFAULT_CALL_LIMIT_MS, isDatagramLine } from './transports/line-driver';
+export { driveOnLine, FrameClock, FRAME_MS, isDatagramLine } from './transports/line-driver';
+export { DEFAULT_CALL_LIMIT_MS } from './engine/call-limit';
 export type { DriveOptions, DriveOutcome, CallLines } from './transports/line-driver';
 export {
   RtpLine,

@@ -4,7 +4,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { native, type NativeEvent } from '../native';
+import { native, type NativeEvent, type NativeResult } from '../native';
+import { checkTimeLimit, timeLimitDetail } from './call-limit';
 import { InvalidOptionError, rethrowNative } from './errors';
 import { toFaxEvent, type FaxEvent } from './events';
 import { toNativeReceive, toNativeSend, type SendOptions, type T30Options } from './options';
@@ -22,7 +23,10 @@ export interface LoopbackOptions extends SendOptions {
   };
   /** Both sides hang up at this point of the call (milliseconds of line time). */
   hangUpAtMs?: number;
-  /** Upper bound on line time, after which both sides hang up (default one hour). */
+  /**
+   * Upper bound on line time, after which both sides hang up, saying so in `detail` (default four
+   * hours: far beyond any real fax, so a long document is never cut).
+   */
   timeLimitMs?: number;
   /** Keep the line audio of both directions (see lineAudioToWav). */
   recordAudio?: boolean;
@@ -59,6 +63,13 @@ export async function readReceived(
   return { receivedPages: readTiffPages(file), receivedTiff: await fs.promises.readFile(file) };
 }
 
+/** A call-dropped result with no cause of its own gets the one that stopped the call. */
+function withStopDetail(result: NativeResult, detail: string): NativeResult {
+  return result.code === native.constants.T30_ERR_CALLDROPPED && !result.detail && detail
+    ? { ...result, detail }
+    : result;
+}
+
 function convertEvents(events: NativeEvent[], detail: string): FaxEvent[] {
   return events.map((e) => toFaxEvent(e, detail));
 }
@@ -68,14 +79,11 @@ export async function runLoopback(options: LoopbackOptions): Promise<LoopbackCal
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
   const sender = toNativeSend(options);
   const answers = options.receiver?.answers ?? true;
-  for (const [key, value] of [
-    ['hangUpAtMs', options.hangUpAtMs],
-    ['timeLimitMs', options.timeLimitMs],
-  ] as const) {
-    if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-      throw new InvalidOptionError(`${key} must be a number of milliseconds from 0`);
-    }
+  const { hangUpAtMs } = options;
+  if (hangUpAtMs !== undefined && (typeof hangUpAtMs !== 'number' || !Number.isFinite(hangUpAtMs) || hangUpAtMs < 0)) {
+    throw new InvalidOptionError('hangUpAtMs must be a number of milliseconds from 0');
   }
+  const limitMs = checkTimeLimit(options.timeLimitMs);
 
   return withTempDir('loopback', async (dir) => {
     const rxFile = path.join(dir, 'received.tif');
@@ -87,7 +95,7 @@ export async function runLoopback(options: LoopbackOptions): Promise<LoopbackCal
         receiver,
         receiverAnswers: answers,
         hangUpAtMs: options.hangUpAtMs,
-        maxMs: options.timeLimitMs,
+        maxMs: limitMs,
         recordAudio: options.recordAudio ?? false,
       });
     } catch (error) {
@@ -104,11 +112,21 @@ export async function runLoopback(options: LoopbackOptions): Promise<LoopbackCal
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
     }
+    // What stopped the call, for a hang-up SpanDSP reports without a cause of its own.
+    const stoppedBy = outcome.hitTimeLimit
+      ? timeLimitDetail(limitMs)
+      : outcome.cancelled
+        ? 'the call was cancelled'
+        : hangUpAtMs !== undefined && outcome.durationMs >= hangUpAtMs
+          ? `both ends hung up at ${hangUpAtMs / 1000} s of line time (hangUpAtMs)`
+          : '';
+    const senderResult = withStopDetail(outcome.sender, stoppedBy);
+    const receiverResult = outcome.receiver ? withStopDetail(outcome.receiver, stoppedBy) : null;
     const call: LoopbackCall = {
-      sender: toResult(outcome.sender),
-      receiver: outcome.receiver ? toResult(outcome.receiver) : null,
-      senderEvents: convertEvents(outcome.senderEvents, outcome.sender.detail),
-      receiverEvents: convertEvents(outcome.receiverEvents, outcome.receiver?.detail ?? ''),
+      sender: toResult(senderResult),
+      receiver: receiverResult ? toResult(receiverResult) : null,
+      senderEvents: convertEvents(outcome.senderEvents, senderResult.detail),
+      receiverEvents: convertEvents(outcome.receiverEvents, receiverResult?.detail ?? ''),
       ...(await readReceived(rxFile, outcome.receiver?.pages ?? 0)),
       durationMs: outcome.durationMs,
     };

@@ -4,6 +4,7 @@
  * decoder) with the line simulator on each sending side. Time is line time: unpaced, a whole
  * call runs as fast as the CPU allows, deterministic for a seed.
  */
+import { checkTimeLimit, timeLimitDetail } from '../engine/call-limit';
 import { InvalidOptionError } from '../engine/errors';
 import type { FaxEvent } from '../engine/events';
 import type { ReceiveOptions, SendOptions, T38Options } from '../engine/options';
@@ -13,7 +14,7 @@ import { G711_PAYLOAD_TYPE, g711Decode, g711Encode, type G711Law } from './g711'
 import { LineImpairment, type LineImpairmentStats, type LineSpec } from './impairments';
 import type { AudioLine, DatagramLine, LineEnd, LineStats } from './line';
 import { simulatedDatagramPair } from './t38/datagram-pair';
-import { checkTimeLimit, FrameClock, FRAME_MS, withUdptlStats } from './line-driver';
+import { FrameClock, FRAME_MS, withUdptlStats } from './line-driver';
 import { JitterBuffer, playoutDelayFor, type JitterBufferStats } from './rtp/jitter-buffer';
 import { RtpPacketizer } from './rtp/packet';
 
@@ -309,7 +310,7 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
     let oneFinishedAtMs = -1;
     while (!(sender.finished && receiver.finished)) {
       nowMs = frames * FRAME_MS;
-      if (nowMs >= limitMs) hangUpBoth(`the call reached its time limit of ${limitMs / 1000} s of line time`);
+      if (nowMs >= limitMs) hangUpBoth(timeLimitDetail(limitMs));
       if (sender.finished !== receiver.finished) {
         if (oneFinishedAtMs < 0) oneFinishedAtMs = nowMs;
         else if (nowMs - oneFinishedAtMs >= farEndHangUpMs) {

@@ -4,7 +4,7 @@
  * base for a live line; unpaced (line time advances by frames) for simulations and tests.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidOptionError } from '../engine/errors';
+import { checkTimeLimit, timeLimitDetail } from '../engine/call-limit';
 import type { FaxResult } from '../engine/result';
 import { SAMPLES_PER_FRAME, type FaxSession } from '../engine/session';
 import type { AudioLine, DatagramLine, LineStats } from './line';
@@ -43,8 +43,6 @@ export function callLines(lines: AudioLine | DatagramLine | CallLines): CallLine
 
 /** Milliseconds of line time per frame. */
 export const FRAME_MS = 20;
-/** Default bound on a call's line time: far beyond a long fax, it only stops a stuck one. */
-export const DEFAULT_CALL_LIMIT_MS = 4 * 3_600_000;
 /** Line time the line keeps running after the fax ends, so the last frames (DCN) reach the far end. */
 const TAIL_MS = 400;
 /** Frames run between yields to the event loop when unpaced. */
@@ -93,14 +91,6 @@ export interface DriveOutcome {
   lateTicks: number;
 }
 
-/** Checks a time limit option; returns it or the default. */
-export function checkTimeLimit(limitMs: unknown): number {
-  if (limitMs === undefined) return DEFAULT_CALL_LIMIT_MS;
-  if (typeof limitMs !== 'number' || !(limitMs > 0))
-    throw new InvalidOptionError('timeLimitMs must be a positive number');
-  return limitMs;
-}
-
 /**
  * Runs `session` on its line until the fax is over (and a short tail after it): audio frames on an
  * AudioLine, UDPTL datagrams on a DatagramLine; with both, whichever the session's medium is at each
@@ -136,8 +126,7 @@ export async function driveOnLine(
       }
       if (!session.finished) {
         if (line.ended) session.hangUp(line.ended.detail);
-        else if (nowMs >= limitMs)
-          session.hangUp(`the call reached its time limit of ${limitMs / 1000} s of line time`);
+        else if (nowMs >= limitMs) session.hangUp(timeLimitDetail(limitMs));
       }
       if (session.finished) {
         if (durationMs === 0) durationMs = nowMs;

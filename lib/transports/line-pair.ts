@@ -3,14 +3,14 @@
  * a media server drives, either as fast as possible or paced at one frame per 20 ms.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidOptionError } from '../engine/errors';
+import { checkTimeLimit, timeLimitDetail } from '../engine/call-limit';
 import { SAMPLES_PER_FRAME, type FaxSession } from '../engine/session';
 
 /** Options of connectSessions. */
 export interface LinePairOptions {
   /** Pace frames at real time (20 ms each) instead of as fast as possible. */
   paced?: boolean;
-  /** Upper bound on line time; both sides hang up past it (default one hour). */
+  /** Upper bound on line time; both sides hang up past it, saying so in `detail` (default four hours). */
   timeLimitMs?: number;
   /** Aborting hangs up both sides. */
   signal?: AbortSignal;
@@ -25,23 +25,22 @@ const FRAME_MS = 20;
  * The sessions are not closed: their results stay readable.
  */
 export async function connectSessions(a: FaxSession, b: FaxSession, options: LinePairOptions = {}): Promise<number> {
-  const limitMs = options.timeLimitMs ?? 3_600_000;
-  if (typeof limitMs !== 'number' || !(limitMs > 0))
-    throw new InvalidOptionError('timeLimitMs must be a positive number');
+  const limitMs = checkTimeLimit(options.timeLimitMs);
   const aToB = new Int16Array(SAMPLES_PER_FRAME);
   const bToA = new Int16Array(SAMPLES_PER_FRAME);
   const start = performance.now();
   let frames = 0;
-  const hangUpBoth = (): void => {
-    a.hangUp();
-    b.hangUp();
+  const hangUpBoth = (detail: string): void => {
+    a.hangUp(detail);
+    b.hangUp(detail);
   };
-  options.signal?.addEventListener('abort', hangUpBoth, { once: true });
+  const onAbort = (): void => hangUpBoth('the call was cancelled');
+  options.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    if (options.signal?.aborted) hangUpBoth();
+    if (options.signal?.aborted) onAbort();
     while (!(a.finished && b.finished)) {
       if (frames * FRAME_MS >= limitMs) {
-        hangUpBoth();
+        hangUpBoth(timeLimitDetail(limitMs));
         break;
       }
       a.process(bToA, aToB);
@@ -57,7 +56,7 @@ export async function connectSessions(a: FaxSession, b: FaxSession, options: Lin
       }
     }
   } finally {
-    options.signal?.removeEventListener('abort', hangUpBoth);
+    options.signal?.removeEventListener('abort', onAbort);
   }
   return frames * FRAME_MS;
 }

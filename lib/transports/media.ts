@@ -66,7 +66,7 @@ export interface LoopbackMediaOptions {
   sender?: SendOptions;
   /** Both sides hang up at this point of the call (ms of line time): "the call ended". */
   hangUpAtMs?: number;
-  /** Upper bound on line time (default one hour). */
+  /** Upper bound on line time (default four hours); a fax it ends says so in `detail`. */
   timeLimitMs?: number;
   /** Keep the line audio of both directions (unpaced only). */
   recordAudio?: boolean;

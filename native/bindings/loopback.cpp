@@ -59,7 +59,7 @@ class LoopbackWorker : public PromiseWorker {
   std::shared_ptr<std::atomic<bool>> cancel_;
 };
 
-constexpr double kMaxCallMs = 6.0 * 3600 * 1000;
+constexpr double kMaxCallMs = 24.0 * 3600 * 1000;
 
 Napi::Value StartLoopback(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

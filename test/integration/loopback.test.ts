@@ -1,4 +1,12 @@
-import { ResultCode, resultText, runLoopback, type FaxEvent, type FaxPage, type LoopbackCall } from '../../lib';
+import {
+  DEFAULT_CALL_LIMIT_MS,
+  ResultCode,
+  resultText,
+  runLoopback,
+  type FaxEvent,
+  type FaxPage,
+  type LoopbackCall,
+} from '../../lib';
 import { native } from '../../lib/native';
 import { differingRows, rowHasInk, tempDir, writeTextDocument } from '../helpers/pages';
 
@@ -129,6 +137,9 @@ describe('a hang-up mid-page', () => {
     expect(call.sender.pages).toBe(1);
     expect(call.receiver?.code).toBe(ResultCode.CALL_DROPPED);
     expect(call.receiver?.pages).toBe(1);
+    const detail = `both ends hung up at ${hangUpAtMs / 1000} s of line time (hangUpAtMs)`;
+    expect(call.sender.detail).toBe(detail);
+    expect(call.receiver?.detail).toBe(detail);
     expect(pageEvents(call.senderEvents)).toEqual([1]);
     expect(call.senderEvents.filter((e) => e.type === 'finished')).toHaveLength(1);
     expect(call.durationMs).toBeCloseTo(hangUpAtMs, -2);
@@ -142,6 +153,30 @@ describe('a hang-up mid-page', () => {
     const call = await promise;
     expect(call.sender.code).toBe(ResultCode.CALL_DROPPED);
     expect(call.sender.pages).toBeLessThan(2);
+    expect(call.sender.detail).toBe('the call was cancelled');
+  });
+
+  test('a time limit ends the call with code 49 and names itself in detail, on both ends and the finished event', async () => {
+    const doc = writeTextDocument(tmp.dir, 2, { name: 'limit.tif', firstSeed: 10 });
+    const call = await runLoopback({ document: doc.file, timeLimitMs: 20_000 });
+    const detail = 'the call reached its time limit of 20 s of line time';
+    expect(call.sender).toMatchObject({ code: ResultCode.CALL_DROPPED, detail });
+    expect(call.receiver).toMatchObject({ code: ResultCode.CALL_DROPPED, detail });
+    expect(call.senderEvents.at(-1)).toMatchObject({ type: 'finished', result: { detail } });
+    expect(call.durationMs).toBe(20_000);
+  });
+
+  test('a fax of more than an hour of line time (80 pages) is delivered: the default limit is four hours', async () => {
+    expect(DEFAULT_CALL_LIMIT_MS).toBe(4 * 3_600_000);
+    const doc = writeTextDocument(tmp.dir, 80, { name: 'long.tif', firstSeed: 100 });
+    const call = await runLoopback({ document: doc.file });
+    expect(call.durationMs).toBeGreaterThan(3_600_000);
+    expect(call.sender).toMatchObject({ code: ResultCode.OK, pages: 80, detail: '' });
+    expect(call.receiver).toMatchObject({ code: ResultCode.OK, pages: 80 });
+    expect(call.receivedPages).toHaveLength(80);
+    await expect(runLoopback({ document: 'x.tif', timeLimitMs: -1 })).rejects.toThrow(
+      /timeLimitMs must be a positive number/,
+    );
   });
 });
 

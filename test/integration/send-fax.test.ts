@@ -185,7 +185,7 @@ describe('a request that is wrong in itself rejects with InvalidOptionError befo
     [
       'a paced loopback whose receiver does not answer',
       { media: { kind: 'loopback', paced: true, receiver: { answers: false } } },
-      /A paced loopback or one with a line supports none of recordAudio, hangUpAtMs, receiver\.answers: false/,
+      /A paced loopback, or one with a line or T\.38, supports none of recordAudio, hangUpAtMs, receiver\.answers: false/,
     ],
     [
       'a call id that is not a string',
@@ -222,7 +222,7 @@ describe('a paced loopback refuses what only the unpaced one does, with InvalidO
     const make = () => new LoopbackMedia({ paced: true, ...options });
     expect(make).toThrow(InvalidOptionError);
     expect(make).toThrow(
-      'A paced loopback or one with a line supports none of recordAudio, hangUpAtMs, receiver.answers: false',
+      'A paced loopback, or one with a line or T.38, supports none of recordAudio, hangUpAtMs, receiver.answers: false',
     );
   });
 

@@ -6,12 +6,13 @@
  * it relays. Time advances by the audio frames.
  */
 import { EventEmitter } from 'node:events';
+import { checkTimeLimit, timeLimitDetail } from '../../engine/call-limit';
 import { InvalidOptionError, SessionClosedError, rethrowNative } from '../../engine/errors';
 import { checkT38Options, toNativeModems, toNativeT38, type Modem, type T38Options } from '../../engine/options';
 import type { UdptlStats } from '../../engine/session';
 import { native, type NativeFrameLine, type NativeGatewayDatagramPort, type NativeT38Gateway } from '../../native';
 import type { AudioLine, DatagramLine, LineEnd, LineStats } from '../line';
-import { checkTimeLimit, FrameClock, FRAME_MS, withUdptlStats } from '../line-driver';
+import { FrameClock, FRAME_MS, withUdptlStats } from '../line-driver';
 
 const SAMPLES_PER_FRAME = native.constants.SAMPLES_PER_FRAME;
 const MAX_DATAGRAM = native.constants.UDPTL_MAX_DATAGRAM;
@@ -188,9 +189,7 @@ export async function runGateway(
       audio.ended ??
       t38.ended ??
       (options.signal?.aborted ? { reason: 'cancelled', detail: 'the call was cancelled' } : null) ??
-      (nowMs >= limitMs
-        ? { reason: 'time-limit', detail: `the call reached its time limit of ${limitMs / 1000} s` }
-        : null);
+      (nowMs >= limitMs ? { reason: 'time-limit', detail: timeLimitDetail(limitMs) } : null);
     if (end) break;
     t38.poll((datagram) => gateway.receiveDatagram(datagram), nowMs);
     const got = audio.read(heard, nowMs);
