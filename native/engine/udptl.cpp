@@ -25,12 +25,24 @@
 // (d >= 1) sits in entry m = k*E - d with k = ceil(d / E); it is rebuilt when every other IFP
 // of that entry is in the receive history.
 //
-// The length of a rebuilt IFP: the entry is as long as the longest IFP it protects. When the
-// entry is longer than every other IFP it protects, the lost IFP is the longest and its length
-// is the entry's, exactly. Otherwise the lost IFP is at most that long and was padded with
-// zeros: its trailing zero octets are dropped (keeping at least one octet). An IFP ends with
-// its last field's octets, which are seldom zero; when they are, the T.38 core rejects the
-// shortened IFP, which costs no more than the loss did.
+// The length of a rebuilt IFP. The entry is as long as the longest IFP it protects, and the
+// shorter ones were padded with zero octets, so the rebuilt octets are the lost IFP followed by
+// zero or more zeros. The length is known exactly when the entry is longer than every other IFP
+// it protects (the lost IFP is the longest: the entry's length), or when the rebuilt octets do
+// not end in zero (the lost IFP reaches the end). Otherwise it is read from the IFP itself: an
+// IFPPacket (T.38's ASN.1, aligned PER) is self-delimiting, so decoding it from its first octet
+// stops exactly at its end, whatever follows. The ASN.1 of field-type was corrected after 1998
+// (an extension marker was added) and senders of T.38 version 0 still use the 1998 form
+// (SpanDSP does); and aligned PER packs a field with no field-data and the next field into one
+// octet where some encoders start every field on an octet. These four layouts read some IFPs to
+// different lengths (a 1998 hdlc-fcs-OK-sig-end field is a post-1998 extension value one octet
+// longer), so every IFP received whole is read all four ways, and a layout that misreads one is
+// not the far end's and is no longer used. The length is taken only when every reading left
+// agrees and leaves only zeros after it. (An empty IFP is valid UDPTL but no IFPPacket: one
+// received rules every layout out, since the far end sends more than T.38 IFPs.) Anything else is
+// counted lost, never handed on with a guessed length: T.38 image data ends in zero octets often,
+// and an IFP cut short or padded is worse than a lost one (the T.38 core drops a malformed IFP
+// without telling the fax it lost data).
 //
 // Sending FEC at the start of a call (and after set_next_sequence), when fewer earlier IFPs
 // exist: E is the largest number <= fec_entries for which every protected IFP was sent, i.e.
@@ -147,6 +159,125 @@ bool Parse(const uint8_t* data, size_t length, Parsed& out) {
     }
   }
   return r.pos == length;  // anything after a complete packet is garbage
+}
+
+// Reads the bits of a PER encoding, most significant first; reading past the end fails.
+struct BitReader {
+  const uint8_t* data;
+  size_t length;
+  size_t bit = 0;  // position in bits from the first octet
+
+  bool Bits(int n, unsigned& value) {
+    if (bit + static_cast<size_t>(n) > length * 8) return false;
+    value = 0;
+    for (int i = 0; i < n; ++i, ++bit)
+      value = (value << 1) | ((data[bit / 8] >> (7 - bit % 8)) & 1u);
+    return true;
+  }
+  void Align() { bit = (bit + 7) / 8 * 8; }
+  size_t Octets() const { return (bit + 7) / 8; }
+};
+
+// An extensible ENUMERATED's value after its extension bit was 1: a normally small
+// non-negative whole number (X.691 10.6), which is a 0 bit and six bits for the values any
+// T.38 version defines; a larger one is not an IFP we know.
+bool ExtensionValue(BitReader& r) {
+  unsigned large = 0, value = 0;
+  return r.Bits(1, large) && large == 0 && r.Bits(6, value);
+}
+
+// How a sender lays out an IFP's field-type and its fields (see the head of this file).
+struct IfpLayout {
+  bool corrigendum;      // field-type has the extension marker (after 1998) or not (1998)
+  bool field_per_octet;  // every field starts on an octet, or strict aligned PER packing
+};
+constexpr int kIfpLayouts = 4;
+constexpr IfpLayout Layout(int i) { return IfpLayout{(i & 1) != 0, (i & 2) != 0}; }
+
+// The length of the IFPPacket at the start of `data` (length octets), read with `layout`;
+// 0 when the octets do not start with a complete IFP. The ASN.1, T.38:
+//   IFPPacket ::= SEQUENCE { type-of-msg Type-of-msg, data-field SEQUENCE OF SEQUENCE {
+//       field-type ENUMERATED {8 values, ...(after 1998) 4 more},
+//       field-data OCTET STRING (SIZE (1..65535)) OPTIONAL } OPTIONAL }
+//   Type-of-msg ::= CHOICE { t30-indicator ENUMERATED {16 values, ...},
+//                            data ENUMERATED {9 values, ...} }
+size_t IfpLength(const uint8_t* data, size_t length, IfpLayout layout) {
+  BitReader r{data, length};
+  unsigned has_fields = 0, choice = 0, extended = 0, value = 0;
+  // The SEQUENCE's preamble (data-field present), the CHOICE index, the ENUMERATED.
+  if (!r.Bits(1, has_fields) || !r.Bits(1, choice) || !r.Bits(1, extended)) return 0;
+  if (extended != 0) {
+    if (!ExtensionValue(r)) return 0;
+  } else {
+    // 16 indicators or 9 data types in the root: four bits either way.
+    if (!r.Bits(4, value) || (choice == 1 && value > 8)) return 0;
+  }
+  if (has_fields != 0) {
+    // The SEQUENCE OF's count: an octet-aligned length determinant (a fragment is never sent).
+    r.Align();
+    unsigned first = 0, second = 0;
+    if (!r.Bits(8, first)) return 0;
+    size_t count = first;
+    if ((first & 0x80) != 0) {
+      if ((first & 0xC0) == 0xC0 || !r.Bits(8, second)) return 0;
+      count = ((first & 0x3Fu) << 8) | second;
+    }
+    // Each field takes at least four bits, so the count is bounded by what is left.
+    if (count > length * 2) return 0;
+    for (size_t i = 0; i < count; ++i) {
+      if (layout.field_per_octet) r.Align();
+      unsigned has_data = 0;
+      if (!r.Bits(1, has_data)) return 0;
+      if (layout.corrigendum) {
+        if (!r.Bits(1, extended)) return 0;
+        if (extended != 0 ? !ExtensionValue(r) : !r.Bits(3, value)) return 0;
+      } else if (!r.Bits(3, value)) {
+        return 0;
+      }
+      if (has_data != 0) {
+        // SIZE (1..65535): the length less one as a two-octet aligned whole number, then the
+        // octets, aligned.
+        unsigned size = 0;
+        r.Align();
+        if (!r.Bits(16, size)) return 0;
+        const size_t octets = static_cast<size_t>(size) + 1;
+        if (octets > length - r.Octets()) return 0;
+        r.bit += octets * 8;
+      }
+    }
+  }
+  return r.Octets();
+}
+
+// The layouts (one bit each) that read the IFP `data`, received whole, to another length or
+// not at all.
+unsigned MisreadingLayouts(const uint8_t* data, size_t length) {
+  unsigned out = 0;
+  for (int i = 0; i < kIfpLayouts; ++i) {
+    const size_t got = IfpLength(data, length, Layout(i));
+    if (got == 0 || got != length) out |= 1u << i;
+  }
+  return out;
+}
+
+// The exact length of a lost IFP rebuilt into buf (n octets: the IFP, then zero padding), or
+// 0 when it cannot be known. longest_is_lost: the entry is longer than every other IFP it
+// protects. ruled_out: the layouts the far end's IFPs contradicted.
+size_t RebuiltLength(const uint8_t* buf, size_t n, bool longest_is_lost, unsigned ruled_out) {
+  if (longest_is_lost || (n > 0 && buf[n - 1] != 0)) return n;
+  size_t shortest = n;  // the IFP keeps every nonzero octet
+  while (shortest > 0 && buf[shortest - 1] == 0) --shortest;
+  size_t agreed = 0;
+  for (int i = 0; i < kIfpLayouts; ++i) {
+    if ((ruled_out >> i) & 1u) continue;
+    const size_t got = IfpLength(buf, n, Layout(i));
+    // Not an IFP in this layout, or one that would leave nonzero octets after it: not the
+    // sender's layout.
+    if (got == 0 || got < shortest) continue;
+    if (agreed != 0 && got != agreed) return 0;
+    agreed = got;
+  }
+  return agreed;
 }
 
 }  // namespace
@@ -348,7 +479,7 @@ bool Udptl::Receive(const uint8_t* datagram, size_t length, Deliver deliver, voi
           if (complete) others_longest = std::max<size_t>(others_longest, other->length);
         }
         if (complete) {
-          // The target slot may hold an older IFP that this entry needs: never itself a member
+          // The target slot holds an IFP kHistory or more older, never one this entry needs
           // (members are 1..span*E <= 49 < kHistory apart), so overwriting it is safe.
           if (entry.length > 0) std::memcpy(buf.data(), entry.bytes, entry.length);
           for (int kk = 1; kk <= p.fec_span; ++kk) {
@@ -356,18 +487,24 @@ bool Udptl::Receive(const uint8_t* datagram, size_t length, Deliver deliver, voi
             const Slot* other = held(static_cast<uint16_t>(p.seq + m - kk * e));
             for (size_t j = 0; j < other->length; ++j) buf[j] ^= other->bytes[j];
           }
-          size_t n = entry.length;
-          if (n <= others_longest) {
-            while (n > 1 && buf[n - 1] == 0) --n;
+          const size_t n = RebuiltLength(buf.data(), entry.length, entry.length > others_longest,
+                                         ifp_layouts_ruled_out_);
+          if (n > 0 || entry.length == 0) {
+            ++stats_.recovered_by_fec;
+            hand_on(seq, buf.data(), n);
+            rebuilt = true;
+          } else {
+            target.valid = false;  // its octets are no longer the older IFP it held
           }
-          ++stats_.recovered_by_fec;
-          hand_on(seq, buf.data(), n);
-          rebuilt = true;
         }
       }
       if (!rebuilt) ++stats_.lost;
     }
   }
+  // Only IFPs known whole teach the layout: the primary (not a rebuilt one). Once every layout
+  // is ruled out (a far end that sends no T.38 IFPs), there is nothing left to read.
+  if (ifp_layouts_ruled_out_ != (1u << kIfpLayouts) - 1)
+    ifp_layouts_ruled_out_ |= MisreadingLayouts(p.primary.bytes, p.primary.length);
   hand_on(p.seq, p.primary.bytes, p.primary.length);
   rx_next_ = static_cast<uint16_t>(p.seq + 1);
   return true;

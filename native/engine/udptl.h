@@ -115,6 +115,9 @@ class Udptl {
   // The sequence number of the next IFP to deliver; meaningless until the first datagram.
   bool rx_started_ = false;
   uint16_t rx_next_ = 0;
+  // The ways of reading an IFP's length (udptl.cpp) that an IFP the far end sent contradicted,
+  // one bit each: FEC no longer trusts them to find a rebuilt IFP's length.
+  unsigned ifp_layouts_ruled_out_ = 0;
 };
 
 }  // namespace faxline

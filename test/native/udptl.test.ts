@@ -132,17 +132,18 @@ describe('encoding, worked out by hand', () => {
     expect(hex(d[4])).toBe('0004' + '0188' + '80' + '0102' + '02' + '03555566' + '025533');
     expect(codec().decode(d[4])).toEqual([{ seq: 4, ifp: bytes(0x88) }]);
 
-    // Seq 3 (1 octet, shorter than its partner seq 1) lost: entry 1 ^ seq 1 = 77 00, and the
-    // zero padding is dropped.
+    // Seq 3 (1 octet, shorter than its partner seq 1) lost: entry 1 ^ seq 1 = 77 00, which may
+    // be 77 or 77 00. These octets are no T.38 IFPs (44 55 66 does not read as a 3-octet
+    // IFPPacket: see udptl-fec.test.ts), so its length cannot be read: counted lost.
     const rx = codec({ errorCorrection: 'fec' });
     const got = [0, 1, 2, 4].flatMap((i) => rx.decode(d[i]));
     expect(got.map((x) => [x.seq, hex(x.ifp)])).toEqual([
       [0, '11'],
       [1, '2233'],
       [2, '445566'],
-      [3, '77'],
       [4, '88'],
     ]);
+    expect(rx.stats()).toMatchObject({ recoveredByFec: 0, lost: 1 });
     // Seq 2 (3 octets, longer than its partner) lost: seq 3's entry 44 55 66 ^ 22 33 00 = 66 66 66
     // xor seq 1 gives it back, 3 octets exactly (the entry's length).
     const rx2 = codec();
@@ -153,7 +154,6 @@ describe('encoding, worked out by hand', () => {
       [2, '445566'],
       [3, '77'],
     ]);
-    expect(rx.stats().recoveredByFec).toBe(1);
     expect(rx2.stats().recoveredByFec).toBe(1);
   });
 });
@@ -181,7 +181,9 @@ describe('recovery', () => {
   });
 
   test('FEC at the defaults rebuilds isolated losses', () => {
-    const ifps = numbered(60);
+    // T.38 IFPs, so that the length of one shorter than its partners can be read: c0 01 80,
+    // data v21 with one hdlc-data field, its length less one in two octets, then the octets.
+    const ifps = numbered(60).map((data) => concat([0xc0, 0x01, 0x80, 0x00, data.length - 1], data));
     const drop = [12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56];
     const rx = codec();
     expect(through({ errorCorrection: 'fec' }, ifps, drop, rx)).toEqual(expected(ifps));
