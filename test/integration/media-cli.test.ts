@@ -7,7 +7,8 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readTiffPages, type FaxPage } from '../../lib';
+import { prepareDocument, readTiffPages, type FaxPage } from '../../lib';
+import { makePdf } from '../helpers/pdfs';
 import { faxline, type ChildOutput } from '../helpers/cli';
 import {
   freePorts,
@@ -206,21 +207,47 @@ describe('receive --listen rtp:// and send --to rtp:// (two processes, paced)', 
 });
 
 describe('receive --listen t38:// and send --to t38:// (two processes, paced, UDPTL)', () => {
-  test('redundancy (the default) and FEC, at once: both succeed, pages bit-exact, every IFP delivered', async () => {
+  test('a 3-page PDF with redundancy (the default) and a page with FEC, at once: both succeed, pages bit-exact', async () => {
+    // The PDF's pages as the sender renders them (rendering is deterministic): what must arrive.
+    const pdfFile = path.join(tmp.dir, 'three.pdf');
+    fs.writeFileSync(
+      pdfFile,
+      await makePdf([
+        { text: { lines: 6 } },
+        { text: { lines: 4, seed: 2 }, marks: [[20, 20, 40, 10]] },
+        { vector: true },
+      ]),
+    );
+    const prepared = await prepareDocument(pathToFileURL(pdfFile).href, { resolution: 'standard', allowFiles: true });
+    const pdfPages = readTiffPages(prepared.file);
+    await prepared.cleanup();
+    expect(pdfPages).toHaveLength(3);
     const cases = [
-      { name: 'redundancy', flags: [] as string[] },
-      { name: 'fec', flags: ['--fec'] },
+      {
+        name: 'redundancy',
+        document: { file: pdfFile, pages: pdfPages },
+        both: [],
+        sender: ['--resolution', 'standard'],
+      },
+      { name: 'fec', document: doc1, both: ['--fec'], sender: [] },
     ];
     const ports = await freePorts('udp', cases.length);
     const results = await Promise.all(
       cases.map((c, i) =>
-        call({ kind: 't38', port: ports[i]!, out: outDir(`t38-${c.name}`), document: doc1.file, both: c.flags }),
+        call({
+          kind: 't38',
+          port: ports[i]!,
+          out: outDir(`t38-${c.name}`),
+          document: c.document.file,
+          both: c.both,
+          sender: c.sender,
+        }),
       ),
     );
     for (const [i, c] of cases.entries()) {
       const { receiver, sender } = expectSuccess(results[i]!, {
         out: outDir(`t38-${c.name}`),
-        document: doc1,
+        document: c.document,
         ecm: true,
       });
       expect(receiver.stats.line).toMatchObject({
@@ -231,7 +258,7 @@ describe('receive --listen t38:// and send --to t38:// (two processes, paced, UD
         udptlMalformed: 0,
       });
       expect(sender.stats.line).toMatchObject({ kind: 'udptl', remote: `127.0.0.1:${ports[i]}`, udptlMalformed: 0 });
-      // The page went as IFPs: the receiver took in several times what it sent (its few control frames).
+      // The pages went as IFPs: the receiver took in several times what it sent (its few control frames).
       expect(receiver.stats.line!.udptlDelivered).toBeGreaterThan(5 * Number(receiver.stats.line!.udptlSent));
     }
   }, 150_000);
