@@ -313,18 +313,43 @@ async function silentPeerCall(port: number, out: string) {
   }
 }
 
-/** A 2-page RTP call whose sender is killed (SIGKILL: no goodbye of any kind) during page 1. */
+/** Packets of 20 ms the vanishing sender sends before it is killed: 20 s of line time. */
+const PACKETS_BEFORE_KILL = 1000;
+
+/**
+ * A 2-page RTP call whose sender is killed (SIGKILL: no goodbye of any kind) during page 1. The
+ * sender talks to the receiver through a relay of ours, which counts its packets: the kill lands
+ * 20 s of line time into the call (phase B and training take about 10 s; page 1's 70 kB of image
+ * then take some 40 s at 14 400 bit/s), however long the sender took to start.
+ */
 async function vanishingSenderCall(port: number, out: string) {
   const receiver = startCli('receive', '--listen', `rtp://127.0.0.1:${port}`, '--out', out, '--json');
   await waitForUdpListener(port, LISTEN_BOUND_MS);
-  const sender = startCli('send', doc2.file, '--to', `rtp://127.0.0.1:${port}`, '--json');
-  // The sender's start (a few seconds), phase B and training take about 10 s; page 1's 70 kB of
-  // image then take some 40 s at 14 400 bit/s: 15 s after the start lands inside them.
-  await new Promise((resolve) => setTimeout(resolve, 15_000));
-  sender.child.kill('SIGKILL');
-  const killed = await within(sender.done, 10_000, 'the killed sender');
-  const result = await within(receiver.done, 40_000, 'the receiver after its sender vanished');
-  return { killed, result };
+  const relay = dgram.createSocket('udp4');
+  await new Promise<void>((resolve) => relay.bind(0, '127.0.0.1', () => resolve()));
+  let senderAddress: { port: number } | null = null;
+  let fromSender = 0;
+  let reachedKillPoint: () => void = () => undefined;
+  const killPoint = new Promise<void>((resolve) => (reachedKillPoint = resolve));
+  relay.on('message', (msg, rinfo) => {
+    if (rinfo.port === port) {
+      if (senderAddress) relay.send(msg, senderAddress.port, '127.0.0.1');
+      return;
+    }
+    senderAddress = { port: rinfo.port };
+    relay.send(msg, port, '127.0.0.1');
+    if (++fromSender === PACKETS_BEFORE_KILL) reachedKillPoint();
+  });
+  try {
+    const sender = startCli('send', doc2.file, '--to', `rtp://127.0.0.1:${relay.address().port}`, '--json');
+    await within(killPoint, 90_000, 'the sender reaching 20 s of line time');
+    sender.child.kill('SIGKILL');
+    const killed = await within(sender.done, 10_000, 'the killed sender');
+    const result = await within(receiver.done, 40_000, 'the receiver after its sender vanished');
+    return { killed, result };
+  } finally {
+    relay.close();
+  }
 }
 
 // The single calls below run at the same time (each on its own ports) so the file stays short;
@@ -394,7 +419,7 @@ describe('single paced calls, run at once', () => {
   });
 
   describe('a sender that vanishes mid-page', () => {
-    test('SIGKILL 15 s into a 2-page call: receive exits 1 with code 49, fewer pages, and still writes the ladder', async () => {
+    test('SIGKILL 20 s of line time into a 2-page call: receive exits 1 with code 49, fewer pages, and still writes the ladder', async () => {
       const { killed, result } = await calls.vanishing;
       expect(killed.status).toBeNull(); // ended by the signal, not by an exit of its own
       const json = jsonOf(result, 1);
