@@ -47,8 +47,7 @@ enum {
 
 typedef struct {
   fax_state_t* fax;
-  int finished;
-  int code;
+  phase_e_t end;
 } terminal_t;
 
 /* The audio of one call as the sender saw it: heard[i] was fed before sent[i] was made. */
@@ -63,38 +62,13 @@ static void fail(const char* message) {
   exit(1);
 }
 
-static int64_t now_ns(clockid_t clock) {
-  struct timespec ts;
-  clock_gettime(clock, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void on_phase_e(t30_state_t* t30, void* user_data, int completion_code) {
-  terminal_t* t = (terminal_t*)user_data;
-  (void)t30;
-  if (t->finished) return;
-  t->finished = 1;
-  t->code = completion_code;
-}
-
 static void open_terminal(terminal_t* t, int sending, const char* file) {
-  t30_state_t* t30;
-
   memset(t, 0, sizeof(*t));
   /* The sender places the call, as FaxSession's default has it. */
   if ((t->fax = fax_init(NULL, sending)) == NULL) fail("fax_init failed");
   fax_set_transmit_on_idle(t->fax, 1);
-  t30 = fax_get_t30_state(t->fax);
-  t30_set_ecm_capability(t30, 1);
-  t30_set_supported_modems(t30, sending ? T30_SUPPORT_V17 : ALL_MODEMS);
-  t30_set_supported_compressions(t30, ALL_COMPRESSIONS);
-  t30_set_supported_resolutions(t30, ALL_RESOLUTIONS);
-  t30_set_supported_image_sizes(t30, ALL_IMAGE_SIZES);
-  if (sending)
-    t30_set_tx_file(t30, file, 0, -1);
-  else
-    t30_set_rx_file(t30, file, -1);
-  t30_set_phase_e_handler(t30, on_phase_e, t);
+  configure_t30(fax_get_t30_state(t->fax), 1, sending ? T30_SUPPORT_V17 : ALL_MODEMS,
+                ALL_COMPRESSIONS, sending, file, 0, &t->end);
 }
 
 static void close_terminal(terminal_t* t) {
@@ -152,7 +126,7 @@ static live_call_t live_call(const char* document, const char* received, recordi
   if (rec->heard == NULL || rec->sent == NULL) fail("out of memory");
   open_terminal(&sender, 1, document);
   open_terminal(&receiver, 0, received);
-  for (rec->frames = 0; !(sender.finished && receiver.finished); rec->frames++) {
+  for (rec->frames = 0; !(sender.end.finished && receiver.end.finished); rec->frames++) {
     int16_t* heard = rec->heard + (size_t)rec->frames * SAMPLES_PER_FRAME;
     int16_t* sent = rec->sent + (size_t)rec->frames * SAMPLES_PER_FRAME;
 
@@ -162,8 +136,8 @@ static live_call_t live_call(const char* document, const char* received, recordi
     memcpy(sent, to_receiver, sizeof(to_receiver));
     process(&receiver, to_receiver, to_sender);
   }
-  call.sender_code = sender.code;
-  call.receiver_code = receiver.code;
+  call.sender_code = sender.end.code;
+  call.receiver_code = receiver.end.code;
   sent_stats = statistics(&sender);
   call.pages_sent = sent_stats.pages_tx;
   call.pages_in_file = sent_stats.pages_in_file;
@@ -195,7 +169,7 @@ static replay_t replay(const char* document, const recording_t* rec, int16_t* se
   }
   r.wall_ns = now_ns(CLOCK_MONOTONIC) - wall;
   r.cpu_ns = now_ns(CLOCK_PROCESS_CPUTIME_ID) - cpu;
-  if (!sender.finished || sender.code != T30_ERR_OK)
+  if (!sender.end.finished || sender.end.code != T30_ERR_OK)
     fail("a replayed sender did not complete the fax");
   if (memcmp(sent, rec->sent, sizeof(int16_t) * SAMPLES_PER_FRAME * (size_t)rec->frames) != 0)
     fail("a replay sent other audio than the call did: it is not the same work");

@@ -20,7 +20,6 @@
  *
  * Build: cc -O2 -o rtp_baseline rtp_baseline.c $(pkg-config --cflags --libs spandsp)
  */
-#include <errno.h>
 #include <spandsp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -58,19 +57,6 @@ static void fail(const char* message) {
   exit(1);
 }
 
-static int parse_uint32(const char* text, const char** end, uint32_t* out) {
-  char* e;
-  unsigned long long v;
-
-  if (*text < '0' || *text > '9') return 0;
-  errno = 0;
-  v = strtoull(text, &e, 10);
-  if (errno != 0 || v > 0xFFFFFFFFull) return 0;
-  *out = (uint32_t)v;
-  *end = e;
-  return 1;
-}
-
 static uint32_t uint32_arg(const char* text, const char* what) {
   const char* end;
   uint32_t v;
@@ -83,39 +69,18 @@ static uint32_t uint32_arg(const char* text, const char* what) {
 
 typedef struct {
   fax_state_t* fax;
-  int finished;
-  int code;
+  phase_e_t end;
 } terminal_t;
 
-static void on_phase_e(t30_state_t* t30, void* user_data, int completion_code) {
-  terminal_t* t = (terminal_t*)user_data;
-
-  (void)t30;
-  if (t->finished) return;
-  t->finished = 1;
-  t->code = completion_code;
-}
-
 static void open_terminal(terminal_t* t, int sending, int ecm, const char* file) {
-  t30_state_t* t30;
-
   memset(t, 0, sizeof(*t));
   if ((t->fax = fax_init(NULL, sending)) == NULL) fail("fax_init failed");
   fax_set_transmit_on_idle(t->fax, 1);
-  t30 = fax_get_t30_state(t->fax);
-  t30_set_ecm_capability(t30, ecm);
-  t30_set_supported_modems(t30, ALL_MODEMS);
   /* T.6 needs ECM: without it, offer only T.4. */
-  t30_set_supported_compressions(
-      t30,
-      ecm ? ALL_COMPRESSIONS : (T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION));
-  t30_set_supported_resolutions(t30, ALL_RESOLUTIONS);
-  t30_set_supported_image_sizes(t30, ALL_IMAGE_SIZES);
-  if (sending)
-    t30_set_tx_file(t30, file, -1, -1);
-  else
-    t30_set_rx_file(t30, file, -1);
-  t30_set_phase_e_handler(t30, on_phase_e, t);
+  configure_t30(
+      fax_get_t30_state(t->fax), ecm, ALL_MODEMS,
+      ecm ? ALL_COMPRESSIONS : (T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION),
+      sending, file, -1, &t->end);
 }
 
 /*
@@ -164,7 +129,7 @@ static call_result_t run_call(const char* tiff, const char* rx_file, int ecm,
   open_terminal(&receiver, 0, ecm, rx_file);
   /* Before the receiver's first packet the sender hears silence (PCMU 0xFF is 0). */
   memset(to_sender, 0xFF, sizeof(to_sender));
-  for (frame = 0; frame < MAX_FRAMES && !(sender.finished && receiver.finished); frame++) {
+  for (frame = 0; frame < MAX_FRAMES && !(sender.end.finished && receiver.end.finished); frame++) {
     int to_receiver_lost;
 
     step(&sender, to_sender, to_sender_lost, to_receiver);
@@ -173,29 +138,18 @@ static call_result_t run_call(const char* tiff, const char* rx_file, int ecm,
     to_sender_lost = loss_process_lost(&loss[1]);
   }
   /* Out of line time: hang both up, which fires their phase E handlers. */
-  if (!sender.finished) t30_terminate(fax_get_t30_state(sender.fax));
-  if (!receiver.finished) t30_terminate(fax_get_t30_state(receiver.fax));
+  if (!sender.end.finished) t30_terminate(fax_get_t30_state(sender.fax));
+  if (!receiver.end.finished) t30_terminate(fax_get_t30_state(receiver.fax));
 
   memset(&stats, 0, sizeof(stats));
   t30_get_transfer_statistics(fax_get_t30_state(receiver.fax), &stats);
-  result.sender_code = sender.finished ? sender.code : T30_ERR_CALLDROPPED;
-  result.receiver_code = receiver.finished ? receiver.code : T30_ERR_CALLDROPPED;
+  result.sender_code = phase_e_code(&sender.end);
+  result.receiver_code = phase_e_code(&receiver.end);
   result.receiver_pages = stats.pages_rx;
   result.frames = frame;
   fax_free(sender.fax);
   fax_free(receiver.fax);
   return result;
-}
-
-/* The pages of the TIFF, counted by SpanDSP's own reader (-1 if it cannot read the file). */
-static int pages_in_tiff(const char* tiff) {
-  t4_tx_state_t* t4;
-  int pages;
-
-  if ((t4 = t4_tx_init(NULL, tiff, -1, -1)) == NULL) return -1;
-  pages = t4_tx_get_pages_in_file(t4);
-  t4_tx_free(t4);
-  return pages;
 }
 
 static int run_seeds(const char* tiff, int ecm, const loss_model_t* model, uint32_t first,

@@ -42,7 +42,6 @@
  * native/engine/t38_terminal.cpp). If the addon's set-up changes, change it here too: the bench
  * compares both senders' ticks and IFP counts and fails when they differ.
  */
-#include <errno.h>
 #include <spandsp.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -62,8 +61,6 @@ enum {
   MAX_LOSSY_TICKS = 600 * 50,
   /* Untimed calls before the timed one. */
   WARM_UP_CALLS = 2,
-  /* Empty timed intervals measured to find what the clock itself adds to each tick. */
-  CLOCK_SAMPLES = 1000000,
   /* The IFPs one side may queue in one tick. SpanDSP sends a few per 20 ms (one per 30 ms
      chunk of image data, indicators three times); overflow fails the run rather than hiding. */
   QUEUE_PACKETS = 256,
@@ -99,8 +96,7 @@ typedef struct {
   /* The line's loss decisions for what this side sends, or NULL for a perfect line. */
   loss_process_t* loss;
   long ifps_sent;
-  int finished;
-  int code;
+  phase_e_t end;
 } terminal_t;
 
 typedef struct {
@@ -116,34 +112,6 @@ typedef struct {
 static void fail(const char* message) {
   fprintf(stderr, "t38_baseline: %s\n", message);
   exit(1);
-}
-
-static int64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static void on_phase_e(t30_state_t* t30, void* user_data, int completion_code) {
-  terminal_t* t = (terminal_t*)user_data;
-  (void)t30;
-  if (t->finished) return;
-  t->finished = 1;
-  t->code = completion_code;
-}
-
-/*
- * What two clock readings add to an interval between them, in ns: the mean of empty intervals.
- * Subtracted from the sender's time per tick, as the addon side subtracts its clock's, so the
- * figures compare SpanDSP's and faxline's work, not clock_gettime with performance.now().
- */
-static double clock_overhead_ns(void) {
-  int64_t total = 0;
-  for (int i = 0; i < CLOCK_SAMPLES; i++) {
-    int64_t start = now_ns();
-    total += now_ns() - start;
-  }
-  return (double)total / CLOCK_SAMPLES;
 }
 
 /* SpanDSP's transmit callback: the IFP `count` times (1 to 3) into this side's outbox. */
@@ -179,8 +147,6 @@ static int on_tx_packet(t38_core_state_t* core, void* user_data, const uint8_t* 
 
 static void open_terminal(terminal_t* t, int sending, const char* file, queue_t* outbox) {
   t38_core_state_t* core;
-  t30_state_t* t30;
-
   memset(t, 0, sizeof(*t));
   t->outbox = outbox;
   if ((t->t38 = t38_terminal_init(NULL, sending, on_tx_packet, t)) == NULL)
@@ -203,17 +169,8 @@ static void open_terminal(terminal_t* t, int sending, const char* file, queue_t*
   t38_set_sequence_number_handling(core, 1);
   t38_terminal_set_fill_bit_removal(t->t38, 0);
 
-  t30 = t38_terminal_get_t30_state(t->t38);
-  t30_set_ecm_capability(t30, 1);
-  t30_set_supported_modems(t30, ALL_MODEMS);
-  t30_set_supported_compressions(t30, ALL_COMPRESSIONS);
-  t30_set_supported_resolutions(t30, ALL_RESOLUTIONS);
-  t30_set_supported_image_sizes(t30, ALL_IMAGE_SIZES);
-  if (sending)
-    t30_set_tx_file(t30, file, -1, -1);
-  else
-    t30_set_rx_file(t30, file, -1);
-  t30_set_phase_e_handler(t30, on_phase_e, t);
+  configure_t30(t38_terminal_get_t30_state(t->t38), 1, ALL_MODEMS, ALL_COMPRESSIONS, sending, file,
+                -1, &t->end);
 }
 
 /* Hands `to` each IFP in `q` (the other side's previous tick) once, then empties `q`. */
@@ -226,17 +183,6 @@ static void deliver(queue_t* q, terminal_t* to) {
     t38_core_rx_ifp_packet(core, q->bytes[i], q->lengths[i], q->seqs[i]);
   }
   q->count = 0;
-}
-
-/* The pages of the TIFF, counted by SpanDSP's own reader (-1 if it cannot read the file). */
-static int pages_in_tiff(const char* tiff) {
-  t4_tx_state_t* t4;
-  int pages;
-
-  if ((t4 = t4_tx_init(NULL, tiff, -1, -1)) == NULL) return -1;
-  pages = t4_tx_get_pages_in_file(t4);
-  t4_tx_free(t4);
-  return pages;
 }
 
 /* One call; with a loss model, over a line that loses packets (seeded), else a perfect one. */
@@ -265,7 +211,7 @@ static call_result_t run_call(const char* tiff, const char* rx_file, int pages,
     sender.loss = &loss[0];
     receiver.loss = &loss[1];
   }
-  for (tick = 0; tick < max_ticks && !(sender.finished && receiver.finished); tick++) {
+  for (tick = 0; tick < max_ticks && !(sender.end.finished && receiver.end.finished); tick++) {
     int64_t start;
     int heard = filling;
 
@@ -273,23 +219,23 @@ static call_result_t run_call(const char* tiff, const char* rx_file, int pages,
     sender.outbox = &queues[0][filling];
     receiver.outbox = &queues[1][filling];
     deliver(&queues[1][heard], &sender);
-    start = now_ns();
+    start = now_ns(CLOCK_MONOTONIC);
     t38_terminal_send_timeout(sender.t38, SAMPLES_PER_TICK);
-    r.sender_ns += now_ns() - start;
+    r.sender_ns += now_ns(CLOCK_MONOTONIC) - start;
     deliver(&queues[0][heard], &receiver);
     t38_terminal_send_timeout(receiver.t38, SAMPLES_PER_TICK);
   }
   /* Out of line time: hang both up, which fires their phase E handlers. */
-  if (!sender.finished) t30_terminate(t38_terminal_get_t30_state(sender.t38));
-  if (!receiver.finished) t30_terminate(t38_terminal_get_t30_state(receiver.t38));
+  if (!sender.end.finished) t30_terminate(t38_terminal_get_t30_state(sender.t38));
+  if (!receiver.end.finished) t30_terminate(t38_terminal_get_t30_state(receiver.t38));
   for (int d = 0; d < 2; d++)
     for (int b = 0; b < 2; b++)
       if (queues[d][b].overflow) fail("an outbox overflowed: raise QUEUE_PACKETS or MAX_IFP_BYTES");
 
   memset(&stats, 0, sizeof(stats));
   t30_get_transfer_statistics(t38_terminal_get_t30_state(receiver.t38), &stats);
-  r.sender_code = sender.finished ? sender.code : T30_ERR_CALLDROPPED;
-  r.receiver_code = receiver.finished ? receiver.code : T30_ERR_CALLDROPPED;
+  r.sender_code = phase_e_code(&sender.end);
+  r.receiver_code = phase_e_code(&receiver.end);
   r.pages = stats.pages_rx;
   r.ok = r.sender_code == T30_ERR_OK && r.receiver_code == T30_ERR_OK && r.pages == pages;
   r.ticks = tick;
@@ -340,14 +286,9 @@ int main(int argc, char** argv) {
   if ((loss_spec == NULL) != (seed_arg == NULL)) usage("--loss and --seed go together");
   if (loss_spec != NULL && !parse_loss(loss_spec, &model)) usage("bad --loss SPEC");
   if (seed_arg != NULL) {
-    char* end;
-    unsigned long long v;
+    const char* end;
 
-    errno = 0;
-    v = strtoull(seed_arg, &end, 10);
-    if (seed_arg[0] < '0' || seed_arg[0] > '9' || errno != 0 || *end != '\0' || v > 0xFFFFFFFFull)
-      usage("--seed takes a uint32");
-    seed = (uint32_t)v;
+    if (!parse_uint32(seed_arg, &end, &seed) || *end != '\0') usage("--seed takes a uint32");
   }
 
   if ((pages = pages_in_tiff(positional[0])) <= 0) fail("cannot read the pages of the document");

@@ -93,8 +93,7 @@ Napi::Function TiffFWriterWrap::DefineClass(Napi::Env env) {
 TiffFWriterWrap::TiffFWriterWrap(const Napi::CallbackInfo& info)
     : ObjectWrap<TiffFWriterWrap>(info) {
   Napi::Env env = info.Env();
-  if (!info.IsConstructCall())
-    throw Napi::TypeError::New(env, "TiffFWriter must be called with new");
+  RequireConstructCall<TiffFWriterWrap>(info);
   const std::string path = StringArg(info, 0, "path");
   const image::TiffCompression compression = CompressionFromJs(info, 1);
   uint16_t total_pages = 0;
@@ -104,11 +103,7 @@ TiffFWriterWrap::TiffFWriterWrap(const Napi::CallbackInfo& info)
   }
   writer_ = CallImage(
       env, [&] { return std::make_unique<image::TiffFWriter>(path, compression, total_pages); });
-  if (!TagObject(env, info.This(), kTypeTag)) {
-    writer_.reset();
-    throw Napi::Error::New(env, "cannot tag the TiffFWriter object");
-  }
-  registration_.Register(env, [this] { writer_.reset(); });
+  TagAndRegister<TiffFWriterWrap>(info, registration_, [this] { writer_.reset(); });
 }
 
 TiffFWriterWrap::~TiffFWriterWrap() { Discard(); }

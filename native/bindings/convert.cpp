@@ -105,9 +105,9 @@ T38Config T38ConfigFromJs(const Napi::Value& value, const std::string& where) {
   return c;
 }
 
-Napi::Object UdptlStatsToJs(Napi::Env env, const UdptlPort& port) {
-  const UdptlStats& s = port.udptl().stats();
+Napi::Object UdptlStatsToJs(Napi::Env env, const UdptlStats& s) {
   Napi::Object o = Napi::Object::New(env);
+  // Counts stay far below 2^53: a double holds them exactly.
   o.Set("sent", static_cast<double>(s.sent));
   o.Set("received", static_cast<double>(s.received));
   o.Set("delivered", static_cast<double>(s.delivered));
@@ -117,6 +117,11 @@ Napi::Object UdptlStatsToJs(Napi::Env env, const UdptlPort& port) {
   o.Set("duplicates", static_cast<double>(s.duplicates));
   o.Set("late", static_cast<double>(s.late));
   o.Set("malformed", static_cast<double>(s.malformed));
+  return o;
+}
+
+Napi::Object UdptlStatsToJs(Napi::Env env, const UdptlPort& port) {
+  Napi::Object o = UdptlStatsToJs(env, port.udptl().stats());
   o.Set("outboxOverflows", static_cast<double>(port.outbox_overflows()));
   return o;
 }

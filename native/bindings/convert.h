@@ -19,7 +19,9 @@ TerminalOptions TerminalOptionsFromJs(const Napi::Object& o);
 // Throws TypeError/RangeError.
 T38Config T38ConfigFromJs(const Napi::Value& value, const std::string& where);
 // {sent, received, delivered, recoveredByRedundancy, recoveredByFec, lost, duplicates, late,
-// malformed, outboxOverflows}
+// malformed}
+Napi::Object UdptlStatsToJs(Napi::Env env, const UdptlStats& stats);
+// A port's: the endpoint's statistics and outboxOverflows.
 Napi::Object UdptlStatsToJs(Napi::Env env, const UdptlPort& port);
 
 Napi::Object StatsToJs(Napi::Env env, const TransferStats& stats);

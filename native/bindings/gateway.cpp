@@ -8,10 +8,6 @@ namespace {
 
 constexpr const char* kClosed = "The T.38 gateway is closed";
 
-DatagramLine& LineOf(const Napi::CallbackInfo& info) {
-  return **static_cast<std::shared_ptr<DatagramLine>*>(info.Data());
-}
-
 T38GatewayOptions GatewayOptionsFromJs(const Napi::Object& o) {
   Napi::Env env = o.Env();
   T38GatewayOptions g;
@@ -58,8 +54,7 @@ Napi::Function T38GatewayWrap::DefineClass(Napi::Env env) {
 // new T38Gateway(options?): options {t38?, ecm?, modems?}.
 T38GatewayWrap::T38GatewayWrap(const Napi::CallbackInfo& info) : ObjectWrap<T38GatewayWrap>(info) {
   Napi::Env env = info.Env();
-  if (!info.IsConstructCall())
-    throw Napi::TypeError::New(env, "T38Gateway must be called with new");
+  RequireConstructCall<T38GatewayWrap>(info);
   const T38GatewayOptions options = Arg(info, 0).IsUndefined()
                                         ? T38GatewayOptions{}
                                         : GatewayOptionsFromJs(ObjectArg(info, 0, "options"));
@@ -70,11 +65,7 @@ T38GatewayWrap::T38GatewayWrap(const Napi::CallbackInfo& info) : ObjectWrap<T38G
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, std::string("cannot create the T.38 gateway: ") + e.what());
   }
-  if (!TagObject(env, info.This(), kTypeTag)) {
-    Release();
-    throw Napi::Error::New(env, "cannot tag the T38Gateway object");
-  }
-  registration_.Register(env, [this] { Release(); });
+  TagAndRegister<T38GatewayWrap>(info, registration_, [this] { Release(); });
 }
 
 T38GatewayWrap::~T38GatewayWrap() { Release(); }
@@ -99,32 +90,17 @@ Napi::Value T38GatewayWrap::JsFrameBuffers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   T38Gateway& gateway = Open(info);
   if (!frame_line_) {
-    Napi::Int16Array received = Napi::Int16Array::New(env, kSamplesPerFrame);
-    Napi::Int16Array transmit = Napi::Int16Array::New(env, kSamplesPerFrame);
-    frame_line_ =
-        std::make_shared<FrameLine>(FrameLine{&gateway, received.Data(), transmit.Data()});
-    auto bind = [&](const char* name, Napi::Function::Callback callback) {
-      auto* line = new std::shared_ptr<FrameLine>(frame_line_);
-      Napi::Function f = Napi::Function::New(env, callback, name, line);
-      f.AddFinalizer([](Napi::Env, std::shared_ptr<FrameLine>* l) { delete l; }, line);
-      return f;
-    };
-    Napi::Object buffers = Napi::Object::New(env);
-    buffers.Set("received", received);
-    buffers.Set("transmit", transmit);
-    buffers.Set("process", bind("processFrame", ProcessFrame<false>));
-    buffers.Set("processLost", bind("processLostFrame", ProcessFrame<true>));
-    frame_buffers_ref_ = Napi::Persistent(buffers);
-    frame_received_ref_ = Napi::Persistent(received);
-    frame_transmit_ref_ = Napi::Persistent(transmit);
+    frame_line_ = std::make_shared<FrameLine>();
+    frame_line_->gateway = &gateway;
+    MakeFrameBuffers(env, frame_line_, ProcessFrame<false>, ProcessFrame<true>, frame_buffers_);
   }
-  return frame_buffers_ref_.Value();
+  return frame_buffers_.object.Value();
 }
 
 // One 20 ms audio frame each way; returns the pending event count.
 template <bool lost>
 Napi::Value T38GatewayWrap::ProcessFrame(const Napi::CallbackInfo& info) {
-  const FrameLine& line = **static_cast<std::shared_ptr<FrameLine>*>(info.Data());
+  const FrameLine& line = LineOf<FrameLine>(info);
   if (line.gateway == nullptr) throw Napi::Error::New(info.Env(), kClosed);
   if (lost) {
     line.gateway->ReceiveMissing(kSamplesPerFrame);
@@ -142,21 +118,19 @@ Napi::Value T38GatewayWrap::JsDatagramBuffers(const Napi::CallbackInfo& info) {
     datagram_line_ = std::make_shared<DatagramLine>();
     datagram_line_->port = &gateway.port();
     datagram_line_->gateway = &gateway;
-    Napi::Object buffers =
-        MakeDatagramBuffers(env, datagram_line_,
-                            {{"receive", DatagramReceive},
-                             {"take", DatagramTake},
-                             {"pendingEvents", DatagramPendingEvents}},
-                            datagram_inbound_ref_, datagram_outbox_ref_, datagram_lengths_ref_);
-    datagram_buffers_ref_ = Napi::Persistent(buffers);
+    MakeDatagramBuffers(env, datagram_line_,
+                        {{"receive", DatagramReceive},
+                         {"take", DatagramTake},
+                         {"pendingEvents", DatagramPendingEvents}},
+                        datagram_buffers_);
   }
-  return datagram_buffers_ref_.Value();
+  return datagram_buffers_.object.Value();
 }
 
 // receive(length): decodes inbound[0, length) as one datagram; returns the pending event count.
 Napi::Value T38GatewayWrap::DatagramReceive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  DatagramLine& line = LineOf(info);
+  DatagramLine& line = LineOf<DatagramLine>(info);
   if (line.gateway == nullptr) throw Napi::Error::New(env, kClosed);
   const int length =
       IntArg(info, 0, "the datagram length", 0, static_cast<int>(line.inbound_length));
@@ -166,13 +140,13 @@ Napi::Value T38GatewayWrap::DatagramReceive(const Napi::CallbackInfo& info) {
 
 // take(): copies the datagrams queued since the last take into the outbox; returns how many.
 Napi::Value T38GatewayWrap::DatagramTake(const Napi::CallbackInfo& info) {
-  DatagramLine& line = LineOf(info);
+  DatagramLine& line = LineOf<DatagramLine>(info);
   if (line.gateway == nullptr) throw Napi::Error::New(info.Env(), kClosed);
   return Napi::Number::New(info.Env(), static_cast<double>(TakeIntoOutbox(line)));
 }
 
 Napi::Value T38GatewayWrap::DatagramPendingEvents(const Napi::CallbackInfo& info) {
-  DatagramLine& line = LineOf(info);
+  DatagramLine& line = LineOf<DatagramLine>(info);
   if (line.gateway == nullptr) throw Napi::Error::New(info.Env(), kClosed);
   return Napi::Number::New(info.Env(), static_cast<double>(line.gateway->pending_events()));
 }

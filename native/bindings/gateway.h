@@ -13,7 +13,7 @@
 #include <memory>
 #include <vector>
 
-#include "bindings/session.h"
+#include "bindings/line_buffers.h"
 #include "bindings/tagged_class.h"
 #include "engine/t38_gateway.h"
 
@@ -43,7 +43,7 @@ class T38GatewayWrap : public Napi::ObjectWrap<T38GatewayWrap> {
   // Frees the gateway and unregisters; idempotent.
   void Release();
 
-  // The audio leg's buffers and the gateway they drive; `gateway` is null once closed.
+  // The audio leg's path (see MakeFrameBuffers); `gateway` is null once closed.
   struct FrameLine {
     T38Gateway* gateway = nullptr;
     int16_t* received = nullptr;
@@ -58,14 +58,9 @@ class T38GatewayWrap : public Napi::ObjectWrap<T38GatewayWrap> {
   std::unique_ptr<T38Gateway> gateway_;
   std::vector<Event> scratch_events_;
   std::shared_ptr<FrameLine> frame_line_;
-  Napi::ObjectReference frame_buffers_ref_;
-  Napi::Reference<Napi::Int16Array> frame_received_ref_;
-  Napi::Reference<Napi::Int16Array> frame_transmit_ref_;
+  FrameBuffersRefs frame_buffers_;
   std::shared_ptr<DatagramLine> datagram_line_;
-  Napi::ObjectReference datagram_buffers_ref_;
-  Napi::Reference<Napi::Uint8Array> datagram_inbound_ref_;
-  Napi::Reference<Napi::Uint8Array> datagram_outbox_ref_;
-  Napi::Reference<Napi::Uint16Array> datagram_lengths_ref_;
+  DatagramBuffersRefs datagram_buffers_;
   OpenRegistration registration_;
 };
 

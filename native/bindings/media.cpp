@@ -76,8 +76,7 @@ Napi::Function NoiseGeneratorWrap::DefineClass(Napi::Env env) {
 NoiseGeneratorWrap::NoiseGeneratorWrap(const Napi::CallbackInfo& info)
     : ObjectWrap<NoiseGeneratorWrap>(info) {
   Napi::Env env = info.Env();
-  if (!info.IsConstructCall())
-    throw Napi::TypeError::New(env, "NoiseGenerator must be called with new");
+  RequireConstructCall<NoiseGeneratorWrap>(info);
   const Napi::Value seed_value = Arg(info, 0);
   if (!seed_value.IsNumber()) ThrowType(env, "a number", "seed", seed_value);
   const double seed = seed_value.As<Napi::Number>().DoubleValue();
@@ -96,11 +95,7 @@ NoiseGeneratorWrap::NoiseGeneratorWrap(const Napi::CallbackInfo& info)
   } catch (const std::bad_alloc&) {
     throw Napi::Error::New(env, "cannot allocate the noise generator");
   }
-  if (!TagObject(env, info.This(), kTypeTag)) {
-    Release();
-    throw Napi::Error::New(env, "cannot tag the NoiseGenerator object");
-  }
-  registration_.Register(env, [this] { Release(); });
+  TagAndRegister<NoiseGeneratorWrap>(info, registration_, [this] { Release(); });
 }
 
 NoiseGeneratorWrap::~NoiseGeneratorWrap() { Release(); }

@@ -1,7 +1,6 @@
 #include "bindings/session.h"
 
 #include <algorithm>
-#include <cstring>
 
 #include "bindings/args.h"
 #include "bindings/convert.h"
@@ -29,50 +28,7 @@ constexpr size_t kTickEventsUnit = 0x10000;
 // The tick bound: one call may advance at most 10 s of line time.
 constexpr int kMaxTickSamples = 10 * kSampleRate;
 
-DatagramLine& LineOf(const Napi::CallbackInfo& info) {
-  return **static_cast<std::shared_ptr<DatagramLine>*>(info.Data());
-}
-
 }  // namespace
-
-size_t TakeIntoOutbox(DatagramLine& line) {
-  const size_t n = line.port->Take();
-  for (size_t i = 0; i < n; ++i) {
-    const size_t length = line.port->DatagramLength(i);
-    std::memcpy(line.outbox + i * kMaxDatagramBytes, line.port->Datagram(i), length);
-    line.lengths[i] = static_cast<uint16_t>(length);
-  }
-  return n;
-}
-
-Napi::Object MakeDatagramBuffers(
-    Napi::Env env, std::shared_ptr<DatagramLine>& line,
-    std::initializer_list<std::pair<const char*, Napi::Function::Callback>> functions,
-    Napi::Reference<Napi::Uint8Array>& inbound_ref, Napi::Reference<Napi::Uint8Array>& outbox_ref,
-    Napi::Reference<Napi::Uint16Array>& lengths_ref) {
-  Napi::Uint8Array inbound = Napi::Uint8Array::New(env, kMaxDatagramBytes);
-  Napi::Uint8Array outbox = Napi::Uint8Array::New(env, kOutboxDatagrams * kMaxDatagramBytes);
-  Napi::Uint16Array lengths = Napi::Uint16Array::New(env, kOutboxDatagrams);
-  line->inbound = inbound.Data();
-  line->inbound_length = inbound.ElementLength();
-  line->outbox = outbox.Data();
-  line->lengths = lengths.Data();
-  Napi::Object buffers = Napi::Object::New(env);
-  buffers.Set("inbound", inbound);
-  buffers.Set("outbox", outbox);
-  buffers.Set("lengths", lengths);
-  // Functions bound to the line skip the type-tag check and unwrap a method call needs.
-  for (const auto& [name, callback] : functions) {
-    auto* held = new std::shared_ptr<DatagramLine>(line);
-    Napi::Function f = Napi::Function::New(env, callback, name, held);
-    f.AddFinalizer([](Napi::Env, std::shared_ptr<DatagramLine>* l) { delete l; }, held);
-    buffers.Set(name, f);
-  }
-  inbound_ref = Napi::Persistent(inbound);
-  outbox_ref = Napi::Persistent(outbox);
-  lengths_ref = Napi::Persistent(lengths);
-  return buffers;
-}
 
 const napi_type_tag FaxSession::kTypeTag = {0x6661786c696e6531ULL, 0x73657373696f6e31ULL};
 
@@ -98,8 +54,7 @@ Napi::Function FaxSession::DefineClass(Napi::Env env) {
 
 FaxSession::FaxSession(const Napi::CallbackInfo& info) : ObjectWrap<FaxSession>(info) {
   Napi::Env env = info.Env();
-  if (!info.IsConstructCall())
-    throw Napi::TypeError::New(env, "FaxSession must be called with new");
+  RequireConstructCall<FaxSession>(info);
   const Napi::Object js_options = ObjectArg(info, 0, "options");
   const TerminalOptions options = TerminalOptionsFromJs(js_options);
   const Napi::Value t38 = js_options.Get("t38");
@@ -120,9 +75,7 @@ FaxSession::FaxSession(const Napi::CallbackInfo& info) : ObjectWrap<FaxSession>(
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, std::string("cannot create the fax terminal: ") + e.what());
   }
-  if (!TagObject(env, info.This(), kTypeTag))
-    throw Napi::Error::New(env, "cannot tag the FaxSession object");
-  registration_.Register(env, [this] { ReleaseTerminal(); });
+  TagAndRegister<FaxSession>(info, registration_, [this] { ReleaseTerminal(); });
 }
 
 FaxSession::~FaxSession() { Close(); }
@@ -192,33 +145,16 @@ Napi::Value FaxSession::JsFrameBuffers(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   AudioTerminal& terminal = Audio(info);
   if (!frame_line_) {
-    Napi::Int16Array received = Napi::Int16Array::New(env, kSamplesPerFrame);
-    Napi::Int16Array transmit = Napi::Int16Array::New(env, kSamplesPerFrame);
-    frame_line_ =
-        std::make_shared<FrameLine>(FrameLine{&terminal, received.Data(), transmit.Data()});
-    // Functions bound to the line skip the type-tag check and unwrap a method call needs:
-    // the per-frame cost is then little more than SpanDSP's own work.
-    auto bind = [&](const char* name, Napi::Function::Callback callback) {
-      auto* line = new std::shared_ptr<FrameLine>(frame_line_);
-      Napi::Function f = Napi::Function::New(env, callback, name, line);
-      f.AddFinalizer([](Napi::Env, std::shared_ptr<FrameLine>* l) { delete l; }, line);
-      return f;
-    };
-    Napi::Object buffers = Napi::Object::New(env);
-    buffers.Set("received", received);
-    buffers.Set("transmit", transmit);
-    buffers.Set("process", bind("processFrame", ProcessFrame<false>));
-    buffers.Set("processLost", bind("processLostFrame", ProcessFrame<true>));
-    frame_buffers_ref_ = Napi::Persistent(buffers);
-    frame_received_ref_ = Napi::Persistent(received);
-    frame_transmit_ref_ = Napi::Persistent(transmit);
+    frame_line_ = std::make_shared<FrameLine>();
+    frame_line_->terminal = &terminal;
+    MakeFrameBuffers(env, frame_line_, ProcessFrame<false>, ProcessFrame<true>, frame_buffers_);
   }
-  return frame_buffers_ref_.Value();
+  return frame_buffers_.object.Value();
 }
 
 template <bool lost>
 Napi::Value FaxSession::ProcessFrame(const Napi::CallbackInfo& info) {
-  const FrameLine& line = **static_cast<std::shared_ptr<FrameLine>*>(info.Data());
+  const FrameLine& line = LineOf<FrameLine>(info);
   if (line.terminal == nullptr) throw Napi::Error::New(info.Env(), line.unavailable);
   if (lost) {
     line.terminal->ReceiveMissing(kSamplesPerFrame);
@@ -298,20 +234,18 @@ Napi::Value FaxSession::JsDatagramBuffers(const Napi::CallbackInfo& info) {
     datagram_line_ = std::make_shared<DatagramLine>();
     datagram_line_->port = &terminal.port();
     datagram_line_->terminal = &terminal;
-    Napi::Object buffers =
-        MakeDatagramBuffers(env, datagram_line_,
-                            {{"receive", DatagramReceive},
-                             {"tick", DatagramTick},
-                             {"pendingEvents", DatagramPendingEvents}},
-                            datagram_inbound_ref_, datagram_outbox_ref_, datagram_lengths_ref_);
-    datagram_buffers_ref_ = Napi::Persistent(buffers);
+    MakeDatagramBuffers(env, datagram_line_,
+                        {{"receive", DatagramReceive},
+                         {"tick", DatagramTick},
+                         {"pendingEvents", DatagramPendingEvents}},
+                        datagram_buffers_);
   }
-  return datagram_buffers_ref_.Value();
+  return datagram_buffers_.object.Value();
 }
 
 Napi::Value FaxSession::DatagramReceive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  DatagramLine& line = LineOf(info);
+  DatagramLine& line = LineOf<DatagramLine>(info);
   if (line.terminal == nullptr) throw Napi::Error::New(env, kClosed);
   const int length =
       IntArg(info, 0, "the datagram length", 0, static_cast<int>(line.inbound_length));
@@ -321,7 +255,7 @@ Napi::Value FaxSession::DatagramReceive(const Napi::CallbackInfo& info) {
 
 Napi::Value FaxSession::DatagramTick(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  DatagramLine& line = LineOf(info);
+  DatagramLine& line = LineOf<DatagramLine>(info);
   if (line.terminal == nullptr) throw Napi::Error::New(env, kClosed);
   line.terminal->Tick(IntArg(info, 0, "the tick's samples", 1, kMaxTickSamples));
   // One call per tick says both what to send and whether events wait (see kTickEventsUnit).
@@ -331,7 +265,7 @@ Napi::Value FaxSession::DatagramTick(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value FaxSession::DatagramPendingEvents(const Napi::CallbackInfo& info) {
-  DatagramLine& line = LineOf(info);
+  DatagramLine& line = LineOf<DatagramLine>(info);
   if (line.terminal == nullptr) throw Napi::Error::New(info.Env(), kClosed);
   return Napi::Number::New(info.Env(),
                            static_cast<double>(line.terminal->session().pending_events()));

@@ -14,40 +14,12 @@
 #include <memory>
 #include <vector>
 
+#include "bindings/line_buffers.h"
 #include "bindings/tagged_class.h"
 #include "engine/audio_terminal.h"
 #include "engine/t38_terminal.h"
 
-namespace faxline {
-class T38Gateway;
-}  // namespace faxline
-
 namespace faxline::bindings {
-
-// The T.38 real-time path of a session or a gateway: an inbound datagram buffer and an outbox
-// shared with JS. Shared with the bound functions, which may outlive their owner: `port` (and
-// the entity) are null once it is closed.
-struct DatagramLine {
-  UdptlPort* port = nullptr;
-  T38Terminal* terminal = nullptr;  // a session's; null for a gateway
-  T38Gateway* gateway = nullptr;    // a gateway's; null for a session
-  uint8_t* inbound = nullptr;
-  size_t inbound_length = 0;
-  uint8_t* outbox = nullptr;
-  uint16_t* lengths = nullptr;
-};
-
-// Copies the datagrams the port queued since it was last taken into the line's outbox and
-// lengths; returns how many.
-size_t TakeIntoOutbox(DatagramLine& line);
-
-// The JS object of a DatagramLine: {inbound, outbox, lengths} and the functions given, each
-// bound to `line`. Keeps the arrays alive through the references given.
-Napi::Object MakeDatagramBuffers(
-    Napi::Env env, std::shared_ptr<DatagramLine>& line,
-    std::initializer_list<std::pair<const char*, Napi::Function::Callback>> functions,
-    Napi::Reference<Napi::Uint8Array>& inbound_ref, Napi::Reference<Napi::Uint8Array>& outbox_ref,
-    Napi::Reference<Napi::Uint16Array>& lengths_ref);
 
 class FaxSession : public Napi::ObjectWrap<FaxSession> {
  public:
@@ -86,10 +58,8 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   // Frees the SpanDSP terminal; the session object itself stays until garbage collection.
   void ReleaseTerminal();
 
-  // The audio real-time path: one 20 ms frame in each direction through Int16Arrays shared
-  // with JS, driven by two functions bound to this line (see JsFrameBuffers). Shared with those
-  // functions, which may outlive the session: `terminal` is null once it is closed or has
-  // switched to T.38, and `unavailable` then says which.
+  // The audio real-time path (see MakeFrameBuffers): `terminal` is null once the session is
+  // closed or has switched to T.38, and `unavailable` then says which.
   struct FrameLine {
     AudioTerminal* terminal = nullptr;
     int16_t* received = nullptr;
@@ -107,17 +77,9 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   T38Terminal* t38_ = nullptr;      // terminal_ when it is a T.38 one
   std::vector<Event> scratch_events_;
   std::shared_ptr<FrameLine> frame_line_;
-  // Keep the object handed out (with the functions) alive, and the two Int16Arrays whose
-  // memory frame_line_ points into on their own: JS may replace the object's properties.
-  Napi::ObjectReference frame_buffers_ref_;
-  Napi::Reference<Napi::Int16Array> frame_received_ref_;
-  Napi::Reference<Napi::Int16Array> frame_transmit_ref_;
-  // The same for the T.38 path.
+  FrameBuffersRefs frame_buffers_;
   std::shared_ptr<DatagramLine> datagram_line_;
-  Napi::ObjectReference datagram_buffers_ref_;
-  Napi::Reference<Napi::Uint8Array> datagram_inbound_ref_;
-  Napi::Reference<Napi::Uint8Array> datagram_outbox_ref_;
-  Napi::Reference<Napi::Uint16Array> datagram_lengths_ref_;
+  DatagramBuffersRefs datagram_buffers_;
   OpenRegistration registration_;
 };
 

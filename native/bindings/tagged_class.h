@@ -10,6 +10,7 @@
 
 #include <napi.h>
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <vector>
@@ -74,6 +75,27 @@ Napi::Function DefineTaggedClass(Napi::Env env, std::initializer_list<PrototypeM
   }
   proto.DefineProperties(descriptors);
   return ctor;
+}
+
+// The first check of T's constructor: a TypeError unless it was called with `new`.
+template <typename T>
+void RequireConstructCall(const Napi::CallbackInfo& info) {
+  if (!info.IsConstructCall())
+    throw Napi::TypeError::New(info.Env(), std::string(T::kClassName) + " must be called with new");
+}
+
+// The last step of T's constructor, once it holds what it wraps: tags `this` and registers
+// `release` to run at the environment's teardown. If the tag fails, runs `release` (nothing
+// must stay open behind an object JS never gets) and throws.
+template <typename T>
+void TagAndRegister(const Napi::CallbackInfo& info, OpenRegistration& registration,
+                    const std::function<void()>& release) {
+  Napi::Env env = info.Env();
+  if (!TagObject(env, info.This(), T::kTypeTag)) {
+    release();
+    throw Napi::Error::New(env, std::string("cannot tag the ") + T::kClassName + " object");
+  }
+  registration.Register(env, release);
 }
 
 }  // namespace faxline::bindings

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bindings/args.h"
+#include "bindings/convert.h"
 
 namespace faxline::bindings {
 namespace {
@@ -56,7 +57,7 @@ Napi::Function UdptlWrap::DefineClass(Napi::Env env) {
 // maxDatagram}): absent properties take the engine's defaults.
 UdptlWrap::UdptlWrap(const Napi::CallbackInfo& info) : ObjectWrap<UdptlWrap>(info) {
   Napi::Env env = info.Env();
-  if (!info.IsConstructCall()) throw Napi::TypeError::New(env, "Udptl must be called with new");
+  RequireConstructCall<UdptlWrap>(info);
   const Napi::Object o = ObjectArg(info, 0, "options");
   UdptlConfig config;
   const int ec = IntProp(o, "errorCorrection", 1, 0, 2);
@@ -76,11 +77,7 @@ UdptlWrap::UdptlWrap(const Napi::CallbackInfo& info) : ObjectWrap<UdptlWrap>(inf
   } catch (const std::bad_alloc&) {
     throw Napi::Error::New(env, "cannot allocate the UDPTL endpoint");
   }
-  if (!TagObject(env, info.This(), kTypeTag)) {
-    Release();
-    throw Napi::Error::New(env, "cannot tag the Udptl object");
-  }
-  registration_.Register(env, [this] { Release(); });
+  TagAndRegister<UdptlWrap>(info, registration_, [this] { Release(); });
 }
 
 UdptlWrap::~UdptlWrap() { Release(); }
@@ -130,20 +127,7 @@ Napi::Value UdptlWrap::JsDecode(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value UdptlWrap::JsStats(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const UdptlStats& s = Open(info).stats();
-  Napi::Object o = Napi::Object::New(env);
-  // Counts stay far below 2^53: a double holds them exactly.
-  o.Set("sent", static_cast<double>(s.sent));
-  o.Set("received", static_cast<double>(s.received));
-  o.Set("delivered", static_cast<double>(s.delivered));
-  o.Set("recoveredByRedundancy", static_cast<double>(s.recovered_by_redundancy));
-  o.Set("recoveredByFec", static_cast<double>(s.recovered_by_fec));
-  o.Set("lost", static_cast<double>(s.lost));
-  o.Set("duplicates", static_cast<double>(s.duplicates));
-  o.Set("late", static_cast<double>(s.late));
-  o.Set("malformed", static_cast<double>(s.malformed));
-  return o;
+  return UdptlStatsToJs(info.Env(), Open(info).stats());
 }
 
 Napi::Value UdptlWrap::JsNextSequence(const Napi::CallbackInfo& info) {

@@ -15,16 +15,21 @@ constexpr int kAllModems = T30_SUPPORT_V17 | T30_SUPPORT_V29 | T30_SUPPORT_V27TE
 constexpr int kAllCompressions =
     T30_SUPPORT_T4_1D_COMPRESSION | T30_SUPPORT_T4_2D_COMPRESSION | T30_SUPPORT_T6_COMPRESSION;
 
-// ECM image data (FCD) and its end marker (RCP) are part of the page, not the protocol:
-// tracing them would flood the trace and allocate per frame.
-bool IsImageFrame(uint8_t fcf) {
-  const uint8_t base = fcf & 0xFE;
-  return base == T4_FCD || base == T4_RCP;
-}
-
 std::string OrEmpty(const char* s) { return s ? std::string(s) : std::string(); }
 
 }  // namespace
+
+bool IsTracedFrame(const uint8_t* msg, int len) {
+  if (msg == nullptr || len < 3) return false;
+  const uint8_t base = msg[2] & 0xFE;  // the FCF without its X bit
+  return base != T4_FCD && base != T4_RCP;
+}
+
+void SetTracedFrame(Event& e, const uint8_t* msg, int len) {
+  e.frame_type = msg[2];
+  e.frame_length = static_cast<uint16_t>(std::min<size_t>(len, kMaxTracedFrameBytes));
+  std::memcpy(e.frame.data(), msg, e.frame_length);
+}
 
 void ValidateOptions(const TerminalOptions& o) {
   if (o.identity.size() > kMaxIdentityLength)
@@ -216,13 +221,11 @@ void T30Session::OnPhaseE(t30_state_t*, void* user_data, int completion_code) {
 
 void T30Session::OnFrame(t30_state_t*, void* user_data, int incoming, const uint8_t* msg, int len) {
   auto* self = static_cast<T30Session*>(user_data);
-  if (len < 3 || IsImageFrame(msg[2])) return;
+  if (!IsTracedFrame(msg, len)) return;
   try {
     Event& e = self->PushEvent(EventType::kFrame);
     e.frame_incoming = incoming != 0;
-    e.frame_type = msg[2];
-    e.frame_length = static_cast<uint16_t>(std::min<size_t>(len, kMaxTracedFrameBytes));
-    std::memcpy(e.frame.data(), msg, e.frame_length);
+    SetTracedFrame(e, msg, len);
   } catch (...) {
   }
 }

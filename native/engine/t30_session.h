@@ -103,6 +103,14 @@ struct Event {
   std::array<uint8_t, kMaxTracedFrameBytes> frame{};
 };
 
+// Whether a T.30 frame as SpanDSP hands it to a frame handler (address, control, FCF, ...)
+// goes into the trace: ECM image data (FCD) and its end marker (RCP) are part of the page, not
+// the protocol, and tracing them would flood the trace and allocate per frame.
+bool IsTracedFrame(const uint8_t* msg, int len);
+// Copies a traced frame into e's frame_type, frame_length and frame, cut at
+// kMaxTracedFrameBytes.
+void SetTracedFrame(Event& e, const uint8_t* msg, int len);
+
 class T30Session {
  public:
   // Binds to t30 (owned by the caller) and applies the options.

@@ -15,12 +15,6 @@ const T38GatewayOptions& Checked(const T38GatewayOptions& options) {
   return options;
 }
 
-// ECM image data (FCD) and its end marker (RCP) are part of the page, not the protocol.
-bool IsImageFrame(uint8_t fcf) {
-  const uint8_t base = fcf & 0xFE;
-  return base == T4_FCD || base == T4_RCP;
-}
-
 }  // namespace
 
 void ValidateT38GatewayOptions(const T38GatewayOptions& o) {
@@ -98,7 +92,7 @@ void T38Gateway::TakeEvents(std::vector<Event>& out) {
 void T38Gateway::OnFrame(t38_gateway_state_t*, void* user_data, int direction, const uint8_t* msg,
                          int len) {
   auto* self = static_cast<T38Gateway*>(user_data);
-  if (msg == nullptr || len < 3 || IsImageFrame(msg[2])) return;
+  if (!IsTracedFrame(msg, len)) return;
   try {
     self->events_.emplace_back();
     Event& e = self->events_.back();
@@ -106,9 +100,7 @@ void T38Gateway::OnFrame(t38_gateway_state_t*, void* user_data, int direction, c
     e.sample_time = self->elapsed_samples_;
     // SpanDSP's direction is TRUE for a frame it received from the modem (audio) side.
     e.frame_incoming = direction == 0;
-    e.frame_type = msg[2];
-    e.frame_length = static_cast<uint16_t>(std::min<size_t>(len, kMaxTracedFrameBytes));
-    std::memcpy(e.frame.data(), msg, e.frame_length);
+    SetTracedFrame(e, msg, len);
   } catch (...) {
     // Out of memory while queueing: the fax goes on, only the trace entry is lost.
   }

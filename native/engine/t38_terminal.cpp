@@ -1,11 +1,7 @@
 #include "engine/t38_terminal.h"
 
-#include <unistd.h>
-
 #include <new>
 #include <string>
-
-#include "image/tiff_io.h"
 
 namespace faxline {
 namespace {
@@ -27,14 +23,6 @@ int ModemsUpTo(int modems, int max_bit_rate) {
   if (max_bit_rate < 12000) modems &= ~T30_SUPPORT_V17;  // V.17 reaches 14400
   if (max_bit_rate < 7200) modems &= ~T30_SUPPORT_V29;
   return modems;
-}
-
-// Whether the folder of path exists and is writable: SpanDSP creates the file at phase B.
-bool CanCreateFile(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  const std::string folder =
-      slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
-  return access(folder.c_str(), W_OK | X_OK) == 0;
 }
 
 }  // namespace
@@ -96,16 +84,7 @@ T38Terminal::T38Terminal(const TerminalOptions& options, const T38Config& config
   ConfigureT38Core(core_, config_);
   t38_terminal_set_fill_bit_removal(t38_, config_.fill_bit_removal ? 1 : 0);
   try {
-    session_ = std::make_unique<T30Session>(t38_terminal_get_t30_state(t38_), t38_options);
-    if (options.direction == Direction::kSend) {
-      // As AudioTerminal: SpanDSP would only say "file error" once the far end answers.
-      const image::TiffCheck check = image::CheckTiffForSending(
-          options.tx_file, options.first_page, options.last_page, options.decode_pages);
-      if (check.code != T30_ERR_OK) session_->FailBeforeStart(check.code, check.detail);
-    } else if (!CanCreateFile(options.rx_file)) {
-      session_->FailBeforeStart(T30_ERR_FILEERROR,
-                                "cannot create " + options.rx_file + " for the received pages");
-    }
+    StartSession(t38_terminal_get_t30_state(t38_), t38_options);
   } catch (...) {
     session_.reset();
     t38_terminal_free(t38_);

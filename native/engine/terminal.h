@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
 #include "engine/t30_session.h"
 
@@ -36,6 +37,11 @@ class Terminal {
 
  protected:
   Terminal() = default;
+  // Makes session_ over `t30` (the subclass's SpanDSP state) and checks at once what the call
+  // will need: the document to send, or a folder to receive into. A check that fails finishes
+  // the session before it starts, with the cause. Throws what T30Session's constructor throws.
+  void StartSession(t30_state_t* t30, const TerminalOptions& options);
+
   std::unique_ptr<T30Session> session_;
 };
 

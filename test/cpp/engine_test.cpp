@@ -45,21 +45,18 @@ using faxline::image::ReadTiff;
 using faxline::image::SilenceLibtiffGlobally;
 using faxline::image::TiffCompression;
 using faxline::image::WriteTiffF;
+using faxline::test::CodeName;
 using faxline::test::Expect;
+using faxline::test::ExpectSamePages;
 using faxline::test::FileExists;
 using faxline::test::FillRect;
 using faxline::test::Run;
+using faxline::test::Str;
 using faxline::test::TempPath;
 using faxline::test::ThrownMessage;
 using faxline::test::WhitePage;
 
 namespace {
-
-std::string Str(int64_t v) { return std::to_string(v); }
-
-std::string CodeName(int code) {
-  return Str(code) + " (" + faxline::CompletionCodeText(code) + ")";
-}
 
 // ---------------------------------------------------------------------------------------
 // Pages
@@ -194,21 +191,6 @@ void ExpectFrames(const std::vector<Event>& events, bool incoming,
   const std::set<std::string> names = FrameNames(events, incoming);
   for (const auto& name : wanted)
     Expect(names.count(name) == 1, what + " has no " + name + " (has: " + Join(names) + ")");
-}
-
-void ExpectSamePages(const std::vector<BilevelPage>& sent, const std::vector<BilevelPage>& got) {
-  Expect(got.size() == sent.size(),
-         "received " + Str(got.size()) + " pages, sent " + Str(sent.size()));
-  for (size_t i = 0; i < std::min(sent.size(), got.size()); ++i) {
-    const std::string label = "page " + Str(i + 1);
-    Expect(got[i].width == sent[i].width && got[i].height == sent[i].height,
-           label + ": " + Str(got[i].width) + "x" + Str(got[i].height) + ", sent " +
-               Str(sent[i].width) + "x" + Str(sent[i].height));
-    Expect(std::fabs(got[i].y_dpi / sent[i].y_dpi - 1) < 0.02,
-           label + ": " + std::to_string(got[i].y_dpi) + " dpi vertically, sent " +
-               std::to_string(sent[i].y_dpi));
-    Expect(got[i].bits == sent[i].bits, label + ": the bits differ");
-  }
 }
 
 // ---------------------------------------------------------------------------------------

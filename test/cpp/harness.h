@@ -1,5 +1,5 @@
 // The tiny harness the C++ tests share: Expect and Run, a temporary directory per test
-// program, and helpers for files and bilevel pages. Header-only; each test/cpp/*_test.cpp
+// program, and helpers for messages, files and bilevel pages. Header-only; each test/cpp/*_test.cpp
 // is a program of its own.
 //
 //   int main() {
@@ -11,8 +11,10 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -20,7 +22,10 @@
 #include <functional>
 #include <iostream>
 #include <string>
+#include <type_traits>
+#include <vector>
 
+#include "engine/t30_session.h"
 #include "image/tiff_io.h"
 
 namespace faxline::test {
@@ -71,6 +76,15 @@ std::string ThrownMessage(const std::function<void()>& body) {
   }
   return "";
 }
+
+// An integer in words, for messages. Integers only: a double would print six decimals.
+template <typename T, std::enable_if_t<std::is_integral_v<T>, int> = 0>
+std::string Str(T v) {
+  return std::to_string(v);
+}
+
+// "48 (Call dropped ...)": a T.30 completion code and SpanDSP's text for it.
+inline std::string CodeName(int code) { return Str(code) + " (" + CompletionCodeText(code) + ")"; }
 
 // "1.235": `v` with a fixed number of decimals.
 inline std::string Fixed(double v, int decimals = 3) {
@@ -150,6 +164,24 @@ inline void SetPixel(image::BilevelPage& page, uint32_t x, uint32_t y) {
 inline void FillRect(image::BilevelPage& page, uint32_t x0, uint32_t y0, uint32_t w, uint32_t h) {
   for (uint32_t y = y0; y < y0 + h && y < page.height; ++y) {
     for (uint32_t x = x0; x < x0 + w && x < page.width; ++x) SetPixel(page, x, y);
+  }
+}
+
+// Expects `got` (pages read back from a received file) to be `sent`: the same count, and per
+// page the same size, the same vertical resolution (within 2%) and the same bits.
+inline void ExpectSamePages(const std::vector<image::BilevelPage>& sent,
+                            const std::vector<image::BilevelPage>& got) {
+  Expect(got.size() == sent.size(),
+         "received " + Str(got.size()) + " pages, sent " + Str(sent.size()));
+  for (size_t i = 0; i < std::min(sent.size(), got.size()); ++i) {
+    const std::string label = "page " + Str(i + 1);
+    Expect(got[i].width == sent[i].width && got[i].height == sent[i].height,
+           label + ": " + Str(got[i].width) + "x" + Str(got[i].height) + ", sent " +
+               Str(sent[i].width) + "x" + Str(sent[i].height));
+    Expect(std::fabs(got[i].y_dpi / sent[i].y_dpi - 1) < 0.02,
+           label + ": " + std::to_string(got[i].y_dpi) + " dpi vertically, sent " +
+               std::to_string(sent[i].y_dpi));
+    Expect(got[i].bits == sent[i].bits, label + ": the bits differ");
   }
 }
 

@@ -37,9 +37,12 @@ using faxline::image::BilevelPage;
 using faxline::image::ReadTiff;
 using faxline::image::TiffCompression;
 using faxline::image::WriteTiffF;
+using faxline::test::CodeName;
 using faxline::test::Expect;
+using faxline::test::ExpectSamePages;
 using faxline::test::FillRect;
 using faxline::test::Run;
+using faxline::test::Str;
 using faxline::test::TempPath;
 using faxline::test::ThrownMessage;
 using faxline::test::WhitePage;
@@ -49,12 +52,6 @@ namespace {
 constexpr int kFrame = faxline::kSamplesPerFrame;
 // Ten minutes of line time: far more than any call here needs.
 constexpr int64_t kMaxCallSamples = int64_t{faxline::kSampleRate} * 600;
-
-std::string Str(int64_t v) { return std::to_string(v); }
-
-std::string CodeName(int code) {
-  return Str(code) + " (" + faxline::CompletionCodeText(code) + ")";
-}
 
 std::string Hex(const uint8_t* bytes, size_t n) {
   static const char* digits = "0123456789abcdef";
@@ -89,17 +86,6 @@ const std::vector<BilevelPage>& Document() {
 }
 
 std::string g_document;
-
-void ExpectSamePages(const std::vector<BilevelPage>& got) {
-  const auto& sent = Document();
-  Expect(got.size() == sent.size(),
-         "received " + Str(got.size()) + " pages, sent " + Str(sent.size()));
-  for (size_t i = 0; i < std::min(sent.size(), got.size()); ++i) {
-    Expect(got[i].width == sent[i].width && got[i].height == sent[i].height,
-           "page " + Str(i + 1) + ": " + Str(got[i].width) + "x" + Str(got[i].height));
-    Expect(got[i].bits == sent[i].bits, "page " + Str(i + 1) + ": the bits differ");
-  }
-}
 
 TerminalOptions Sender(bool ecm) {
   TerminalOptions o;
@@ -191,7 +177,7 @@ void ExpectGoodCall(const CallOutcome& out, const std::string& rx_name) {
   Expect(out.receiver_code == T30_ERR_OK, "receiver: " + CodeName(out.receiver_code));
   Expect(out.sender_pages == n, "sender: " + Str(out.sender_pages) + " pages");
   Expect(out.receiver_pages == n, "receiver: " + Str(out.receiver_pages) + " pages");
-  ExpectSamePages(ReadTiff(TempPath(rx_name)));
+  ExpectSamePages(Document(), ReadTiff(TempPath(rx_name)));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -256,7 +242,7 @@ void GatewayBetweenAudioAndT38() {
          "receiver: " + CodeName(receiver.session().result().code));
   Expect(receiver.session().result().pages == n,
          "receiver: " + Str(receiver.session().result().pages) + " pages");
-  ExpectSamePages(ReadTiff(TempPath("gateway.tif")));
+  ExpectSamePages(Document(), ReadTiff(TempPath("gateway.tif")));
   Expect(gateway.elapsed_samples() == samples, "the gateway's clock is not the audio fed");
 
   const faxline::T38GatewayStats stats = gateway.stats();

@@ -23,6 +23,7 @@ using faxline::UdptlConfigError;
 using faxline::UdptlErrorCorrection;
 using faxline::test::Expect;
 using faxline::test::Run;
+using faxline::test::Str;
 using faxline::test::ThrownMessage;
 
 namespace {
@@ -35,8 +36,6 @@ struct Delivery {
   bool operator==(const Delivery& o) const { return seq == o.seq && ifp == o.ifp; }
 };
 using Deliveries = std::vector<Delivery>;
-
-std::string Str(uint64_t v) { return std::to_string(v); }
 
 std::string Hex(const Bytes& b) {
   static const char* kDigits = "0123456789abcdef";
