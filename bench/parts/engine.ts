@@ -36,6 +36,7 @@ import { native } from '../../lib/native';
 import { differingRows, writeTextDocument } from '../../test/helpers/pages';
 import { buildCBaseline } from '../c-baseline';
 import { median, round, type BenchOptions, type BenchPart, type BenchTable } from '../part';
+import { fastestRatio, fixed, ratioGoalNote, runRange } from '../timed-runs';
 
 /** Pages of the document sent: enough for several page transitions in one call. */
 const PAGES = 3;
@@ -290,7 +291,7 @@ async function run(options: BenchOptions): Promise<EngineResult> {
       addon_us_per_frame: round(addon.cpu),
       c_us_per_frame: round(cSide.cpu),
       ratio: round(addon.cpu / cSide.cpu),
-      ratio_of_fastest_runs: round(Math.min(...addon.runs) / Math.min(...cSide.runs)),
+      ratio_of_fastest_runs: round(fastestRatio(addon.runs, cSide.runs)),
       native_us_per_frame: round(nativeSide.cpu),
       native_ratio: round(nativeSide.cpu / cSide.cpu),
       addon_wall_us_per_frame: round(addon.wall),
@@ -312,8 +313,6 @@ async function run(options: BenchOptions): Promise<EngineResult> {
 }
 
 function table(r: EngineResult): BenchTable {
-  const fixed = (n: number): string => n.toFixed(2);
-  const range = (runs: number[]): string => `${fixed(Math.min(...runs))}–${fixed(Math.max(...runs))}`;
   return {
     title:
       `engine: sender µs per 20 ms frame, V.17 ECM, ${r.pages} pages, ${r.frames} frames ` +
@@ -325,26 +324,25 @@ function table(r: EngineResult): BenchTable {
         fixed(r.c_us_per_frame),
         '1.00',
         fixed(r.c_wall_us_per_frame),
-        range(r.c_runs_us_per_frame),
+        runRange(r.c_runs_us_per_frame),
       ],
       [
         'addon, FaxSession',
         fixed(r.addon_us_per_frame),
         fixed(r.ratio),
         fixed(r.addon_wall_us_per_frame),
-        range(r.addon_runs_us_per_frame),
+        runRange(r.addon_runs_us_per_frame),
       ],
       [
         'addon, raw native',
         fixed(r.native_us_per_frame),
         fixed(r.native_ratio),
         fixed(r.native_wall_us_per_frame),
-        range(r.native_runs_us_per_frame),
+        runRange(r.native_runs_us_per_frame),
       ],
     ],
     notes: [
-      `goal addon/C ≤ ${fixed(r.goal_ratio)}: ${r.meets_goal ? 'met' : 'NOT met'} ` +
-        `(fastest runs: ${fixed(r.ratio_of_fastest_runs)}; far from ${fixed(r.ratio)} means a busy machine)`,
+      ratioGoalNote(r.goal_ratio, r.meets_goal, r.ratio_of_fastest_runs, r.ratio),
       'the sender alone, replaying the call it had; both senders sent identical line audio',
     ],
   };

@@ -16,17 +16,24 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { runSimulatedCall } from '../../lib/transports/impaired-line';
-import { defaultLineSpec, type LineSpec, type LossModel } from '../../lib/transports/impairments';
+import { defaultLineSpec } from '../../lib/transports/impairments';
 import { writeTextDocument } from '../../test/helpers/pages';
 import { buildCBaseline } from '../c-baseline';
+import {
+  lossColumn,
+  lossProfiles,
+  outOf,
+  profileLabel,
+  runSeeds,
+  type LossProfile,
+  type SeedTally,
+} from '../loss-matrix';
 import { median, round, type BenchOptions, type BenchPart, type BenchTable } from '../part';
 
 const PAGES = 3;
 const SEEDS = 20;
 /** Redundant copies per packet in the redundancy cells (RFC 2198, as V.152 uses for fax). */
 const REDUNDANCY = 2;
-/** The burst profile: Gilbert–Elliott p (good→bad) and r (bad→good): about 2 % loss, 4-packet bursts. */
-const BURST = { p: 0.005, r: 0.25 };
 const RANDOM_LOSS_PCT = [0, 0.1, 0.3, 0.5, 1, 2];
 /** Line time bound of each call, like the C side's. */
 const CALL_LIMIT_MS = 600_000;
@@ -66,34 +73,7 @@ interface RawRun {
   line_s: number;
 }
 
-interface Profile {
-  lossPct: number;
-  burst: string | null;
-  model: LossModel;
-  /** The C program's --loss argument. */
-  cSpec: string;
-}
-
-function profiles(): Profile[] {
-  const random = RANDOM_LOSS_PCT.map((pct): Profile => ({
-    lossPct: pct,
-    burst: null,
-    model: pct === 0 ? { kind: 'none' } : { kind: 'random', p: pct / 100 },
-    cSpec: pct === 0 ? 'none' : `random:${pct / 100}`,
-  }));
-  const mean = BURST.p / (BURST.p + BURST.r);
-  return [
-    ...random,
-    {
-      lossPct: round(mean * 100, 2),
-      burst: `${BURST.p * 100}%/${BURST.r * 100}%`,
-      model: { kind: 'burst', p: BURST.p, r: BURST.r },
-      cSpec: `burst:${BURST.p},${BURST.r}`,
-    },
-  ];
-}
-
-async function runRaw(binary: string, tiff: string, ecm: boolean, profile: Profile): Promise<RawRun[]> {
+async function runRaw(binary: string, tiff: string, ecm: boolean, profile: LossProfile): Promise<RawRun[]> {
   const { stdout } = await promisify(execFile)(
     binary,
     ['--tiff', tiff, '--ecm', ecm ? '1' : '0', '--loss', profile.cSpec, '--seeds', `1-${SEEDS}`],
@@ -105,33 +85,23 @@ async function runRaw(binary: string, tiff: string, ecm: boolean, profile: Profi
     .map((line) => JSON.parse(line) as RawRun);
 }
 
-async function runCell(
+/** One cell through faxline's RTP path: every seed, loss both ways. */
+function runCell(
   tiff: string,
   dir: string,
   ecm: boolean,
   redundancy: number,
-  profile: Profile,
-): Promise<{ ok: number; delivered: number; lineS: number[] }> {
-  let ok = 0;
-  let delivered = 0;
-  const lineS: number[] = [];
-  for (let seed = 1; seed <= SEEDS; seed++) {
-    const line: LineSpec = { ...defaultLineSpec(), loss: profile.model, seed };
-    const receivedFile = path.join(dir, 'received.tif');
-    const call = await runSimulatedCall({
-      line,
+  profile: LossProfile,
+): Promise<SeedTally> {
+  return runSeeds(SEEDS, PAGES, dir, (seed, receivedFile) =>
+    runSimulatedCall({
+      line: { ...defaultLineSpec(), loss: profile.model, seed },
       redundancy,
       sender: { document: tiff, ecm },
       receiver: { receivedFile, ecm },
       timeLimitMs: CALL_LIMIT_MS,
-    });
-    const got = call.receiver.success && call.receiver.pages === PAGES;
-    if (got) delivered++;
-    if (got && call.sender.success) ok++;
-    lineS.push(call.durationMs / 1000);
-    fs.rmSync(receivedFile, { force: true });
-  }
-  return { ok, delivered, lineS };
+    }),
+  );
 }
 
 export const rtp: BenchPart<RtpResult> = {
@@ -143,7 +113,7 @@ export const rtp: BenchPart<RtpResult> = {
     try {
       const { file: tiff } = writeTextDocument(dir, PAGES);
       const cells: LossCell[] = [];
-      for (const profile of profiles()) {
+      for (const profile of lossProfiles(RANDOM_LOSS_PCT)) {
         for (const ecm of [true, false]) {
           const raw = await runRaw(binary, tiff, ecm, profile);
           const rawOk = raw.filter((r) => r.ok).length;
@@ -164,7 +134,7 @@ export const rtp: BenchPart<RtpResult> = {
               line_s_median: round(median(cell.lineS), 1),
             });
             options.log(
-              `rtp: loss ${profile.burst ? `burst ${profile.burst}` : `${profile.lossPct}%`} ecm ${ecm ? 'on' : 'off'} ` +
+              `rtp: loss ${profileLabel(profile)} ecm ${ecm ? 'on' : 'off'} ` +
                 `redundancy ${redundancy}: ${cell.ok}/${SEEDS}` +
                 (redundancy === 0 ? ` (raw SpanDSP ${rawOk}/${SEEDS})` : '') +
                 ` in ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -191,13 +161,13 @@ export const rtp: BenchPart<RtpResult> = {
     const rows = [['loss', 'ecm', 'redundancy', 'ok', 'raw SpanDSP', 'delivered', 'raw delivered', 'line s (median)']];
     for (const c of result.loss) {
       rows.push([
-        c.burst ? `burst ${c.burst} (${c.loss_pct}%)` : `${c.loss_pct}%`,
+        lossColumn(c),
         c.ecm ? 'on' : 'off',
         String(c.redundancy),
-        `${c.ok}/${c.runs}`,
-        c.raw_ok === null ? '-' : `${c.raw_ok}/${c.runs}`,
-        `${c.delivered}/${c.runs}`,
-        c.raw_delivered === null ? '-' : `${c.raw_delivered}/${c.runs}`,
+        outOf(c.ok, c.runs),
+        outOf(c.raw_ok, c.runs),
+        outOf(c.delivered, c.runs),
+        outOf(c.raw_delivered, c.runs),
         c.line_s_median.toFixed(1),
       ]);
     }

@@ -38,17 +38,25 @@ import { FaxSession } from '../../lib';
 import { type T38Options } from '../../lib/engine/options';
 import { native } from '../../lib/native';
 import { runSimulatedCall } from '../../lib/transports/impaired-line';
-import { defaultLineSpec, type LineSpec, type LossModel } from '../../lib/transports/impairments';
+import { defaultLineSpec } from '../../lib/transports/impairments';
 import { writeTextDocument } from '../../test/helpers/pages';
 import { buildCBaseline } from '../c-baseline';
+import {
+  lossColumn,
+  lossProfiles,
+  outOf,
+  profileLabel,
+  runSeeds,
+  type LossProfile,
+  type SeedTally,
+} from '../loss-matrix';
 import { median, round, type BenchOptions, type BenchPart, type BenchTable } from '../part';
+import { fastestRatio, fixed, ratioGoalNote, runRange } from '../timed-runs';
 
 const PAGES = 3;
 const SEEDS = 20;
 /** Earlier IFPs repeated in each datagram in the redundancy cells (the T.38 default depth). */
 const REDUNDANCY = 3;
-/** The rtp part's burst profile: Gilbert–Elliott p (good→bad) and r (bad→good), about 2 % loss in 4-packet bursts. */
-const BURST = { p: 0.005, r: 0.25 };
 const RANDOM_LOSS_PCT = [1, 5, 10, 20];
 /** Line time bound of each call. */
 const CALL_LIMIT_MS = 600_000;
@@ -122,37 +130,10 @@ export interface T38Result {
   };
 }
 
-interface Profile {
-  lossPct: number;
-  burst: string | null;
-  model: LossModel;
-  /** The C program's --loss argument. */
-  cSpec: string;
-}
-
 interface ErrorCorrection {
   redundancy: number;
   fec: boolean;
   t38: T38Options;
-}
-
-function profiles(): Profile[] {
-  const random = RANDOM_LOSS_PCT.map((pct): Profile => ({
-    lossPct: pct,
-    burst: null,
-    model: { kind: 'random', p: pct / 100 },
-    cSpec: `random:${pct / 100}`,
-  }));
-  const mean = BURST.p / (BURST.p + BURST.r);
-  return [
-    ...random,
-    {
-      lossPct: round(mean * 100, 2),
-      burst: `${BURST.p * 100}%/${BURST.r * 100}%`,
-      model: { kind: 'burst', p: BURST.p, r: BURST.r },
-      cSpec: `burst:${BURST.p},${BURST.r}`,
-    },
-  ];
 }
 
 const ERROR_CORRECTIONS: ErrorCorrection[] = [
@@ -161,37 +142,22 @@ const ERROR_CORRECTIONS: ErrorCorrection[] = [
   { redundancy: 0, fec: true, t38: { errorCorrection: 'fec' } },
 ];
 
-async function runCell(
-  tiff: string,
-  dir: string,
-  ec: ErrorCorrection,
-  profile: Profile,
-): Promise<{ ok: number; delivered: number; lineS: number[] }> {
-  let ok = 0;
-  let delivered = 0;
-  const lineS: number[] = [];
-  for (let seed = 1; seed <= SEEDS; seed++) {
-    const line: LineSpec = { ...defaultLineSpec(), loss: profile.model, seed };
-    const receivedFile = path.join(dir, 'received.tif');
-    const call = await runSimulatedCall({
-      line,
+/** One cell through faxline's T.38 path: every seed, loss both ways. */
+function runCell(tiff: string, dir: string, ec: ErrorCorrection, profile: LossProfile): Promise<SeedTally> {
+  return runSeeds(SEEDS, PAGES, dir, (seed, receivedFile) =>
+    runSimulatedCall({
+      line: { ...defaultLineSpec(), loss: profile.model, seed },
       t38: ec.t38,
       sender: { document: tiff },
       receiver: { receivedFile },
       paced: false,
       timeLimitMs: CALL_LIMIT_MS,
-    });
-    const got = call.receiver.success && call.receiver.pages === PAGES;
-    if (got) delivered++;
-    if (got && call.sender.success) ok++;
-    lineS.push(call.durationMs / 1000);
-    fs.rmSync(receivedFile, { force: true });
-  }
-  return { ok, delivered, lineS };
+    }),
+  );
 }
 
 /** Raw SpanDSP over the same lossy line, seed by seed: [ok, delivered]. */
-async function runRaw(binary: string, tiff: string, dir: string, profile: Profile): Promise<[number, number]> {
+async function runRaw(binary: string, tiff: string, dir: string, profile: LossProfile): Promise<[number, number]> {
   let ok = 0;
   let delivered = 0;
   const receivedFile = path.join(dir, 'raw-received.tif');
@@ -211,7 +177,7 @@ async function runRaw(binary: string, tiff: string, dir: string, profile: Profil
 
 async function lossMatrix(binary: string, tiff: string, dir: string, options: BenchOptions): Promise<T38LossCell[]> {
   const cells: T38LossCell[] = [];
-  for (const profile of profiles()) {
+  for (const profile of lossProfiles(RANDOM_LOSS_PCT)) {
     const [rawOk, rawDelivered] = await runRaw(binary, tiff, dir, profile);
     for (const ec of ERROR_CORRECTIONS) {
       const raw = ec.redundancy === 0 && !ec.fec;
@@ -230,7 +196,7 @@ async function lossMatrix(binary: string, tiff: string, dir: string, options: Be
         line_s_median: round(median(cell.lineS), 1),
       });
       options.log(
-        `t38: loss ${profile.burst ? `burst ${profile.burst}` : `${profile.lossPct}%`} ${ecLabel(ec.redundancy, ec.fec)}: ` +
+        `t38: loss ${profileLabel(profile)} ${ecLabel(ec.redundancy, ec.fec)}: ` +
           `${cell.ok}/${SEEDS}` +
           (raw ? ` (raw SpanDSP ${rawOk}/${SEEDS})` : '') +
           ` in ${((performance.now() - started) / 1000).toFixed(1)} s`,
@@ -416,7 +382,7 @@ async function run(options: BenchOptions): Promise<T38Result> {
       addon_us_per_tick: round(median(addonUs)),
       c_us_per_tick: round(median(cUs)),
       ratio: round(ratio),
-      ratio_of_fastest_runs: round(Math.min(...addonUs) / Math.min(...cUs)),
+      ratio_of_fastest_runs: round(fastestRatio(addonUs, cUs)),
       addon_no_ec_us_per_tick: round(median(noEcUs)),
       ratio_no_ec: round(median(noEcUs) / median(cUs)),
       addon_runs_us_per_tick: addonUs.map((x) => round(x)),
@@ -441,17 +407,15 @@ async function run(options: BenchOptions): Promise<T38Result> {
 }
 
 function table(r: T38Result): BenchTable {
-  const fixed = (n: number): string => n.toFixed(2);
-  const range = (runs: number[]): string => `${fixed(Math.min(...runs))}–${fixed(Math.max(...runs))}`;
   const rows = [['loss', 'error correction', 'ok', 'raw SpanDSP', 'delivered', 'raw delivered', 'line s (median)']];
   for (const c of r.loss) {
     rows.push([
-      c.burst ? `burst ${c.burst} (${c.loss_pct}%)` : `${c.loss_pct}%`,
+      lossColumn(c),
       ecLabel(c.redundancy, c.fec),
-      `${c.ok}/${c.runs}`,
-      c.raw_ok === null ? '-' : `${c.raw_ok}/${c.runs}`,
-      `${c.delivered}/${c.runs}`,
-      c.raw_delivered === null ? '-' : `${c.raw_delivered}/${c.runs}`,
+      outOf(c.ok, c.runs),
+      outOf(c.raw_ok, c.runs),
+      outOf(c.delivered, c.runs),
+      outOf(c.raw_delivered, c.runs),
       c.line_s_median.toFixed(1),
     ]);
   }
@@ -462,11 +426,10 @@ function table(r: T38Result): BenchTable {
     notes: [
       `goal: redundancy ${REDUNDANCY}: 20/20 at 10 % (${g.redundancy_10pct_ok}/20), at least 19/20 at 20 % (${g.redundancy_20pct_ok}/20)`,
       `sender µs per 20 ms tick (${r.ticks} ticks, median of ${r.runs} runs; per-run range):`,
-      `  C baseline (SpanDSP)  ${fixed(r.c_us_per_tick)}  (${range(r.c_runs_us_per_tick)})`,
-      `  addon, redundancy ${REDUNDANCY}   ${fixed(r.addon_us_per_tick)}  (${range(r.addon_runs_us_per_tick)})  ratio ${fixed(r.ratio)}`,
-      `  addon, no EC          ${fixed(r.addon_no_ec_us_per_tick)}  (${range(r.addon_no_ec_runs_us_per_tick)})  ratio ${fixed(r.ratio_no_ec)}`,
-      `goal addon/C ≤ ${fixed(g.goal_ratio)}: ${g.meets_ratio ? 'met' : 'NOT met'} (fastest runs: ${fixed(r.ratio_of_fastest_runs)}; ` +
-        `far from ${fixed(r.ratio)} means a busy machine)`,
+      `  C baseline (SpanDSP)  ${fixed(r.c_us_per_tick)}  (${runRange(r.c_runs_us_per_tick)})`,
+      `  addon, redundancy ${REDUNDANCY}   ${fixed(r.addon_us_per_tick)}  (${runRange(r.addon_runs_us_per_tick)})  ratio ${fixed(r.ratio)}`,
+      `  addon, no EC          ${fixed(r.addon_no_ec_us_per_tick)}  (${runRange(r.addon_no_ec_runs_us_per_tick)})  ratio ${fixed(r.ratio_no_ec)}`,
+      ratioGoalNote(g.goal_ratio, g.meets_ratio, r.ratio_of_fastest_runs, r.ratio),
       `clock cost subtracted per tick: ${r.addon_clock_ns} ns (performance.now), ${r.c_clock_ns} ns (clock_gettime)`,
     ],
   };

@@ -1,40 +1,13 @@
-import * as dgram from 'node:dgram';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { g711Decode, g711Encode, type G711Law } from '../../lib/transports/g711';
 import { LineImpairment, parseLineSpec } from '../../lib/transports/impairments';
-import { RtpLine, type RtpEndpoint } from '../../lib/transports/rtp/rtp-line';
+import { RtpLine } from '../../lib/transports/rtp/rtp-line';
+import { rawSocket as rawUdpSocket, sendTo, until, useClosables } from '../helpers/udp';
 
 const LOCAL = { host: '127.0.0.1', port: 0 };
-const opened: { close(): unknown }[] = [];
-
-afterEach(async () => {
-  for (const item of opened.splice(0)) await item.close();
-});
-
-function line(options: ConstructorParameters<typeof RtpLine>[0]): RtpLine {
-  const l = new RtpLine(options);
-  opened.push(l);
-  return l;
-}
-
-/** A raw UDP socket on 127.0.0.1 that keeps what it receives. */
-async function rawSocket(): Promise<{ socket: dgram.Socket; address: RtpEndpoint; received: Buffer[] }> {
-  const socket = dgram.createSocket('udp4');
-  const received: Buffer[] = [];
-  socket.on('message', (msg) => received.push(Buffer.from(msg)));
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  opened.push({ close: () => new Promise<void>((resolve) => socket.close(() => resolve())) });
-  return { socket, address: { host: '127.0.0.1', port: socket.address().port }, received };
-}
-
-/** Waits (5 s at most) until `condition` holds; fails the test otherwise. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+const track = useClosables();
+const line = (options: ConstructorParameters<typeof RtpLine>[0]): RtpLine => track(new RtpLine(options));
+const rawSocket = () => rawUdpSocket(track);
 
 /** A frame whose shape tells which it is: a sawtooth scaled by the index. */
 function frame(index: number): Int16Array {
@@ -62,10 +35,6 @@ function rtp(pt: number, seq: number, ts: number, ssrc: number, payload: Uint8Ar
   buf.writeUInt32BE(ssrc, 8);
   buf.set(payload, 12);
   return buf;
-}
-
-function send(socket: dgram.Socket, buf: Uint8Array, to: RtpEndpoint): Promise<void> {
-  return new Promise((resolve, reject) => socket.send(buf, to.port, to.host, (e) => (e ? reject(e) : resolve())));
 }
 
 describe.each<[G711Law]>([['pcmu'], ['pcma']])('two RtpLines exchange %s frames over 127.0.0.1', (codec) => {
@@ -159,14 +128,14 @@ describe('bad and foreign packets are counted, never a crash', () => {
     const to = await l.bound();
     await l.ready();
     const payload = new Uint8Array(160).fill(0xff);
-    await send(raw.socket, Buffer.from([1, 2, 3]), to); // malformed: 3 bytes
-    await send(raw.socket, rtp(0, 1, 160, 7, payload).fill(0x40, 0, 1), to); // malformed: version 1
-    await send(raw.socket, rtp(101, 1, 160, 7, new Uint8Array(4)), to); // foreign: telephone-event
-    await send(raw.socket, rtp(13, 1, 160, 7, new Uint8Array(1)), to); // foreign: comfort noise
-    await send(raw.socket, rtp(0, 1, 160, 7, payload), to); // accepted: locks SSRC 7
-    await send(raw.socket, rtp(0, 2, 320, 8, payload), to); // foreign: SSRC 8
-    await send(stranger.socket, rtp(0, 2, 320, 7, payload), to); // foreign: another source
-    await send(raw.socket, rtp(0, 2, 320, 7, new Uint8Array(80)), to); // malformed: 80 bytes
+    await sendTo(raw.socket, Buffer.from([1, 2, 3]), to); // malformed: 3 bytes
+    await sendTo(raw.socket, rtp(0, 1, 160, 7, payload).fill(0x40, 0, 1), to); // malformed: version 1
+    await sendTo(raw.socket, rtp(101, 1, 160, 7, new Uint8Array(4)), to); // foreign: telephone-event
+    await sendTo(raw.socket, rtp(13, 1, 160, 7, new Uint8Array(1)), to); // foreign: comfort noise
+    await sendTo(raw.socket, rtp(0, 1, 160, 7, payload), to); // accepted: locks SSRC 7
+    await sendTo(raw.socket, rtp(0, 2, 320, 8, payload), to); // foreign: SSRC 8
+    await sendTo(stranger.socket, rtp(0, 2, 320, 7, payload), to); // foreign: another source
+    await sendTo(raw.socket, rtp(0, 2, 320, 7, new Uint8Array(80)), to); // malformed: 80 bytes
     await until(() => {
       const s = l.stats();
       return (s.malformed as number) + (s.foreign as number) + (s.packetsReceived as number) === 8;
@@ -186,11 +155,11 @@ describe('bad and foreign packets are counted, never a crash', () => {
       [sym, 1],
     ] as const) {
       const to = await l.bound();
-      await send(first.socket, Buffer.from([0x80]), to); // malformed: no latch
-      await send(first.socket, rtp(0, 10, 1600, 5, payload), to);
+      await sendTo(first.socket, Buffer.from([0x80]), to); // malformed: no latch
+      await sendTo(first.socket, rtp(0, 10, 1600, 5, payload), to);
       await l.ready();
       expect(l.remoteAddress).toEqual(first.address);
-      await send(second.socket, rtp(0, 11, 1760, 5, payload), to);
+      await sendTo(second.socket, rtp(0, 11, 1760, 5, payload), to);
       await until(() => (l.stats().packetsReceived as number) + (l.stats().foreign as number) === 2, 'two packets');
       expect(l.stats().foreign).toBe(1 - n);
       expect(l.remoteAddress).toEqual(n ? second.address : first.address);
@@ -207,7 +176,7 @@ describe('a line that ends on its own side', () => {
     const to = await l.bound();
     await sleep(300);
     expect(l.ended).toBeNull(); // silence counts only after the first packet
-    await send(raw.socket, rtp(0, 1, 160, 9, new Uint8Array(160)), to);
+    await sendTo(raw.socket, rtp(0, 1, 160, 9, new Uint8Array(160)), to);
     await until(() => l.ended !== null, 'the silence');
     expect(l.ended).toEqual({ reason: 'silence', detail: `no RTP from 127.0.0.1:${raw.address.port} for 0.2 s` });
   });

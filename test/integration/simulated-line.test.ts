@@ -18,14 +18,12 @@ import {
   lossPattern,
   LoopbackMedia,
   parseLineSpec,
-  readTiffPages,
   ResultCode,
   runSimulatedCall,
   SAMPLES_PER_FRAME,
   sendFax,
   type AudioLine,
   type FaxEvent,
-  type FaxPage,
   type FrameEvent,
   type LineEnd,
   type LineStats,
@@ -34,16 +32,11 @@ import {
 } from '../../lib';
 import { DOCUMENT_COMPLETE_DETAIL } from '../../lib/engine/end-of-document';
 import { frameLabel } from '../../lib/engine/trace';
-import { differingRows, tempDir, writeTextDocument } from '../helpers/pages';
+import { differingRows } from '../helpers/pages';
+import { expectBitExact, lineStat, useTextDocument } from '../helpers/simulated-calls';
 
-let tmp: ReturnType<typeof tempDir>;
-let doc: ReturnType<typeof writeTextDocument>;
+const doc = useTextDocument(3);
 let received = 0;
-beforeAll(() => {
-  tmp = tempDir();
-  doc = writeTextDocument(tmp.dir, 3);
-});
-afterAll(() => tmp.cleanup());
 
 /** Bounds every simulated call far below the four-hour default, so a stuck one fails fast. */
 const TEN_MINUTES_MS = 600_000;
@@ -60,7 +53,7 @@ async function call(
   line: string,
   extra: Partial<SimulatedCallOptions> = {},
 ): Promise<SimulatedCall & { receivedFile: string }> {
-  const receivedFile = path.join(tmp.dir, `received-${++received}.tif`);
+  const receivedFile = path.join(doc.dir, `received-${++received}.tif`);
   const result = await runSimulatedCall({
     line: line === '' ? defaultLineSpec() : parseLineSpec(line),
     sender: { document: doc.file, ecm: true },
@@ -71,24 +64,11 @@ async function call(
   return { ...result, receivedFile };
 }
 
-function expectBitExact(file: string, sent: FaxPage[]): void {
-  const pages = readTiffPages(file);
-  expect(pages).toHaveLength(sent.length);
-  sent.forEach((page, i) => expect(differingRows(pages[i]!, page)).toBe(0));
-}
-
 /** One end's frames as "> MCF" (sent) or "< PPS-EOP" (received), in order. */
 function ladder(events: FaxEvent[]): string[] {
   return events
     .filter((e): e is FrameEvent => e.type === 'frame')
     .map((e) => `${e.direction === 'sent' ? '>' : '<'} ${frameLabel(e.name, e.bytes)}`);
-}
-
-/** A numeric line statistic (LineStats values are loosely typed). */
-function count(stats: LineStats, key: string): number {
-  const value = stats[key];
-  if (typeof value !== 'number') throw new Error(`line statistic ${key} is not a number: ${String(value)}`);
-  return value;
 }
 
 function finishedAt(events: FaxEvent[]): number {
@@ -114,7 +94,7 @@ describe('a perfect line (defaultLineSpec), ECM', () => {
     // Sender to receiver: all of them arrive. Each tick runs the sender, then the receiver, so
     // the receiver's packet of the call's last tick is still on its way when the call stops.
     expect(c.receiverLine.packetsReceived).toBe(c.senderLine.packetsSent);
-    expect(c.senderLine.packetsReceived).toBe(count(c.receiverLine, 'packetsSent') - 1);
+    expect(c.senderLine.packetsReceived).toBe(lineStat(c.receiverLine, 'packetsSent') - 1);
     for (const stats of [c.senderLine, c.receiverLine]) {
       expect(stats).toMatchObject({
         kind: 'simulated',
@@ -210,13 +190,13 @@ describe('RFC 2198 redundancy', () => {
     expect(c.senderLine.droppedBySimulator).toBeGreaterThan(0);
     expect(c.receiverLine.recovered).toBeGreaterThan(0);
     // The simulator dropped exactly the packets lossPattern names for this seed and direction.
-    const sent = count(c.senderLine, 'packetsSent');
+    const sent = lineStat(c.senderLine, 'packetsSent');
     const pattern = lossPattern(seed, { kind: 'random', p: 0.02 }, 0, sent);
     expect(pattern.reduce((a, b) => a + b, 0)).toBe(c.senderLine.droppedBySimulator);
     // Each of them was played from a redundant copy or counted lost, but for any in the last two
     // frames: their copies ride in packets the call ended before (the playout waits 2 × 20 ms).
     const settled = pattern.subarray(0, sent - 2).reduce((a, b) => a + b, 0);
-    expect(count(c.receiverLine, 'recovered') + count(c.receiverLine, 'lost')).toBe(settled);
+    expect(lineStat(c.receiverLine, 'recovered') + lineStat(c.receiverLine, 'lost')).toBe(settled);
   });
 });
 
@@ -230,7 +210,7 @@ describe('jitter and duplicates', () => {
       [c.receiverLine, c.senderLine],
       [c.senderLine, c.receiverLine],
     ] as [LineStats, LineStats][]) {
-      const sent = count(theirs, 'packetsSent');
+      const sent = lineStat(theirs, 'packetsSent');
       // About 5 % of the packets sent arrive twice.
       expect(mine.duplicate).toBeGreaterThan(0.03 * sent);
       expect(mine.duplicate).toBeLessThan(0.07 * sent);
@@ -304,7 +284,7 @@ class FakeLine implements AudioLine {
 }
 
 function receiving(): FaxSession {
-  return new FaxSession({ direction: 'receive', receivedFile: path.join(tmp.dir, `never-${++received}.tif`) });
+  return new FaxSession({ direction: 'receive', receivedFile: path.join(doc.dir, `never-${++received}.tif`) });
 }
 
 describe('driveOnLine on a hand-written line', () => {
@@ -356,7 +336,7 @@ describe('driveOnLine on a hand-written line', () => {
     const media = new LineMedia(line, { paced: false, readyTimeoutMs: 200 });
     const events: FaxEvent[] = [];
     const outcome = await media.receive(
-      { receivedFile: path.join(tmp.dir, `never-ready-${++received}.tif`) },
+      { receivedFile: path.join(doc.dir, `never-ready-${++received}.tif`) },
       { onEvent: (e) => events.push(e) },
     );
     expect(outcome.result).toMatchObject({

@@ -10,25 +10,17 @@ import {
   FaxSession,
   LoopbackMedia,
   parseLineSpec,
-  readTiffPages,
   ResultCode,
   runSimulatedCall,
   sendFax,
-  type FaxPage,
-  type LineStats,
   type SimulatedCall,
   type SimulatedCallOptions,
 } from '../../lib';
-import { differingRows, tempDir, writeTextDocument } from '../helpers/pages';
+import { differingRows } from '../helpers/pages';
+import { expectBitExact, lineStat, useTextDocument } from '../helpers/simulated-calls';
 
-let tmp: ReturnType<typeof tempDir>;
-let doc: ReturnType<typeof writeTextDocument>;
+const doc = useTextDocument(3);
 let received = 0;
-beforeAll(() => {
-  tmp = tempDir();
-  doc = writeTextDocument(tmp.dir, 3);
-});
-afterAll(() => tmp.cleanup());
 
 /** Bounds every call far below the default, so a stuck one fails fast. */
 const TEN_MINUTES_MS = 600_000;
@@ -37,7 +29,7 @@ async function call(
   line: string,
   extra: Partial<SimulatedCallOptions>,
 ): Promise<SimulatedCall & { receivedFile: string }> {
-  const receivedFile = path.join(tmp.dir, `received-${++received}.tif`);
+  const receivedFile = path.join(doc.dir, `received-${++received}.tif`);
   const result = await runSimulatedCall({
     line: parseLineSpec(line),
     sender: { document: doc.file, identity: '100' },
@@ -46,18 +38,6 @@ async function call(
     ...extra,
   });
   return { ...result, receivedFile };
-}
-
-function expectBitExact(file: string, sent: FaxPage[]): void {
-  const pages = readTiffPages(file);
-  expect(pages).toHaveLength(sent.length);
-  sent.forEach((page, i) => expect(differingRows(pages[i]!, page)).toBe(0));
-}
-
-function stat(stats: LineStats, key: string): number {
-  const value = stats[key];
-  if (typeof value !== 'number') throw new Error(`${key} is not a number: ${String(value)}`);
-  return value;
 }
 
 function expectSuccess(c: SimulatedCall & { receivedFile: string }): void {
@@ -79,17 +59,17 @@ describe('T.38 from the start', () => {
       [c.senderLine, c.receiverLine],
       [c.receiverLine, c.senderLine],
     ] as const) {
-      expect(stat(ours, 'udptlLost')).toBe(0);
-      expect(stat(ours, 'udptlMalformed')).toBe(0);
-      expect(stat(ours, 'udptlRecoveredByRedundancy')).toBe(0);
+      expect(lineStat(ours, 'udptlLost')).toBe(0);
+      expect(lineStat(ours, 'udptlMalformed')).toBe(0);
+      expect(lineStat(ours, 'udptlRecoveredByRedundancy')).toBe(0);
       // Each end received what the other put on the wire, but for the last tick's still in flight;
       // UDPTL counts each IFP once however often SpanDSP asked for it to be repeated.
-      expect(stat(ours, 'received')).toBeLessThanOrEqual(stat(theirs, 'sent'));
-      expect(stat(ours, 'received')).toBeGreaterThan(stat(theirs, 'sent') - 5);
+      expect(lineStat(ours, 'received')).toBeLessThanOrEqual(lineStat(theirs, 'sent'));
+      expect(lineStat(ours, 'received')).toBeGreaterThan(lineStat(theirs, 'sent') - 5);
       // Repeated copies (SpanDSP asks for indicators more than once) are duplicates, dropped.
-      expect(stat(ours, 'udptlReceived')).toBe(stat(ours, 'received'));
-      expect(stat(ours, 'udptlDelivered') + stat(ours, 'udptlDuplicates')).toBe(stat(ours, 'received'));
-      expect(stat(theirs, 'udptlSent')).toBeLessThan(stat(theirs, 'sent'));
+      expect(lineStat(ours, 'udptlReceived')).toBe(lineStat(ours, 'received'));
+      expect(lineStat(ours, 'udptlDelivered') + lineStat(ours, 'udptlDuplicates')).toBe(lineStat(ours, 'received'));
+      expect(lineStat(theirs, 'udptlSent')).toBeLessThan(lineStat(theirs, 'sent'));
     }
   });
 
@@ -98,22 +78,24 @@ describe('T.38 from the start', () => {
     expectSuccess(c);
     for (const stats of [c.senderLine, c.receiverLine]) {
       // Four losses in a row beat a depth of 3 now and then; SpanDSP rides over those.
-      expect(stat(stats, 'udptlRecoveredByRedundancy')).toBeGreaterThan(10 * stat(stats, 'udptlLost'));
+      expect(lineStat(stats, 'udptlRecoveredByRedundancy')).toBeGreaterThan(10 * lineStat(stats, 'udptlLost'));
     }
   });
 
   test('5 % random loss with FEC: lost IFPs rebuilt from FEC', async () => {
     const c = await call('loss=5%,seed=11', { t38: { errorCorrection: 'fec' } });
     expectSuccess(c);
-    expect(stat(c.receiverLine, 'udptlRecoveredByFec') + stat(c.senderLine, 'udptlRecoveredByFec')).toBeGreaterThan(0);
+    expect(
+      lineStat(c.receiverLine, 'udptlRecoveredByFec') + lineStat(c.senderLine, 'udptlRecoveredByFec'),
+    ).toBeGreaterThan(0);
   });
 
   test('without error correction every lost datagram is an IFP lost', async () => {
     const c = await call('loss=2%,seed=3', { t38: { errorCorrection: 'none' } });
-    const dropped = stat(c.receiverLine, 'udptlLost') + stat(c.senderLine, 'udptlLost');
+    const dropped = lineStat(c.receiverLine, 'udptlLost') + lineStat(c.senderLine, 'udptlLost');
     expect(dropped).toBeGreaterThan(0);
-    expect(stat(c.receiverLine, 'udptlRecoveredByRedundancy')).toBe(0);
-    expect(stat(c.receiverLine, 'udptlRecoveredByFec')).toBe(0);
+    expect(lineStat(c.receiverLine, 'udptlRecoveredByRedundancy')).toBe(0);
+    expect(lineStat(c.receiverLine, 'udptlRecoveredByFec')).toBe(0);
   });
 
   test('sendFax over a T.38 loopback sets the variables of a successful fax', async () => {
@@ -143,7 +125,7 @@ describe('the switch from audio to T.38', () => {
     expect(c.senderMedium).toBe('t38');
     expect(c.receiverMedium).toBe('t38');
     // The fax itself went over T.38: datagrams both ways, no page in audio.
-    expect(stat(c.senderLine, 'udptlSent')).toBeGreaterThan(100);
+    expect(lineStat(c.senderLine, 'udptlSent')).toBeGreaterThan(100);
     expect(c.senderLine.kind).toBe('simulated-udptl');
   });
 
@@ -174,7 +156,7 @@ describe('FaxSession: the switch as a host drives it', () => {
   }
 
   test('t38-request on the first frame, t38-switched once; a repeated offer is a no-op that keeps the fax', async () => {
-    const receivedFile = path.join(tmp.dir, `received-${++received}.tif`);
+    const receivedFile = path.join(doc.dir, `received-${++received}.tif`);
     const { sender, receiver } = sessions(receivedFile);
     const log: string[] = [];
     receiver.on('t38-request', (offer) => {
@@ -215,7 +197,7 @@ describe('FaxSession: the switch as a host drives it', () => {
   });
 
   test('an unanswered request emits t38-refused with reason timeout after answerTimeoutMs of line time', () => {
-    const { receiver } = sessions(path.join(tmp.dir, `received-${++received}.tif`));
+    const { receiver } = sessions(path.join(doc.dir, `received-${++received}.tif`));
     const refused: Array<{ reason: string; detail: string; atMs: number }> = [];
     receiver.on('t38-refused', (r) => refused.push({ ...r, atMs: receiver.elapsedMs }));
     const heard = new Int16Array(160);

@@ -1,43 +1,11 @@
-import * as dgram from 'node:dgram';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { LineImpairment, lossPattern, parseLineSpec, type PacketImpairment } from '../../lib/transports/impairments';
-import { UdptlLine, UdptlLineError, type UdptlEndpoint } from '../../lib/transports/t38/udptl-line';
+import { UdptlLine, UdptlLineError } from '../../lib/transports/t38/udptl-line';
+import { rawSocket as rawUdpSocket, sendTo, until, useClosables } from '../helpers/udp';
 
 const LOCAL = { host: '127.0.0.1', port: 0 };
-const opened: { close(): unknown }[] = [];
-
-afterEach(async () => {
-  for (const item of opened.splice(0)) await item.close();
-});
-
-function line(options: ConstructorParameters<typeof UdptlLine>[0]): UdptlLine {
-  const l = new UdptlLine(options);
-  opened.push(l);
-  return l;
-}
-
-/** A raw UDP socket on 127.0.0.1 that keeps what it receives. */
-async function rawSocket(): Promise<{ socket: dgram.Socket; address: UdptlEndpoint; received: Buffer[] }> {
-  const socket = dgram.createSocket('udp4');
-  const received: Buffer[] = [];
-  socket.on('message', (msg) => received.push(Buffer.from(msg)));
-  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
-  opened.push({ close: () => new Promise<void>((resolve) => socket.close(() => resolve())) });
-  return { socket, address: { host: '127.0.0.1', port: socket.address().port }, received };
-}
-
-function send(socket: dgram.Socket, buf: Uint8Array, to: UdptlEndpoint): Promise<void> {
-  return new Promise((resolve, reject) => socket.send(buf, to.port, to.host, (e) => (e ? reject(e) : resolve())));
-}
-
-/** Waits (5 s at most) until `condition` holds; fails the test otherwise. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 5000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+const track = useClosables();
+const line = (options: ConstructorParameters<typeof UdptlLine>[0]): UdptlLine => track(new UdptlLine(options));
+const rawSocket = () => rawUdpSocket(track);
 
 /** Everything `l` has queued, copied out. */
 function drain(l: UdptlLine, nowMs = 0): number[][] {
@@ -107,7 +75,7 @@ describe('two UdptlLines over 127.0.0.1', () => {
     l.send(CNG_DATAGRAM, 0);
     await until(() => raw.received.length === 1, 'the datagram');
     expect(Array.from(raw.received[0])).toEqual([0x00, 0x01, 0x01, 0x02, 0x00, 0x00]);
-    await send(raw.socket, CNG_DATAGRAM, await l.bound());
+    await sendTo(raw.socket, CNG_DATAGRAM, await l.bound());
     await until(() => l.stats().received === 1, 'the reply');
     expect(drain(l)).toEqual([[0x00, 0x01, 0x01, 0x02, 0x00, 0x00]]);
   });
@@ -124,7 +92,7 @@ describe('latching the far end', () => {
     l.send(tagged(0), 0); // nowhere to send yet
     expect(l.stats().sendDropped).toBe(1);
     expect(ready).toBe(false);
-    await send(raw.socket, tagged(1), address);
+    await sendTo(raw.socket, tagged(1), address);
     await l.ready();
     expect(l.remoteAddress).toEqual(raw.address);
     l.send(tagged(2), 20);
@@ -137,10 +105,10 @@ describe('latching the far end', () => {
     const other = await rawSocket();
     const l = line({ local: LOCAL });
     const address = await l.bound();
-    await send(first.socket, tagged(1), address);
+    await sendTo(first.socket, tagged(1), address);
     await l.ready();
-    await send(other.socket, tagged(2), address);
-    await send(first.socket, tagged(3), address);
+    await sendTo(other.socket, tagged(2), address);
+    await sendTo(first.socket, tagged(3), address);
     await until(() => l.stats().received === 2 && l.stats().foreign === 1, 'two datagrams and a foreign one');
     expect(drain(l)).toEqual([Array.from(tagged(1)), Array.from(tagged(3))]);
     expect(l.remoteAddress).toEqual(first.address);
@@ -151,8 +119,8 @@ describe('latching the far end', () => {
     const other = await rawSocket();
     const l = line({ local: LOCAL, remote: peer.address });
     await l.ready();
-    await send(other.socket, tagged(1), await l.bound());
-    await send(peer.socket, tagged(2), await l.bound());
+    await sendTo(other.socket, tagged(1), await l.bound());
+    await sendTo(peer.socket, tagged(2), await l.bound());
     await until(() => l.stats().received === 1 && l.stats().foreign === 1, 'one datagram and a foreign one');
     expect(drain(l)).toEqual([Array.from(tagged(2))]);
   });
@@ -162,10 +130,10 @@ describe('latching the far end', () => {
     const moved = await rawSocket();
     const l = line({ local: LOCAL, symmetric: true });
     const address = await l.bound();
-    await send(first.socket, tagged(1), address);
+    await sendTo(first.socket, tagged(1), address);
     await l.ready();
     expect(l.remoteAddress).toEqual(first.address);
-    await send(moved.socket, tagged(2), address);
+    await sendTo(moved.socket, tagged(2), address);
     await until(() => l.stats().received === 2, 'the datagram from the new source');
     expect(l.remoteAddress).toEqual(moved.address);
     expect(l.stats()).toMatchObject({ relatched: 1, foreign: 0 });
@@ -181,11 +149,11 @@ describe('what the line refuses', () => {
     const raw = await rawSocket();
     const l = line({ local: LOCAL, maxDatagramBytes: 10 });
     const address = await l.bound();
-    await send(raw.socket, new Uint8Array(11), address);
-    await send(raw.socket, new Uint8Array(0), address);
+    await sendTo(raw.socket, new Uint8Array(11), address);
+    await sendTo(raw.socket, new Uint8Array(0), address);
     await until(() => l.stats().oversize === 1 && l.stats().empty === 1, 'the refused datagrams');
     expect(l.remoteAddress).toBeNull();
-    await send(raw.socket, new Uint8Array(10).fill(7), address);
+    await sendTo(raw.socket, new Uint8Array(10).fill(7), address);
     await l.ready();
     expect(drain(l)).toEqual([Array(10).fill(7)]);
     l.send(new Uint8Array(11), 0); // too long to send as well
@@ -197,8 +165,8 @@ describe('what the line refuses', () => {
     const l = line({ local: LOCAL, remote: raw.address });
     await l.ready();
     const address = await l.bound();
-    await send(raw.socket, new Uint8Array(1501), address);
-    await send(raw.socket, new Uint8Array(1500), address);
+    await sendTo(raw.socket, new Uint8Array(1501), address);
+    await sendTo(raw.socket, new Uint8Array(1500), address);
     await until(() => l.stats().oversize === 1 && l.stats().received === 1, 'both datagrams');
     expect(drain(l)[0]).toHaveLength(1500);
   });
@@ -210,7 +178,7 @@ describe('what the line refuses', () => {
     const address = await l.bound();
     // In batches, each awaited at the line, so that no kernel socket buffer overflows first.
     for (let batch = 0; batch < 3; batch++) {
-      for (let i = batch * 100; i < (batch + 1) * 100; i++) await send(raw.socket, tagged(i), address);
+      for (let i = batch * 100; i < (batch + 1) * 100; i++) await sendTo(raw.socket, tagged(i), address);
       const total = (batch + 1) * 100;
       await until(() => l.stats().received + l.stats().overflow === total, `${total} datagrams`);
     }
@@ -271,7 +239,7 @@ describe('how the line ends', () => {
     const raw = await rawSocket();
     const l = line({ local: LOCAL, silenceTimeoutMs: 100 });
     expect(l.ended).toBeNull();
-    await send(raw.socket, tagged(1), await l.bound());
+    await sendTo(raw.socket, tagged(1), await l.bound());
     await l.ready();
     await until(() => l.ended !== null, 'the silence end');
     expect(l.ended).toEqual({
@@ -283,7 +251,7 @@ describe('how the line ends', () => {
   it('stays up while only we send (a page going one way), and ends once both ways are quiet', async () => {
     const raw = await rawSocket();
     const l = line({ local: LOCAL, silenceTimeoutMs: 100 });
-    await send(raw.socket, tagged(1), await l.bound());
+    await sendTo(raw.socket, tagged(1), await l.bound());
     await l.ready();
     // 400 ms of our own datagrams every 20 ms, four times the timeout, with nothing coming back.
     for (let i = 0; i < 20; i++) {

@@ -2,22 +2,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { native } from '../../lib/native';
 import { useTempDocument } from '../helpers/pages';
-
-/**
- * The addon throws errors of the realm that loaded it, not of jest's test realm, so errors
- * are matched by name and message rather than by constructor.
- */
-function expectError(fn: () => unknown, name: 'TypeError' | 'RangeError' | 'Error', message?: RegExp | string): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeDefined();
-  expect((thrown as Error).name).toBe(name);
-  if (message !== undefined) expect((thrown as Error).message).toMatch(message);
-}
+import { expectNativeError } from '../helpers/native-errors';
 
 const fixture = useTempDocument();
 
@@ -52,11 +37,15 @@ describe('the native FaxSession constructor', () => {
       /needs ECM/,
     ],
   ] as const)('throws for %s', (_name, args, type, message) => {
-    expectError(() => new (native.FaxSession as unknown as new (...a: unknown[]) => unknown)(...args), type, message);
+    expectNativeError(
+      () => new (native.FaxSession as unknown as new (...a: unknown[]) => unknown)(...args),
+      type,
+      message,
+    );
   });
 
   test('throws when called without new', () => {
-    expectError(
+    expectNativeError(
       () => (native.FaxSession as unknown as (o: unknown) => unknown)({ direction: 'send', txFile: fixture.document }),
       'TypeError',
       /new/,
@@ -72,7 +61,7 @@ describe('native per-frame calls', () => {
     ['a string', ['audio', new Int16Array(160)]],
   ])('throw TypeError for %s', (_name, args) => {
     const s = send();
-    expectError(
+    expectNativeError(
       () => (s.process as (...a: unknown[]) => number)(...args),
       'TypeError',
       /^Expected an Int16Array( or null)? for .* but got (an array|a Float32Array|a Uint8Array|string)$/,
@@ -82,14 +71,14 @@ describe('native per-frame calls', () => {
 
   test('throw RangeError for received and transmit buffers of different lengths', () => {
     const s = send();
-    expectError(() => s.process(new Int16Array(160), new Int16Array(80)), 'RangeError', /same length/);
+    expectNativeError(() => s.process(new Int16Array(160), new Int16Array(80)), 'RangeError', /same length/);
     s.close();
   });
 
   test('throw RangeError for a batch longer than 10 s', () => {
     const s = send();
-    expectError(() => s.transmit(new Int16Array(80001)), 'RangeError', /at most 80000/);
-    expectError(() => s.receiveMissing(-1), 'RangeError', /integer from 0/);
+    expectNativeError(() => s.transmit(new Int16Array(80001)), 'RangeError', /at most 80000/);
+    expectNativeError(() => s.receiveMissing(-1), 'RangeError', /integer from 0/);
     s.close();
   });
 
@@ -113,7 +102,7 @@ describe('native per-frame calls', () => {
       () => s.hangUp(),
       () => s.result(),
     ]) {
-      expectError(call, 'Error', 'The fax session is closed');
+      expectNativeError(call, 'Error', 'The fax session is closed');
     }
   });
 
@@ -127,8 +116,8 @@ describe('native per-frame calls', () => {
     expect(s.elapsedMs()).toBe(40);
     const { process } = line;
     s.close();
-    expectError(() => process(), 'Error', 'The fax session is closed');
-    expectError(() => line.processLost(), 'Error', 'The fax session is closed');
+    expectNativeError(() => process(), 'Error', 'The fax session is closed');
+    expectNativeError(() => line.processLost(), 'Error', 'The fax session is closed');
   });
 
   test('the frame line keeps its buffers alive when JS drops them from the object it handed out', () => {
@@ -161,23 +150,23 @@ describe('native per-frame calls', () => {
   test('throw TypeError when called on a forged this', () => {
     const s = send();
     const forged = Object.create(Object.getPrototypeOf(s)) as typeof s;
-    expectError(() => forged.process(null, new Int16Array(160)), 'TypeError', /Illegal invocation/);
-    expectError(() => forged.closed(), 'TypeError', /Illegal invocation/);
-    expectError(() => s.close.call({} as typeof s), 'TypeError', /Illegal invocation/);
-    expectError(() => s.close.call(new Date() as unknown as typeof s), 'TypeError', /Illegal invocation/);
+    expectNativeError(() => forged.process(null, new Int16Array(160)), 'TypeError', /Illegal invocation/);
+    expectNativeError(() => forged.closed(), 'TypeError', /Illegal invocation/);
+    expectNativeError(() => s.close.call({} as typeof s), 'TypeError', /Illegal invocation/);
+    expectNativeError(() => s.close.call(new Date() as unknown as typeof s), 'TypeError', /Illegal invocation/);
     s.close();
   });
 });
 
 describe('the native loopback', () => {
   test('rejects options with the wrong types before starting', () => {
-    expectError(() => native.startLoopback(undefined as never), 'TypeError', /options/);
-    expectError(
+    expectNativeError(() => native.startLoopback(undefined as never), 'TypeError', /options/);
+    expectNativeError(
       () => native.startLoopback({ sender: { direction: 'receive', rxFile: 'x' } } as never),
       'RangeError',
       /'send'/,
     );
-    expectError(
+    expectNativeError(
       () =>
         native.startLoopback({
           sender: { direction: 'send', txFile: fixture.document },
@@ -192,9 +181,9 @@ describe('the native loopback', () => {
 
 describe('the native TIFF check on a libuv thread', () => {
   test('throws for wrong arguments before it starts, and answers a missing file with the file code', async () => {
-    expectError(() => native.checkTiffAsync(7 as never, 1, 0), 'TypeError', /path/);
-    expectError(() => native.checkTiffAsync(fixture.document, 0, 0), 'RangeError', /firstPage/);
-    expectError(() => native.checkTiffAsync(fixture.document, 1, -1), 'RangeError', /lastPage/);
+    expectNativeError(() => native.checkTiffAsync(7 as never, 1, 0), 'TypeError', /path/);
+    expectNativeError(() => native.checkTiffAsync(fixture.document, 0, 0), 'RangeError', /firstPage/);
+    expectNativeError(() => native.checkTiffAsync(fixture.document, 1, -1), 'RangeError', /lastPage/);
     const missing = await native.checkTiffAsync('/nonexistent/x.tif', 1, 0);
     expect(missing).toMatchObject({ code: native.constants.T30_ERR_FILEERROR, pages: 0 });
   });
@@ -258,7 +247,7 @@ describe('the native G.711 calls', () => {
       /must not share memory/,
     ],
   ] as const)('throw for %s', (_name, fn, type, message) => {
-    expectError(fn, type, message);
+    expectNativeError(fn, type, message);
   });
 
   test('code exactly 80000 samples, and arrays over a detached buffer as empty', () => {
@@ -271,7 +260,7 @@ describe('the native G.711 calls', () => {
     structuredClone(buffer, { transfer: [buffer] });
     expect(detached.length).toBe(0);
     native.g711Decode(1, detached, new Int16Array(0));
-    expectError(() => native.g711Decode(1, detached, new Int16Array(1)), 'RangeError', /holds 1 samples/);
+    expectNativeError(() => native.g711Decode(1, detached, new Int16Array(1)), 'RangeError', /holds 1 samples/);
   });
 
   test('decode arrays at odd offsets into shared buffers without touching bytes around them', () => {
@@ -298,11 +287,11 @@ describe('the native NoiseGenerator', () => {
     ['an infinite level', make(1, Infinity), 'RangeError', /levelDbm0 must be from -100 to 10/],
     ['a level of +10.5 dBm0', make(1, 10.5), 'RangeError', /levelDbm0/],
   ] as const)('the constructor throws for %s', (_name, fn, type, message) => {
-    expectError(fn, type, message);
+    expectNativeError(fn, type, message);
   });
 
   test('throws when called without new', () => {
-    expectError(
+    expectNativeError(
       () => (native.NoiseGenerator as unknown as (s: number, l: number) => unknown)(1, 0),
       'TypeError',
       /new/,
@@ -311,20 +300,20 @@ describe('the native NoiseGenerator', () => {
 
   test('add checks its frame, and throws after close; close is idempotent', () => {
     const n = new native.NoiseGenerator(1, -30);
-    expectError(() => n.add(new Float64Array(160) as never), 'TypeError', /for frame but got a Float64Array/);
-    expectError(() => n.add(new Int16Array(80001)), 'RangeError', /at most 80000/);
+    expectNativeError(() => n.add(new Float64Array(160) as never), 'TypeError', /for frame but got a Float64Array/);
+    expectNativeError(() => n.add(new Int16Array(80001)), 'RangeError', /at most 80000/);
     n.add(new Int16Array(0));
     n.close();
     n.close();
-    expectError(() => n.add(new Int16Array(160)), 'Error', 'The noise generator is closed');
+    expectNativeError(() => n.add(new Int16Array(160)), 'Error', 'The noise generator is closed');
   });
 
   test('throws TypeError when called on a forged or foreign this', () => {
     const n = new native.NoiseGenerator(1, -30);
     const forged = Object.create(Object.getPrototypeOf(n)) as typeof n;
-    expectError(() => forged.add(new Int16Array(160)), 'TypeError', /Illegal invocation/);
+    expectNativeError(() => forged.add(new Int16Array(160)), 'TypeError', /Illegal invocation/);
     const session = send();
-    expectError(() => n.add.call(session as never, new Int16Array(160)), 'TypeError', /Illegal invocation/);
+    expectNativeError(() => n.add.call(session as never, new Int16Array(160)), 'TypeError', /Illegal invocation/);
     session.close();
     n.close();
   });

@@ -1,22 +1,7 @@
 import * as path from 'node:path';
 import { native, type NativeDatagramPort, type NativeFaxSession, type NativePage } from '../../lib/native';
 import { tempDir, textPage } from '../helpers/pages';
-
-/**
- * The addon throws errors of the realm that loaded it, not of jest's test realm, so errors
- * are matched by name and message rather than by constructor.
- */
-function expectError(fn: () => unknown, name: 'TypeError' | 'RangeError' | 'Error', message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (e) {
-    thrown = e;
-  }
-  expect(thrown).toBeDefined();
-  expect((thrown as Error).name).toBe(name);
-  expect((thrown as Error).message).toMatch(message);
-}
+import { expectNativeError } from '../helpers/native-errors';
 
 const FRAME = native.constants.SAMPLES_PER_FRAME;
 const MAX_DATAGRAM = native.constants.UDPTL_MAX_DATAGRAM;
@@ -162,8 +147,8 @@ describe('switchToT38', () => {
     expect(a.medium()).toBe('t38');
     // The session clock carries on.
     expect(a.elapsedMs()).toBe(1000);
-    expectError(() => fa.process(), 'Error', /in T\.38 mode/);
-    expectError(() => a.process(null, new Int16Array(FRAME)), 'Error', /in T\.38 mode/);
+    expectNativeError(() => fa.process(), 'Error', /in T\.38 mode/);
+    expectNativeError(() => a.process(null, new Int16Array(FRAME)), 'Error', /in T\.38 mode/);
     runT38(a, b);
     expect(a.result()).toMatchObject({ code: 0, pages: 3 });
     expect(b.result()).toMatchObject({ code: 0, pages: 3 });
@@ -199,20 +184,20 @@ describe('switchToT38', () => {
 
   test('refuses a T.38 session, a finished one, and bad settings', () => {
     const t = sender({ t38: {} });
-    expectError(() => t.switchToT38({} as never), 'Error', /already in T\.38 mode/);
+    expectNativeError(() => t.switchToT38({} as never), 'Error', /already in T\.38 mode/);
     t.close();
     const a = sender();
-    expectError(
+    expectNativeError(
       () => a.switchToT38(5 as never),
       'TypeError',
       /Expected an object for the T\.38 settings but got number/,
     );
-    expectError(() => a.switchToT38({ version: 9 } as never), 'RangeError', /version/);
+    expectNativeError(() => a.switchToT38({ version: 9 } as never), 'RangeError', /version/);
     expect(a.medium()).toBe('audio');
     a.hangUp();
-    expectError(() => a.switchToT38({} as never), 'Error', /has finished/);
+    expectNativeError(() => a.switchToT38({} as never), 'Error', /has finished/);
     a.close();
-    expectError(() => a.switchToT38({} as never), 'Error', /closed/);
+    expectNativeError(() => a.switchToT38({} as never), 'Error', /closed/);
   });
 });
 
@@ -230,35 +215,35 @@ describe('T.38 argument checks', () => {
     ['V.17 alone at 9600', { maxBitRate: 9600 }, 'RangeError', /none of the allowed modems/],
   ] as const)('the constructor throws for %s', (name, t38, type, message) => {
     const extra = name === 'V.17 alone at 9600' ? { modems: native.constants.T30_SUPPORT_V17 } : {};
-    expectError(() => sender({ t38, ...extra }), type, message);
+    expectNativeError(() => sender({ t38, ...extra }), type, message);
   });
 
   test('audio calls throw on a T.38 session', () => {
     const s = sender({ t38: {} });
-    expectError(() => s.frameBuffers(), 'Error', /in T\.38 mode/);
-    expectError(() => s.process(null, new Int16Array(FRAME)), 'Error', /in T\.38 mode/);
-    expectError(() => s.receive(new Int16Array(FRAME)), 'Error', /in T\.38 mode/);
-    expectError(() => s.receiveMissing(FRAME), 'Error', /in T\.38 mode/);
-    expectError(() => s.transmit(new Int16Array(FRAME)), 'Error', /in T\.38 mode/);
+    expectNativeError(() => s.frameBuffers(), 'Error', /in T\.38 mode/);
+    expectNativeError(() => s.process(null, new Int16Array(FRAME)), 'Error', /in T\.38 mode/);
+    expectNativeError(() => s.receive(new Int16Array(FRAME)), 'Error', /in T\.38 mode/);
+    expectNativeError(() => s.receiveMissing(FRAME), 'Error', /in T\.38 mode/);
+    expectNativeError(() => s.transmit(new Int16Array(FRAME)), 'Error', /in T\.38 mode/);
     s.close();
   });
 
   test('datagram calls throw on an audio session', () => {
     const s = sender();
-    expectError(() => s.datagramBuffers(), 'Error', /in audio mode/);
+    expectNativeError(() => s.datagramBuffers(), 'Error', /in audio mode/);
     s.close();
   });
 
   test('receive and tick check their numbers', () => {
     const s = sender({ t38: {} });
     const port = s.datagramBuffers();
-    expectError(() => port.receive(-1), 'RangeError', /datagram length must be an integer from 0 to 1500/);
-    expectError(() => port.receive(MAX_DATAGRAM + 1), 'RangeError', /from 0 to 1500/);
-    expectError(() => port.receive(1.5), 'RangeError', /integer/);
-    expectError(() => (port.receive as (v: unknown) => number)('1'), 'TypeError', /Expected a number/);
-    expectError(() => port.tick(0), 'RangeError', /tick's samples must be an integer from 1 to 80000/);
-    expectError(() => port.tick(80_001), 'RangeError', /from 1 to 80000/);
-    expectError(() => (port.tick as (v: unknown) => number)(undefined), 'TypeError', /Expected a number/);
+    expectNativeError(() => port.receive(-1), 'RangeError', /datagram length must be an integer from 0 to 1500/);
+    expectNativeError(() => port.receive(MAX_DATAGRAM + 1), 'RangeError', /from 0 to 1500/);
+    expectNativeError(() => port.receive(1.5), 'RangeError', /integer/);
+    expectNativeError(() => (port.receive as (v: unknown) => number)('1'), 'TypeError', /Expected a number/);
+    expectNativeError(() => port.tick(0), 'RangeError', /tick's samples must be an integer from 1 to 80000/);
+    expectNativeError(() => port.tick(80_001), 'RangeError', /from 1 to 80000/);
+    expectNativeError(() => (port.tick as (v: unknown) => number)(undefined), 'TypeError', /Expected a number/);
     s.close();
   });
 
@@ -267,19 +252,19 @@ describe('T.38 argument checks', () => {
     const port = s.datagramBuffers();
     s.close();
     s.close();
-    expectError(() => port.tick(FRAME), 'Error', /The fax session is closed/);
-    expectError(() => port.receive(0), 'Error', /The fax session is closed/);
-    expectError(() => port.pendingEvents(), 'Error', /The fax session is closed/);
-    expectError(() => s.datagramBuffers(), 'Error', /The fax session is closed/);
-    expectError(() => s.medium(), 'Error', /The fax session is closed/);
-    expectError(() => s.udptlStats(), 'Error', /The fax session is closed/);
+    expectNativeError(() => port.tick(FRAME), 'Error', /The fax session is closed/);
+    expectNativeError(() => port.receive(0), 'Error', /The fax session is closed/);
+    expectNativeError(() => port.pendingEvents(), 'Error', /The fax session is closed/);
+    expectNativeError(() => s.datagramBuffers(), 'Error', /The fax session is closed/);
+    expectNativeError(() => s.medium(), 'Error', /The fax session is closed/);
+    expectNativeError(() => s.udptlStats(), 'Error', /The fax session is closed/);
     expect(s.closed()).toBe(true);
   });
 
   test('a forged this throws a TypeError', () => {
     const s = sender({ t38: {} });
-    expectError(() => s.medium.call({}), 'TypeError', /Illegal invocation/);
-    expectError(() => s.switchToT38.call({}, {} as never), 'TypeError', /Illegal invocation/);
+    expectNativeError(() => s.medium.call({}), 'TypeError', /Illegal invocation/);
+    expectNativeError(() => s.switchToT38.call({}, {} as never), 'TypeError', /Illegal invocation/);
     s.close();
   });
 });

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import { native, type NativeDatagramPort, type NativeFaxSession } from '../../lib/native';
 import { UdptlCodec, type UdptlOptions } from '../../lib/transports/t38/udptl';
 import { random, tempDir, textPage } from '../helpers/pages';
+import { useUdptlCodecs } from '../helpers/udptl-codecs';
 
 /*
  * FEC must never hand on a wrong IFP: every IFP delivered is compared with the one sent under
@@ -18,15 +19,7 @@ import { random, tempDir, textPage } from '../helpers/pages';
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const fromHex = (h: string): Uint8Array => Uint8Array.from(Buffer.from(h, 'hex'));
 
-const open: UdptlCodec[] = [];
-function codec(options?: UdptlOptions): UdptlCodec {
-  const c = new UdptlCodec(options);
-  open.push(c);
-  return c;
-}
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
+const codec = useUdptlCodecs();
 
 describe('a rebuilt IFP keeps its exact length, worked out by hand', () => {
   // span 2, 1 entry: datagram s carries IFP(s-1) xor IFP(s-2), the shorter padded with zeros

@@ -7,6 +7,8 @@ import {
   type UdptlDelivery,
   type UdptlOptions,
 } from '../../lib/transports/t38/udptl';
+import { expectNativeError } from '../helpers/native-errors';
+import { useUdptlCodecs } from '../helpers/udptl-codecs';
 
 /*
  * The octets of a UDPTLPacket (T.38 Annex A) in aligned PER, used to derive every vector below:
@@ -19,34 +21,13 @@ import {
  * Length determinants: 0..127 in one octet 0xxxxxxx; 128..16383 as 10xxxxxx xxxxxxxx.
  */
 
-/** Errors from the addon come from another realm under jest: matched by name and message. */
-function expectError(fn: () => unknown, name: 'TypeError' | 'RangeError' | 'Error', message: RegExp): void {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeDefined();
-  expect((thrown as Error).name).toBe(name);
-  expect((thrown as Error).message).toMatch(message);
-}
-
 const bytes = (...b: number[]): Uint8Array => Uint8Array.from(b);
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const filled = (n: number, first: number): Uint8Array => Uint8Array.from({ length: n }, (_, i) => (first + i) & 0xff);
 const concat = (...parts: (Uint8Array | number[])[]): Uint8Array =>
   Uint8Array.from(parts.flatMap((p) => Array.from(p)));
 
-const open: UdptlCodec[] = [];
-function codec(options?: UdptlOptions): UdptlCodec {
-  const c = new UdptlCodec(options);
-  open.push(c);
-  return c;
-}
-afterEach(() => {
-  for (const c of open.splice(0)) c.close();
-});
+const codec = useUdptlCodecs();
 
 /** Sends `ifps` through a fresh sender, drops the indices in `drop`, returns what `rx` delivered. */
 function through(
@@ -323,16 +304,16 @@ describe('options and the native boundary', () => {
   });
 
   test('the native class checks its own arguments', () => {
-    expectError(() => new native.Udptl(undefined as never), 'TypeError', /Expected an object for options/);
-    expectError(() => new native.Udptl({ errorCorrection: 3 as never }), 'RangeError', /errorCorrection/);
-    expectError(() => new native.Udptl({ redundancy: 'x' as never }), 'TypeError', /options\.redundancy/);
-    expectError(() => (native.Udptl as unknown as () => void)(), 'TypeError', /new/);
+    expectNativeError(() => new native.Udptl(undefined as never), 'TypeError', /Expected an object for options/);
+    expectNativeError(() => new native.Udptl({ errorCorrection: 3 as never }), 'RangeError', /errorCorrection/);
+    expectNativeError(() => new native.Udptl({ redundancy: 'x' as never }), 'TypeError', /options\.redundancy/);
+    expectNativeError(() => (native.Udptl as unknown as () => void)(), 'TypeError', /new/);
     const u = new native.Udptl({});
-    expectError(() => u.encode(new Uint16Array(2) as never), 'TypeError', /Expected a Uint8Array for ifp/);
-    expectError(() => u.decode(null as never), 'TypeError', /datagram/);
-    expectError(() => u.setNextSequence(-1), 'RangeError', /seq/);
-    expectError(() => u.setMaxDatagram(2000), 'RangeError', /maxDatagram/);
-    expectError(() => u.encode(new Uint8Array(1025)), 'RangeError', /at most 1024/);
+    expectNativeError(() => u.encode(new Uint16Array(2) as never), 'TypeError', /Expected a Uint8Array for ifp/);
+    expectNativeError(() => u.decode(null as never), 'TypeError', /datagram/);
+    expectNativeError(() => u.setNextSequence(-1), 'RangeError', /seq/);
+    expectNativeError(() => u.setMaxDatagram(2000), 'RangeError', /maxDatagram/);
+    expectNativeError(() => u.encode(new Uint8Array(1025)), 'RangeError', /at most 1024/);
     u.close();
   });
 
@@ -340,8 +321,8 @@ describe('options and the native boundary', () => {
     const proto = native.Udptl.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
     const noise = new native.NoiseGenerator(1, -50);
     for (const name of ['encode', 'decode', 'stats', 'nextSequence', 'setNextSequence', 'setMaxDatagram', 'close']) {
-      expectError(() => proto[name].call({}, new Uint8Array(1)), 'TypeError', /Illegal invocation/);
-      expectError(() => proto[name].call(noise, new Uint8Array(1)), 'TypeError', /Illegal invocation/);
+      expectNativeError(() => proto[name].call({}, new Uint8Array(1)), 'TypeError', /Illegal invocation/);
+      expectNativeError(() => proto[name].call(noise, new Uint8Array(1)), 'TypeError', /Illegal invocation/);
     }
     noise.close();
   });
@@ -366,7 +347,7 @@ describe('options and the native boundary', () => {
       () => u.setNextSequence(1),
       () => u.setMaxDatagram(400),
     ]) {
-      expectError(call, 'Error', /The UDPTL endpoint is closed/);
+      expectNativeError(call, 'Error', /The UDPTL endpoint is closed/);
     }
   });
 });
