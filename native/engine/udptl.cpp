@@ -327,8 +327,16 @@ size_t Udptl::Encode(const uint8_t* ifp, size_t length, uint8_t* out, size_t cap
     const Slot& slot = sent_[want % kHistory];
     return slot.valid && slot.seq == want ? &slot : nullptr;
   };
+  // Look back only as far as the recovery can use: each slot is a kilobyte apart, and walking
+  // all of them on every datagram cost more than SpanDSP's own tick.
+  size_t needed = 0;
+  if (fec) {
+    needed = static_cast<size_t>(config_.fec_span) * static_cast<size_t>(config_.fec_entries);
+  } else if (config_.error_correction == UdptlErrorCorrection::kRedundancy) {
+    needed = static_cast<size_t>(config_.redundancy);
+  }
   size_t held = 0;
-  while (held + 1 < kHistory && sent_slot(held + 1) != nullptr) ++held;
+  while (held < needed && held + 1 < kHistory && sent_slot(held + 1) != nullptr) ++held;
 
   out[0] = static_cast<uint8_t>(seq >> 8);
   out[1] = static_cast<uint8_t>(seq & 0xFF);
