@@ -1,6 +1,7 @@
 /**
  * The media a fax runs over, as one small interface: the built-in loopback here, PCM frames
- * from a media server in pcm.ts, RTP/G.711 and T.38 later. sendFax prepares the document and
+ * from a media server in pcm.ts, and the lines of line-media.ts (RTP/G.711, AudioSocket, T.38
+ * over UDPTL). sendFax prepares the document and
  * hands the medium a sending terminal's options; the medium runs the call and reports events.
  */
 import * as fs from 'node:fs';
