@@ -1,8 +1,8 @@
 /**
  * The media a fax runs over, as one small interface: the built-in loopback here, PCM frames
  * from a media server in pcm.ts, and the lines of line-media.ts (RTP/G.711, AudioSocket, T.38
- * over UDPTL). sendFax prepares the document and
- * hands the medium a sending terminal's options; the medium runs the call and reports events.
+ * over UDPTL). sendFax prepares the document and hands the medium a sending terminal's
+ * options; the medium runs the call and reports events.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
