@@ -232,6 +232,73 @@ async function main() {
     assert.equal(refused.sender.code, C.T30_ERR_NOPAGE);
     assert.equal(refused.receiver.pages, 0);
 
+    // ---- T.38: two T.38 sessions through their datagram buffers for a whole call, an audio
+    // session switched to T.38, a gateway, the UDPTL codec; some closed, some left to teardown
+    const MAXD = C.UDPTL_MAX_DATAGRAM;
+    const carry = (from, ticked, to) => {
+      for (let i = 0; i < (ticked & 0xffff); ++i) {
+        to.inbound.set(from.outbox.subarray(i * MAXD, i * MAXD + from.lengths[i]));
+        to.receive(from.lengths[i]);
+      }
+    };
+    const t38Send = new addon.FaxSession({ direction: 'send', txFile, t38: { errorCorrection: 2 } });
+    const t38Recv = new addon.FaxSession({
+      direction: 'receive',
+      callingParty: false,
+      rxFile: path.join(dir, 'rx-t38.tif'),
+      t38: {},
+    });
+    const ps = t38Send.datagramBuffers();
+    const pr = t38Recv.datagramBuffers();
+    for (let f = 0; f < 30000 && !(t38Send.finished() && t38Recv.finished()); ++f) {
+      carry(ps, ps.tick(C.SAMPLES_PER_FRAME), pr);
+      carry(pr, pr.tick(C.SAMPLES_PER_FRAME), ps);
+      t38Send.takeEvents();
+      t38Recv.takeEvents();
+    }
+    assert.equal(t38Recv.result().pages, 2, 'the T.38 call delivered both pages');
+    assert.ok(t38Send.udptlStats().sent > 0);
+    t38Send.close();
+    t38Send.close();
+    assert.throws(() => ps.tick(C.SAMPLES_PER_FRAME), /closed/);
+    leftOpen.push(t38Recv);
+    const switching = new addon.FaxSession({ direction: 'send', txFile });
+    switching.process(frame, out);
+    switching.switchToT38({ redundancy: 2 });
+    assert.equal(switching.medium(), 't38');
+    switching.datagramBuffers().tick(C.SAMPLES_PER_FRAME);
+    expectThrow(() => switching.switchToT38({}), Error, 'second switch');
+    expectThrow(() => switching.process(frame, out), Error, 'audio on T.38');
+    switching.close();
+    expectThrow(
+      () => new addon.FaxSession({ direction: 'send', txFile, t38: { version: 9 } }),
+      RangeError,
+      't38.version',
+    );
+    const gateway = new addon.T38Gateway({ ecm: true });
+    const leg = gateway.frameBuffers();
+    const gport = gateway.datagramBuffers();
+    for (let f = 0; f < 100; ++f) {
+      leg.process();
+      gport.take();
+    }
+    gport.inbound.set([0xff, 0x01]);
+    gport.receive(2);
+    assert.equal(gateway.udptlStats().malformed, 1);
+    gateway.takeEvents();
+    gateway.close();
+    gateway.close();
+    globalThis.keepGateway = new addon.T38Gateway({}); // freed by the environment's teardown
+    const codec = new addon.Udptl({ errorCorrection: 1, redundancy: 3, fecSpan: 3, fecEntries: 3, maxDatagram: 400 });
+    const peer = new addon.Udptl({ errorCorrection: 2, redundancy: 3, fecSpan: 3, fecEntries: 3, maxDatagram: 400 });
+    for (let i = 0; i < 20; ++i) {
+      const datagram = codec.encode(Uint8Array.of(0xc0, i, 0x80, 0x00));
+      if (i % 3 !== 1) assert.ok(peer.decode(datagram).length >= 1);
+    }
+    peer.decode(Uint8Array.of(0xff));
+    codec.close();
+    globalThis.keepUdptl = peer;
+
     // ---- a worker_thread that exits with a session and a call still open
     await new Promise((resolve, reject) => {
       const worker = new Worker(
@@ -239,6 +306,9 @@ async function main() {
          const addon = require('node-gyp-build')(workerData.root);
          globalThis.keep = new addon.FaxSession({ direction: 'send', txFile: workerData.txFile });
          globalThis.keepNoise = new addon.NoiseGenerator(1, -20);
+         globalThis.keepT38 = new addon.FaxSession({ direction: 'send', txFile: workerData.txFile, t38: {} });
+         globalThis.keepGateway = new addon.T38Gateway({});
+         globalThis.keepUdptl = new addon.Udptl({});
          addon.startLoopback({
            sender: { direction: 'send', txFile: workerData.txFile },
            receiver: { direction: 'receive', rxFile: workerData.rxFile },
@@ -251,7 +321,7 @@ async function main() {
       worker.once('exit', resolve);
     });
 
-    assert.equal(leftOpen.length, 10);
+    assert.equal(leftOpen.length, 11);
     console.log(
       `addon-leaks: ok (${addon.completionCodes().length} completion codes, addon ${require('node-gyp-build').resolve(root)})`,
     );
