@@ -101,7 +101,8 @@ export class T38Gateway extends EventEmitter<T38GatewayEvents> {
     const count = this.#port.take();
     const { outbox, lengths } = this.#port;
     for (let i = 0; i < count; i++) send(outbox.subarray(i * MAX_DATAGRAM, i * MAX_DATAGRAM + lengths[i]!));
-    if (pending > 0 || this.#port.pendingEvents() > 0) this.#drain();
+    // The audio call's count covers the gateway's one queue of events: no second native call.
+    if (pending > 0) this.#drain();
   }
 
   /** One UDPTL datagram from the T.38 leg. Malformed ones are counted, never thrown. */
