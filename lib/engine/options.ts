@@ -291,9 +291,8 @@ export function checkT38Options(o: T38Options): Required<T38Options> {
   };
 }
 
-/** @internal T.38 settings as the addon takes them. */
-export function toNativeT38(o: T38Options): NativeT38Config {
-  const c = checkT38Options(o);
+/** @internal T.38 settings, already checked by checkT38Options, as the addon takes them. */
+export function toNativeT38(c: Readonly<Required<T38Options>>): NativeT38Config {
   return {
     version: c.version,
     maxBitRate: c.maxBitRate,
