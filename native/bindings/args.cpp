@@ -145,23 +145,4 @@ double NumberProp(const Napi::Object& o, const char* key, double fallback, doubl
   return d;
 }
 
-double RequiredNumberProp(const Napi::Object& o, const char* key, const std::string& where,
-                          double min, double max) {
-  const std::string name = where + "." + key;
-  Napi::Value v = o.Get(key);
-  if (!v.IsNumber()) ThrowType(o.Env(), "a number", name, v);
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || d < min || d > max)
-    ThrowRange(o.Env(),
-               name + " must be from " + std::to_string(min) + " to " + std::to_string(max));
-  return d;
-}
-
-int RequiredIntProp(const Napi::Object& o, const char* key, const std::string& where, int min,
-                    int max) {
-  const double d = RequiredNumberProp(o, key, where, min, max);
-  if (!IsInteger(d)) ThrowRange(o.Env(), where + "." + key + " must be an integer");
-  return static_cast<int>(d);
-}
-
 }  // namespace faxline::bindings

@@ -43,10 +43,4 @@ bool BoolProp(const Napi::Object& o, const char* key, bool fallback);
 int IntProp(const Napi::Object& o, const char* key, int fallback, int min, int max);
 double NumberProp(const Napi::Object& o, const char* key, double fallback, double min, double max);
 
-// Properties an object must have (a page's width, say), named `where.key` in errors.
-int RequiredIntProp(const Napi::Object& o, const char* key, const std::string& where, int min,
-                    int max);
-double RequiredNumberProp(const Napi::Object& o, const char* key, const std::string& where,
-                          double min, double max);
-
 }  // namespace faxline::bindings

@@ -13,9 +13,6 @@
 namespace faxline::bindings {
 namespace {
 
-constexpr double kMinDpi = 1.0;
-constexpr double kMaxDpi = 10000.0;
-
 // The bytes of a Uint8Array (a Buffer is one) or Uint8ClampedArray (canvas pixels).
 ByteView BytesOf(Napi::Env env, const Napi::Value& value, const std::string& what) {
   napi_typedarray_type type;
@@ -45,15 +42,16 @@ Napi::Value JsGrayToBilevel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Napi::Value gray_value = info.Length() > 0 ? info[0] : env.Undefined();
   BytesOf(env, gray_value, "gray");  // checked first, so a wrong type is the error reported
-  const int max = static_cast<int>(image::kMaxBilevelDimension);
-  const uint32_t width = static_cast<uint32_t>(IntArg(info, 1, "width", 1, max));
-  const uint32_t height = static_cast<uint32_t>(IntArg(info, 2, "height", 1, max));
+  const uint32_t width = PageDimensionFromJs(env, Arg(info, 1), "width");
+  const uint32_t height = PageDimensionFromJs(env, Arg(info, 2), "height");
   image::ConversionOptions options;
   if (info.Length() > 3 && !info[3].IsUndefined()) {
     const Napi::Object o = ObjectArg(info, 3, "options");
     options.mode = ModeFromJs(o);
-    options.x_dpi = NumberProp(o, "xDpi", options.x_dpi, kMinDpi, kMaxDpi);
-    options.y_dpi = NumberProp(o, "yDpi", options.y_dpi, kMinDpi, kMaxDpi);
+    const Napi::Value x_dpi = o.Get("xDpi");
+    if (!x_dpi.IsUndefined()) options.x_dpi = PageDpiFromJs(env, x_dpi, "options.xDpi");
+    const Napi::Value y_dpi = o.Get("yDpi");
+    if (!y_dpi.IsUndefined()) options.y_dpi = PageDpiFromJs(env, y_dpi, "options.yDpi");
   }
   // Only now, after the option getters (JS code) have run, is the buffer's address final.
   const ByteView gray = BytesOf(env, gray_value, "gray");
@@ -79,7 +77,7 @@ Napi::Value JsGrayToBilevel(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-const napi_type_tag TiffFWriterWrap::kTypeTag = {0x6661786c696e6531ULL, 0x7469666677726974ULL};
+const napi_type_tag TiffFWriterWrap::kTypeTag = NewTypeTag();
 
 Napi::Function TiffFWriterWrap::DefineClass(Napi::Env env) {
   return DefineTaggedClass<TiffFWriterWrap>(
@@ -124,21 +122,7 @@ image::TiffFWriter& TiffFWriterWrap::Open(const Napi::CallbackInfo& info) {
 Napi::Value TiffFWriterWrap::JsAddPage(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   image::TiffFWriter& writer = Open(info);
-  const Napi::Object page = ObjectArg(info, 0, "page");
-  const int max = std::numeric_limits<int>::max();
-  scratch_.width = static_cast<uint32_t>(RequiredIntProp(page, "width", "page", 1, max));
-  scratch_.height = static_cast<uint32_t>(RequiredIntProp(page, "height", "page", 1, max));
-  scratch_.x_dpi = RequiredNumberProp(page, "xDpi", "page", kMinDpi, kMaxDpi);
-  scratch_.y_dpi = RequiredNumberProp(page, "yDpi", "page", kMinDpi, kMaxDpi);
-  const ByteView data = BytesOf(env, page.Get("data"), "page.data");
-  const size_t expected = scratch_.stride() * scratch_.height;
-  if (data.length != expected) {
-    ThrowRange(env, "page.data must hold " + std::to_string(expected) + " bytes (" +
-                        std::to_string(scratch_.height) + " rows of " +
-                        std::to_string(scratch_.stride()) + ") but has " +
-                        std::to_string(data.length));
-  }
-  scratch_.bits.assign(data.data, data.data + data.length);
+  CopyPage(PageFromJs(Arg(info, 0), "page"), scratch_);
   CallImage(env, [&] { writer.AddPage(scratch_); });
   pages_written_ = writer.pages_written();
   return env.Undefined();

@@ -37,7 +37,7 @@ Napi::Object GatewayEventToJs(Napi::Env env, const Event& e) {
 
 }  // namespace
 
-const napi_type_tag T38GatewayWrap::kTypeTag = {0x6661786c696e6531ULL, 0x7433386761746577ULL};
+const napi_type_tag T38GatewayWrap::kTypeTag = NewTypeTag();
 
 Napi::Function T38GatewayWrap::DefineClass(Napi::Env env) {
   return DefineTaggedClass<T38GatewayWrap>(

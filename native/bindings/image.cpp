@@ -1,6 +1,5 @@
 #include "bindings/image.h"
 
-#include <cmath>
 #include <limits>
 #include <string>
 #include <utility>
@@ -17,63 +16,7 @@ namespace {
 using image::BilevelPage;
 using image::TiffCompression;
 
-// A page as the caller passed it, checked but not yet copied: pages are copied one at a time
-// while writing, so the document is never held twice.
-struct JsPage {
-  uint32_t width;
-  uint32_t height;
-  double x_dpi;
-  double y_dpi;
-  Napi::Uint8Array data;
-};
-
-Napi::Value Property(const Napi::Object& object, const char* key) { return object.Get(key); }
-
-uint32_t DimensionProp(const Napi::Object& page, const char* key, const std::string& where) {
-  Napi::Value v = Property(page, key);
-  if (!v.IsNumber()) ThrowType(page.Env(), "a number", where + "." + key, v);
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || std::floor(d) != d || d < 1 ||
-      d > std::numeric_limits<uint32_t>::max()) {
-    ThrowRange(page.Env(), where + "." + key + " must be a positive integer");
-  }
-  return static_cast<uint32_t>(d);
-}
-
-double DpiProp(const Napi::Object& page, const char* key, const std::string& where) {
-  Napi::Value v = Property(page, key);
-  if (!v.IsNumber()) ThrowType(page.Env(), "a number", where + "." + key, v);
-  const double d = v.As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(d) || d <= 0)
-    ThrowRange(page.Env(), where + "." + key + " must be a positive number");
-  return d;
-}
-
-JsPage PageFromJs(const Napi::Value& value, const std::string& where) {
-  Napi::Env env = value.Env();
-  if (!value.IsObject() || value.IsArray() || value.IsFunction() || value.IsTypedArray()) {
-    ThrowType(env, "an object", where, value);
-  }
-  const Napi::Object page = value.As<Napi::Object>();
-  JsPage js{DimensionProp(page, "width", where), DimensionProp(page, "height", where),
-            DpiProp(page, "xDpi", where), DpiProp(page, "yDpi", where), Napi::Uint8Array()};
-  Napi::Value data = Property(page, "data");
-  if (!data.IsTypedArray() || data.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    ThrowType(env, "a Uint8Array", where + ".data", data);
-  }
-  js.data = data.As<Napi::Uint8Array>();
-  const size_t expected = (static_cast<size_t>(js.width) + 7) / 8 * js.height;
-  if (js.data.ElementLength() != expected) {
-    ThrowRange(env, where + ".data must hold " + std::to_string(expected) + " bytes (" +
-                        std::to_string(js.height) + " rows of " +
-                        std::to_string((js.width + 7) / 8) + ") but has " +
-                        std::to_string(js.data.ElementLength()));
-  }
-  return js;
-}
-
-// writeTiffF(path, pages, compression): every page is checked before the file is created,
-// so a bad page leaves no file behind.
+// writeTiffF(path, pages, compression): a bad page leaves no file behind.
 Napi::Value JsWriteTiffF(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const std::string path = StringArg(info, 0, "path");
@@ -86,24 +29,22 @@ Napi::Value JsWriteTiffF(const Napi::CallbackInfo& info) {
   }
   const TiffCompression compression = CompressionFromJs(info, 2);
 
+  // Every page is checked before the file is made; each is copied only as it is written, so
+  // the document is never held twice.
   std::vector<JsPage> pages;
   pages.reserve(count);
   for (uint32_t i = 0; i < count; ++i) {
     pages.push_back(PageFromJs(pages_array.Get(i), "pages[" + std::to_string(i) + "]"));
   }
-
   CallImage(env, [&] {
-    image::TiffFWriter writer(path, compression, static_cast<uint16_t>(count));
     BilevelPage page;
-    for (const JsPage& js : pages) {
-      page.width = js.width;
-      page.height = js.height;
-      page.x_dpi = js.x_dpi;
-      page.y_dpi = js.y_dpi;
-      page.bits.assign(js.data.Data(), js.data.Data() + js.data.ElementLength());
-      writer.AddPage(page);
-    }
-    writer.Close();
+    image::WriteTiffF(
+        path, pages.size(),
+        [&](size_t i) -> const BilevelPage& {
+          CopyPage(pages[i], page);
+          return page;
+        },
+        compression);
   });
   return env.Undefined();
 }

@@ -63,7 +63,7 @@ Napi::Value JsG711Decode(const Napi::CallbackInfo& info) {
 
 }  // namespace
 
-const napi_type_tag NoiseGeneratorWrap::kTypeTag = {0x6661786c696e6531ULL, 0x6e6f69736567656eULL};
+const napi_type_tag NoiseGeneratorWrap::kTypeTag = NewTypeTag();
 
 Napi::Function NoiseGeneratorWrap::DefineClass(Napi::Env env) {
   return DefineTaggedClass<NoiseGeneratorWrap>(env,

@@ -1,23 +1,47 @@
-// What the addon's ObjectWrap classes (FaxSession, TiffFWriter) share: a type tag that marks
-// the objects a class made, and prototype methods that throw a TypeError on a forged or
-// foreign `this`.
+// What the addon's ObjectWrap classes (FaxSession, TiffFWriter, T38Gateway, ...) share: a type
+// tag that marks the objects a class made, and prototype methods that throw a TypeError on a
+// forged or foreign `this`.
 //
 // A class T that uses Dispatch and DefineTaggedClass declares, publicly:
-//   static const napi_type_tag kTypeTag;      // unique to T
+//   static const napi_type_tag kTypeTag;      // defined as NewTypeTag() in T's .cpp
 //   static constexpr const char* kClassName;  // its name in JS
 // and calls TagObject on `this` in its constructor.
 #pragma once
 
 #include <napi.h>
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <initializer_list>
+#include <random>
 #include <string>
 #include <vector>
 
 #include "bindings/addon.h"
 
 namespace faxline::bindings {
+
+// A fresh random tag, for the definition of a class's kTypeTag. Random per load, not fixed: a
+// process may load two copies of the addon (two .node files), each with its own classes and
+// object layouts, and each must refuse the other's objects rather than read them as its own.
+// A static data member (not a function-local static in a template, which GCC makes one
+// process-wide STB_GNU_UNIQUE symbol that both copies would share) is initialised once per
+// copy, when the shared object is loaded.
+inline napi_type_tag NewTypeTag() {
+  try {
+    std::random_device device;
+    auto draw = [&device] { return (uint64_t{device()} << 32) | device(); };
+    return {draw(), draw()};
+  } catch (...) {
+    // No entropy source: the clock differs between loads, the count between classes.
+    static std::atomic<uint64_t> count{0};
+    const auto now =
+        static_cast<uint64_t>(std::chrono::high_resolution_clock::now().time_since_epoch().count());
+    return {now, 0x6661786c696e6531ULL ^ ++count};
+  }
+}
 
 // Marks `object` as made by the class whose tag this is. False if N-API refuses.
 inline bool TagObject(Napi::Env env, Napi::Value object, const napi_type_tag& tag) {

@@ -40,7 +40,7 @@ Napi::Uint8Array CopyBytes(Napi::Env env, const uint8_t* data, size_t length) {
 
 }  // namespace
 
-const napi_type_tag UdptlWrap::kTypeTag = {0x6661786c696e6531ULL, 0x756470746c303031ULL};
+const napi_type_tag UdptlWrap::kTypeTag = NewTypeTag();
 
 Napi::Function UdptlWrap::DefineClass(Napi::Env env) {
   return DefineTaggedClass<UdptlWrap>(env,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "image/edge_placement.h"
+#include "image/page_rule.h"
 
 namespace faxline::image {
 namespace {
@@ -619,17 +620,211 @@ void PackRow(const uint8_t* bits, uint32_t width, uint8_t* out) {
 void CheckArguments(const uint8_t* gray, uint32_t width, uint32_t height, size_t stride,
                     const ConversionOptions& options) {
   if (gray == nullptr) throw std::invalid_argument("no gray pixels");
-  if (width == 0 || height == 0 || width > kMaxBilevelDimension || height > kMaxBilevelDimension) {
-    throw std::invalid_argument("the page must be 1 to " + std::to_string(kMaxBilevelDimension) +
-                                " pixels wide and high, not " + std::to_string(width) + " x " +
-                                std::to_string(height));
-  }
+  const std::string problem =
+      PageGeometryProblem(width, height, options.x_dpi, options.y_dpi, "the page");
+  if (!problem.empty()) throw std::invalid_argument(problem);
   if (stride < width) throw std::invalid_argument("the row stride is below the width");
-  auto usable = [](double dpi) { return std::isfinite(dpi) && dpi > 0.0 && dpi <= 10000.0; };
-  if (!usable(options.x_dpi) || !usable(options.y_dpi)) {
-    throw std::invalid_argument("the resolution must be a positive number of dots per inch");
-  }
 }
+
+// How each 32 x 32 tile of the page is converted (kTextTile, kToneTile or kToneBorder).
+std::vector<uint8_t> TileKinds(const GrayPage& page, ConversionMode mode, uint32_t tiles_x,
+                               uint32_t tiles_y) {
+  switch (mode) {
+    case ConversionMode::kAuto:
+      return ClassifyTiles(page, tiles_x, tiles_y);
+    case ConversionMode::kText:
+      return std::vector<uint8_t>(static_cast<size_t>(tiles_x) * tiles_y, kTextTile);
+    case ConversionMode::kPhoto:
+      return std::vector<uint8_t>(static_cast<size_t>(tiles_x) * tiles_y, kToneTile);
+  }
+  return {};
+}
+
+// The screen's thresholds laid out a whole row wide, one row per screen row.
+std::vector<uint8_t> ScreenRows(const Screen& screen, uint32_t width) {
+  std::vector<uint8_t> rows(static_cast<size_t>(screen.height) * width);
+  for (int sy = 0; sy < screen.height; ++sy) {
+    const uint8_t* period = screen.thresholds.data() + static_cast<size_t>(sy) * screen.width;
+    uint8_t* row = rows.data() + static_cast<size_t>(sy) * width;
+    for (uint32_t x = 0; x < width; ++x) row[x] = period[x % screen.width];
+  }
+  return rows;
+}
+
+// The last `slots` rows of one stage of RowStages, row y in slot y % slots.
+class Ring {
+ public:
+  Ring(int64_t slots, size_t row_bytes)
+      : slots_(slots), row_bytes_(row_bytes), rows_(static_cast<size_t>(slots) * row_bytes, 0) {}
+  uint8_t* operator()(int64_t y) {
+    return rows_.data() + static_cast<size_t>(y % slots_) * row_bytes_;
+  }
+
+ private:
+  int64_t slots_;
+  size_t row_bytes_;
+  std::vector<uint8_t> rows_;
+};
+
+// Rows roll down the page through three stages, each a row behind the one before: row y is
+// decided; row y - 1 cleaned (CleanText) against its neighbours; row y - 2's neighbour counts
+// taken; row y - 3's tips trimmed (TrimTips) and the row finished: packed into the page, or
+// kept unpacked for edge placement. Rows are padded by a zero byte each side; rows off the
+// page are zero.
+class RowStages {
+ public:
+  RowStages(const GrayPage& page, const std::vector<uint8_t>& tone, uint32_t tiles_x,
+            const Screen& screen, ConversionMode mode, bool place_edges, BilevelPage& out)
+      : page_(page),
+        width_(page.width),
+        rows_on_page_(page.height),
+        padded_(static_cast<size_t>(page.width) + 2),
+        tone_(tone),
+        tiles_x_(tiles_x),
+        screen_(screen),
+        screen_rows_(ScreenRows(screen, page.width)),
+        keep_hard_(mode == ConversionMode::kAuto),
+        place_edges_(place_edges),
+        out_(out),
+        zero_row_(padded_, 0),
+        columns_(static_cast<size_t>(width_) + 4, 0),
+        low_(static_cast<size_t>(width_) + 4),
+        high_(low_.size()),
+        hard_(width_),
+        unpacked_(place_edges ? static_cast<size_t>(width_) * page.height : 0, 0),
+        trimmed_(padded_, 0) {}
+
+  void Run() {
+    for (int64_t y = 0; y < rows_on_page_ + 3; ++y) {
+      if (y < rows_on_page_) Decide(y);
+      if (y - 1 >= 0 && y - 1 < rows_on_page_) Clean(y - 1);
+      if (y - 2 >= 0 && y - 2 < rows_on_page_) Count(y - 2);
+      if (y - 3 >= 0) Finish(y - 3);
+    }
+  }
+
+  // The finished rows, one byte a pixel, when they wait for edge placement.
+  std::vector<uint8_t>& unpacked() { return unpacked_; }
+
+ private:
+  const uint8_t* OnPage(Ring& ring, int64_t y) {
+    return y >= 0 && y < rows_on_page_ ? ring(y) : zero_row_.data();
+  }
+  const uint8_t* RowTiles(int64_t y) const {
+    return tone_.data() + static_cast<size_t>(y >> kTileShift) * tiles_x_;
+  }
+  // Calls each(kind, x0, x1) for each run of tiles of one kind along row y.
+  template <typename Each>
+  void ForRuns(int64_t y, Each&& each) const {
+    const uint8_t* tiles = RowTiles(y);
+    for (uint32_t tx = 0; tx < tiles_x_;) {
+      uint32_t end = tx + 1;
+      while (end < tiles_x_ && tiles[end] == tiles[tx]) ++end;
+      each(tiles[tx], tx << kTileShift, std::min(width_, end << kTileShift));
+      tx = end;
+    }
+  }
+  // Screened pixels of a kToneBorder run keep the decision in `from`.
+  void KeepScreened(int64_t y, const uint8_t* from, uint32_t x0, uint32_t x1, uint8_t* to) {
+    const uint8_t* screened = screened_rows_(y) + 1;
+    for (uint32_t x = x0; x < x1; ++x) {
+      if (screened[x]) to[x + 1] = from[x + 1];
+    }
+  }
+  // Most rows of a text page are blank paper: each stage passes them through untouched (a
+  // blank row cleans to a blank row, and its neighbour counts are never read).
+  bool Blank(const uint8_t* row) const { return std::memchr(row + 1, 1, width_) == nullptr; }
+
+  void Decide(int64_t y) {
+    const uint8_t* thresholds =
+        screen_rows_.data() + static_cast<size_t>(y % screen_.height) * width_;
+    const Window window = WindowAt(page_, static_cast<uint32_t>(y));
+    uint8_t* decided = decided_rows_(y) + 1;
+    ForRuns(y, [&](uint8_t kind, uint32_t x0, uint32_t x1) {
+      if (kind == kToneTile) {
+        ScreenSpan(window, width_, thresholds, x0, x1, columns_.data(), decided);
+        if (keep_hard_) {
+          KeepHardSpan(window, width_, x0, x1, low_.data(), high_.data(), hard_.data(), decided);
+        }
+      } else {
+        ThresholdSpan(window, width_, x0, x1, decided);
+      }
+      if (kind == kToneBorder) {
+        ScreenFlatSpan(window, width_, thresholds, x0, x1, decided, screened_rows_(y) + 1);
+      }
+    });
+  }
+
+  void Clean(int64_t y) {
+    const uint8_t* row = decided_rows_(y);
+    uint8_t* cleaned = cleaned_rows_(y);
+    if (Blank(row)) {
+      std::memset(cleaned, 0, padded_);
+      *cleaned_blank_(y) = 1;
+      return;
+    }
+    ForRuns(y, [&](uint8_t kind, uint32_t x0, uint32_t x1) {
+      if (kind == kToneTile) {
+        std::memcpy(cleaned + 1 + x0, row + 1 + x0, x1 - x0);
+        return;
+      }
+      CleanText(OnPage(decided_rows_, y - 1), row, OnPage(decided_rows_, y + 1), x0, x1, cleaned);
+      if (kind == kToneBorder) KeepScreened(y, row, x0, x1, cleaned);
+    });
+    *cleaned_blank_(y) = Blank(cleaned);  // its specks gone, a row may be blank now
+  }
+
+  void Count(int64_t y) {
+    if (*cleaned_blank_(y)) return;
+    CountNeighbours(OnPage(cleaned_rows_, y - 1), cleaned_rows_(y), OnPage(cleaned_rows_, y + 1),
+                    width_, count_rows_(y));
+  }
+
+  void Finish(int64_t y) {
+    if (*cleaned_blank_(y)) return;  // the page's bits start zero
+    const TipRows rows{OnPage(cleaned_rows_, y - 1), cleaned_rows_(y), OnPage(cleaned_rows_, y + 1),
+                       OnPage(count_rows_, y - 1),   count_rows_(y),   OnPage(count_rows_, y + 1)};
+    ForRuns(y, [&](uint8_t kind, uint32_t x0, uint32_t x1) {
+      if (kind == kToneTile) {
+        std::memcpy(trimmed_.data() + 1 + x0, rows.row + 1 + x0, x1 - x0);
+        return;
+      }
+      TrimTips(rows, x0, x1, trimmed_.data());
+      if (kind == kToneBorder) KeepScreened(y, rows.row, x0, x1, trimmed_.data());
+    });
+    if (place_edges_) {
+      std::memcpy(unpacked_.data() + static_cast<size_t>(y) * width_, trimmed_.data() + 1, width_);
+    } else {
+      PackRow(trimmed_.data() + 1, width_,
+              out_.bits.data() + static_cast<size_t>(y) * out_.stride());
+    }
+  }
+
+  const GrayPage& page_;
+  const uint32_t width_;
+  const int64_t rows_on_page_;
+  const size_t padded_;
+  const std::vector<uint8_t>& tone_;
+  const uint32_t tiles_x_;
+  const Screen& screen_;
+  const std::vector<uint8_t> screen_rows_;
+  const bool keep_hard_;  // photo mode screens tone tiles whole, marks and all
+  const bool place_edges_;
+  BilevelPage& out_;
+  const std::vector<uint8_t> zero_row_;
+  Ring decided_rows_{3, padded_};
+  Ring cleaned_rows_{4, padded_};
+  Ring count_rows_{3, padded_};
+  // Which pixels of the last four rows ScreenFlatSpan screened (in kToneBorder tiles only):
+  // those keep their screen decision through both clean-ups.
+  Ring screened_rows_{4, padded_};
+  // Whether each of the last four cleaned rows is blank paper (see Clean).
+  Ring cleaned_blank_{4, 1};
+  std::vector<uint16_t> columns_;           // ScreenSpan's scratch
+  std::vector<uint8_t> low_, high_, hard_;  // KeepHardSpan's scratch
+  std::vector<uint8_t> unpacked_;
+  std::vector<uint8_t> trimmed_;
+};
 
 }  // namespace
 
@@ -647,163 +842,19 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
 
   const uint32_t tiles_x = (width + kTile - 1) >> kTileShift;
   const uint32_t tiles_y = (height + kTile - 1) >> kTileShift;
-  std::vector<uint8_t> tone;
-  switch (options.mode) {
-    case ConversionMode::kAuto:
-      tone = ClassifyTiles(page, tiles_x, tiles_y);
-      break;
-    case ConversionMode::kText:
-      tone.assign(static_cast<size_t>(tiles_x) * tiles_y, kTextTile);
-      break;
-    case ConversionMode::kPhoto:
-      tone.assign(static_cast<size_t>(tiles_x) * tiles_y, kToneTile);
-      break;
-  }
-
-  // The screen's thresholds laid out a whole row wide, one row per screen row.
-  const Screen screen = ScreenFor(options.x_dpi, options.y_dpi);
-  std::vector<uint8_t> screen_rows(static_cast<size_t>(screen.height) * width);
-  for (int sy = 0; sy < screen.height; ++sy) {
-    const uint8_t* period = screen.thresholds.data() + static_cast<size_t>(sy) * screen.width;
-    uint8_t* row = screen_rows.data() + static_cast<size_t>(sy) * width;
-    for (uint32_t x = 0; x < width; ++x) row[x] = period[x % screen.width];
-  }
-
-  // Rows roll down the page through three stages, each a row behind the one before: row y
-  // is decided; row y - 1 cleaned (CleanText) against its neighbours; row y - 2's neighbour
-  // counts taken; row y - 3's tips trimmed (TrimTips) and the row packed. Rows are padded by
-  // a zero byte each side; rows off the page are zero.
-  const size_t padded = static_cast<size_t>(width) + 2;
-  std::vector<uint8_t> zero_row(padded, 0);
-  // The last `slots` rows of one stage, row y in slot y % slots.
-  class Ring {
-   public:
-    Ring(int64_t slots, size_t row_bytes)
-        : slots_(slots), row_bytes_(row_bytes), rows_(static_cast<size_t>(slots) * row_bytes, 0) {}
-    uint8_t* operator()(int64_t y) {
-      return rows_.data() + static_cast<size_t>(y % slots_) * row_bytes_;
-    }
-
-   private:
-    int64_t slots_;
-    size_t row_bytes_;
-    std::vector<uint8_t> rows_;
-  };
-  Ring decided_rows(3, padded);
-  Ring cleaned_rows(4, padded);
-  Ring count_rows(3, padded);
-  // Which pixels of the last four rows ScreenFlatSpan screened (in kToneBorder tiles only):
-  // those keep their screen decision through both clean-ups.
-  Ring screened_rows(4, padded);
-  // Whether each of the last four cleaned rows is blank paper (see `clean`).
-  Ring cleaned_blank(4, 1);
-  const int64_t rows_on_page = height;
-  auto on_page = [&](Ring& ring, int64_t y) -> const uint8_t* {
-    return y >= 0 && y < rows_on_page ? ring(y) : zero_row.data();
-  };
-  auto row_tiles = [&](int64_t y) {
-    return tone.data() + static_cast<size_t>(y >> kTileShift) * tiles_x;
-  };
-  // Calls each(kind, x0, x1) for each run of tiles of one kind along row y.
-  auto for_runs = [&](int64_t y, auto&& each) {
-    const uint8_t* tiles = row_tiles(y);
-    for (uint32_t tx = 0; tx < tiles_x;) {
-      uint32_t end = tx + 1;
-      while (end < tiles_x && tiles[end] == tiles[tx]) ++end;
-      each(tiles[tx], tx << kTileShift, std::min(width, end << kTileShift));
-      tx = end;
-    }
-  };
-  // Screened pixels of a kToneBorder run keep the decision in `from`.
-  auto keep_screened = [&](int64_t y, const uint8_t* from, uint32_t x0, uint32_t x1, uint8_t* to) {
-    const uint8_t* screened = screened_rows(y) + 1;
-    for (uint32_t x = x0; x < x1; ++x) {
-      if (screened[x]) to[x + 1] = from[x + 1];
-    }
-  };
-
-  std::vector<uint16_t> columns(static_cast<size_t>(width) + 4, 0);  // ScreenSpan's scratch
-  // KeepHardSpan's scratch. Photo mode screens tone tiles whole, marks and all.
-  std::vector<uint8_t> low(static_cast<size_t>(width) + 4), high(low.size()), hard(width);
-  const bool keep_hard = options.mode == ConversionMode::kAuto;
-  auto decide = [&](int64_t y) {
-    const uint8_t* thresholds = screen_rows.data() + static_cast<size_t>(y % screen.height) * width;
-    const Window window = WindowAt(page, static_cast<uint32_t>(y));
-    uint8_t* decided = decided_rows(y) + 1;
-    for_runs(y, [&](uint8_t kind, uint32_t x0, uint32_t x1) {
-      if (kind == kToneTile) {
-        ScreenSpan(window, width, thresholds, x0, x1, columns.data(), decided);
-        if (keep_hard) {
-          KeepHardSpan(window, width, x0, x1, low.data(), high.data(), hard.data(), decided);
-        }
-      } else {
-        ThresholdSpan(window, width, x0, x1, decided);
-      }
-      if (kind == kToneBorder) {
-        ScreenFlatSpan(window, width, thresholds, x0, x1, decided, screened_rows(y) + 1);
-      }
-    });
-  };
-  // Most rows of a text page are blank paper: each stage passes them through untouched (a
-  // blank row cleans to a blank row, and its neighbour counts are never read).
-  auto blank = [&](const uint8_t* row) { return std::memchr(row + 1, 1, width) == nullptr; };
-  auto clean = [&](int64_t y) {
-    const uint8_t* row = decided_rows(y);
-    uint8_t* cleaned = cleaned_rows(y);
-    if (blank(row)) {
-      std::memset(cleaned, 0, padded);
-      *cleaned_blank(y) = 1;
-      return;
-    }
-    for_runs(y, [&](uint8_t kind, uint32_t x0, uint32_t x1) {
-      if (kind == kToneTile) {
-        std::memcpy(cleaned + 1 + x0, row + 1 + x0, x1 - x0);
-        return;
-      }
-      CleanText(on_page(decided_rows, y - 1), row, on_page(decided_rows, y + 1), x0, x1, cleaned);
-      if (kind == kToneBorder) keep_screened(y, row, x0, x1, cleaned);
-    });
-    *cleaned_blank(y) = blank(cleaned);  // its specks gone, a row may be blank now
-  };
-  auto count = [&](int64_t y) {
-    if (*cleaned_blank(y)) return;
-    CountNeighbours(on_page(cleaned_rows, y - 1), cleaned_rows(y), on_page(cleaned_rows, y + 1),
-                    width, count_rows(y));
-  };
+  const std::vector<uint8_t> tone = TileKinds(page, options.mode, tiles_x, tiles_y);
   // With thresholded tiles on the page (text, and text next to tone), the finished rows wait
   // unpacked for edge placement (edge_placement.h), which leaves the tone tiles alone. (In a
   // text tile next to tone, the dots of its screened greys are edges like any other.)
   std::vector<uint8_t> editable(tone.size());
   for (size_t i = 0; i < tone.size(); ++i) editable[i] = tone[i] != kToneTile;
   const bool place_edges = std::find(editable.begin(), editable.end(), 1) != editable.end();
-  std::vector<uint8_t> unpacked(place_edges ? static_cast<size_t>(width) * height : 0, 0);
-  std::vector<uint8_t> trimmed(padded, 0);
-  auto finish = [&](int64_t y) {
-    if (*cleaned_blank(y)) return;  // the page's bits start zero
-    const TipRows rows{on_page(cleaned_rows, y - 1), cleaned_rows(y), on_page(cleaned_rows, y + 1),
-                       on_page(count_rows, y - 1),   count_rows(y),   on_page(count_rows, y + 1)};
-    for_runs(y, [&](uint8_t kind, uint32_t x0, uint32_t x1) {
-      if (kind == kToneTile) {
-        std::memcpy(trimmed.data() + 1 + x0, rows.row + 1 + x0, x1 - x0);
-        return;
-      }
-      TrimTips(rows, x0, x1, trimmed.data());
-      if (kind == kToneBorder) keep_screened(y, rows.row, x0, x1, trimmed.data());
-    });
-    if (place_edges) {
-      std::memcpy(unpacked.data() + static_cast<size_t>(y) * width, trimmed.data() + 1, width);
-    } else {
-      PackRow(trimmed.data() + 1, width, out.bits.data() + static_cast<size_t>(y) * out.stride());
-    }
-  };
 
-  for (int64_t y = 0; y < rows_on_page + 3; ++y) {
-    if (y < rows_on_page) decide(y);
-    if (y - 1 >= 0 && y - 1 < rows_on_page) clean(y - 1);
-    if (y - 2 >= 0 && y - 2 < rows_on_page) count(y - 2);
-    if (y - 3 >= 0) finish(y - 3);
-  }
+  const Screen screen = ScreenFor(options.x_dpi, options.y_dpi);
+  RowStages stages(page, tone, tiles_x, screen, options.mode, place_edges, out);
+  stages.Run();
   if (place_edges) {
+    std::vector<uint8_t>& unpacked = stages.unpacked();
     PlaceEdges(unpacked.data(), gray, stride, width, height,
                EdgeRegion{editable.data(), tiles_x, kTileShift}, options.x_dpi, options.y_dpi);
     for (uint32_t y = 0; y < height; ++y) {

@@ -26,8 +26,8 @@ struct ConversionOptions {
 
 // `gray` holds `height` rows of `width` bytes, `stride` bytes apart: 0 = black, 255 = white,
 // already at fax geometry. The result is packed MSB first, 1 = black, at the options'
-// resolution. Throws std::invalid_argument for a null buffer, a zero or oversized dimension,
-// a stride below the width or a resolution that is not a positive number up to 10000.
+// resolution. Throws std::invalid_argument for a null buffer, a size or resolution outside
+// the page rule (page_rule.h) or a stride below the width.
 //
 // Text: black below 50% ink; also a faint thin stroke (a pixel clearly darker than the
 // paper on both sides of it, across or along) unless it is only the anti-aliased fringe
@@ -48,8 +48,5 @@ struct ConversionOptions {
 // a chart's labels and axis, a frame round a gradient) are thresholded like text, not screened.
 BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t height, size_t stride,
                              const ConversionOptions& options);
-
-// The largest width or height ConvertToBilevel accepts.
-constexpr uint32_t kMaxBilevelDimension = 20000;
 
 }  // namespace faxline::image

@@ -325,188 +325,257 @@ std::vector<float> GaussianKernel(double sigma) {
   return k;
 }
 
+// The eye model at a page's resolution. The eye sees the page blurred by a Gaussian K. Pixel
+// p gaining ink s (+1 or -1) changes the squared difference between the blurred page and the
+// blurred gray by 2 s (d * K2)(p) + K2(0), where d is the page's ink minus the gray's and
+// K2 = K * K, a Gaussian sqrt(2) times as wide; K2 is separable into kx across and ky down.
+struct EyeModel {
+  std::vector<float> kx;
+  std::vector<float> ky;
+  int reach_x;  // kx's radius, pixels
+  int reach;    // ky's radius, rows
+  float self;   // K2(0)
+
+  EyeModel(double x_dpi, double y_dpi)
+      : kx(GaussianKernel(std::sqrt(2.0) * kEyeSigmaMm * x_dpi / 25.4)),
+        ky(GaussianKernel(std::sqrt(2.0) * kEyeSigmaMm * y_dpi / 25.4)),
+        reach_x(static_cast<int>(kx.size() / 2)),
+        reach(static_cast<int>(ky.size() / 2)),
+        self(kx[reach_x] * ky[reach]) {}
+};
+
+// One run of the search over a page: the page and its model, the blurred difference rows it
+// keeps up to date, and the T.6 codings of the rows around the one searched.
+class EdgeSearch {
+ public:
+  EdgeSearch(uint8_t* pixels, const uint8_t* gray, size_t stride, uint32_t width, uint32_t height,
+             const EdgeRegion& region, const EyeModel& eye)
+      : pixels_(pixels),
+        gray_(gray),
+        stride_(stride),
+        w_(static_cast<int>(width)),
+        h_(static_cast<int>(height)),
+        region_(region),
+        eye_(eye),
+        window_(2 * eye.reach + 1),
+        white_(w_, 0) {}
+
+  void Run() {
+    FindActiveRows();
+    if (!ActiveRows(0, h_ - 1)) return;
+    StartAcross();
+    SearchRows();
+  }
+
+ private:
+  // Rows worth searching: those in a row of tiles with an editable tile holding ink. (A page
+  // that is mostly photograph has its tone tiles left alone, and its paper margins, editable
+  // but blank, need nothing.) Rows within `reach` of them need `across`.
+  void FindActiveRows() {
+    const uint32_t width = static_cast<uint32_t>(w_), height = static_cast<uint32_t>(h_);
+    const uint32_t tile = 1u << region_.tile_shift;
+    active_before_.assign(static_cast<size_t>(h_) + 1, 0);
+    for (uint32_t y0 = 0; y0 < height; y0 += tile) {
+      const uint32_t y1 = std::min(height, y0 + tile);
+      const uint8_t* tiles =
+          region_.editable_tiles + static_cast<size_t>(y0 >> region_.tile_shift) * region_.tiles_x;
+      bool active = false;
+      for (uint32_t tx = 0; tx < region_.tiles_x && !active; ++tx) {
+        if (!tiles[tx]) continue;
+        const uint32_t x0 = tx << region_.tile_shift, span = std::min(width, x0 + tile) - x0;
+        for (uint32_t y = y0; y < y1 && !active; ++y)
+          active = std::memchr(pixels_ + static_cast<size_t>(y) * w_ + x0, 1, span) != nullptr;
+      }
+      for (uint32_t y = y0; y < y1; ++y) active_before_[y + 1] = active_before_[y] + active;
+    }
+  }
+
+  // Whether any row in [y0, y1] is active.
+  bool ActiveRows(int y0, int y1) const {
+    y0 = std::max(0, y0);
+    y1 = std::min(h_ - 1, y1);
+    return y0 <= y1 && active_before_[y1 + 1] != active_before_[y0];
+  }
+
+  // `across` holds rows y - reach .. y + reach of d blurred across (row r in slot r % window),
+  // and d * K2 at a pixel of row y is their sum down its column, weighted. A flip changes one
+  // row of d by one pixel, so its row in `across` by one kernel's width. Rows enter in order,
+  // from rows not yet searched. `dirty` is each slot's span that may be non-zero.
+  void StartAcross() {
+    across_.assign(static_cast<size_t>(window_) * w_, 0.0f);
+    dirty_.assign(window_, {0, 0});
+    difference_.assign(static_cast<size_t>(w_) + 2 * eye_.reach_x, 0.0f);  // padded row of d
+    for (int y = 0; y < std::min(h_, eye_.reach + 1); ++y) BlurAcross(y);
+  }
+
+  float* AcrossRow(int y) { return across_.data() + static_cast<size_t>(y % window_) * w_; }
+
+  // Row y of d, blurred across, into its slot of `across`.
+  void BlurAcross(int y) {
+    const int slot = y % window_;
+    float* out = AcrossRow(y);
+    std::fill(out + dirty_[slot].first, out + dirty_[slot].second, 0.0f);
+    dirty_[slot] = {0, 0};
+    if (!ActiveRows(y - eye_.reach, y + eye_.reach)) return;  // no search reads it
+    const uint8_t* p = pixels_ + static_cast<size_t>(y) * w_;
+    const uint8_t* g = gray_ + static_cast<size_t>(y) * stride_;
+    // d is zero where both are paper: the span from the first to the last pixel with ink in
+    // the page or the gray.
+    const auto [first, last] = MarkedSpan(p, g, w_);
+    if (first >= last) return;
+    const int reach_x = eye_.reach_x;
+    for (int x = first; x < last; ++x) {
+      difference_[x + reach_x] = p[x] - (255 - g[x]) * (1.0f / 255);
+    }
+    const int x0 = std::max(0, first - reach_x), x1 = std::min(w_, last + reach_x);
+    for (int i = 0; i < static_cast<int>(eye_.kx.size()); ++i) {
+      const float k = eye_.kx[i];
+      const float* in = difference_.data() + i;  // in[x] = d[x + i - reach_x]
+      for (int x = x0; x < x1; ++x) out[x] += k * in[x];
+    }
+    std::fill(difference_.begin() + first + reach_x, difference_.begin() + last + reach_x, 0.0f);
+    dirty_[slot] = {x0, x1};
+  }
+
+  // The change index of rows y - 1, y and y + 1 (row y in slot y % 3).
+  int* NextOf(int y) { return next_rows_.data() + static_cast<size_t>((y + 3) % 3) * (w_ + 1); }
+  const uint8_t* RowPixels(int y) const {
+    return y >= 0 && y < h_ ? pixels_ + static_cast<size_t>(y) * w_ : white_.data();
+  }
+  void IndexRow(int y) { IndexChanges(RowPixels(y), w_, NextOf(y)); }
+  RowView View(int y) { return RowView{RowPixels(y), NextOf(y), w_}; }
+
+  // Row by row: code rows y and y + 1 against the rows above them, search row y, then move
+  // the codings, the change indexes and `across` on by a row.
+  void SearchRows() {
+    next_rows_.assign(3 * (static_cast<size_t>(w_) + 1), 0);
+    thresholded_.assign(w_, 0);
+    IndexRow(-1);
+    IndexRow(0);
+    IndexRow(1);
+    bool coded_here = false;  // whether coding_here_ is row y's, coded against row y - 1
+    for (int y = 0; y < h_; ++y) {
+      const bool last_row = y + 1 == h_;
+      const RowView above = View(y - 1);
+      const RowView below = View(y + 1);
+      const bool search = ActiveRows(y, y) && NextOf(y)[0] < w_;  // one colour: no edges
+      if (search) {
+        if (!coded_here) CodeRow(above, View(y), coding_here_);
+        if (!last_row) CodeRow(View(y), below, coding_below_);
+        SearchRow(y, above, below, last_row);
+      }
+      // Advance: row y + 1's coding is now the one to search, row y + 2 gets its index, and
+      // row y + 1 + reach enters `across` (in the slot of row y - reach, no longer needed).
+      std::swap(coding_here_, coding_below_);
+      coded_here = search && !last_row;
+      IndexRow(y + 2);
+      if (y + 1 + eye_.reach < h_) BlurAcross(y + 1 + eye_.reach);
+    }
+  }
+
+  // Tries each edge pixel of row y, left to right, and keeps the flips that pay.
+  void SearchRow(int y, const RowView& above, const RowView& below, bool last_row) {
+    const int w = w_;
+    const int reach = eye_.reach;
+    size_t hint_here = 0, hint_below = 0;
+    const uint8_t* tiles =
+        region_.editable_tiles + static_cast<size_t>(y >> region_.tile_shift) * region_.tiles_x;
+    uint8_t* row = pixels_ + static_cast<size_t>(y) * w;
+    // The weighted rows of `across` that d * K2 sums for this row.
+    const float* rows_across[2 * kMaxReach + 1];
+    float weights[2 * kMaxReach + 1];
+    int terms = 0;
+    for (int j = -reach; j <= reach; ++j) {
+      if (y + j < 0 || y + j >= h_) continue;
+      rows_across[terms] = AcrossRow(y + j);
+      weights[terms++] = eye_.ky[j + reach];
+    }
+    // Each edge moves by one pixel at most: a pixel may flip only beside a changing element
+    // of the row as thresholding left it, so a line cannot drift, however many flips pay.
+    std::memcpy(thresholded_.data(), row, w);
+    const int* next = NextOf(y);
+    for (int x = FirstCandidate(next, w); x < w; x = NextCandidate(next, x, w)) {
+      if (!tiles[x >> region_.tile_shift]) continue;
+      const uint8_t was = thresholded_[x];
+      if ((x == 0 || thresholded_[x - 1] == was) && (x + 1 == w || thresholded_[x + 1] == was))
+        continue;
+      if (!KeepsTopology(above.pixels, row, below.pixels, x, w)) continue;
+      const uint8_t c = row[x];
+      const float ink = c ? -1.0f : 1.0f;
+      float field = 0;
+      for (int t = 0; t < terms; ++t) field += weights[t] * rows_across[t][x];
+      const double error = 2.0 * ink * field + eye_.self;
+      if (error * kBitsPerError >= kMostBitsSaved) continue;
+      const RowView flipped = View(y).WithFlip(x);
+      // Where the row above (below) matches this one around the edge, the edge is coded
+      // "same as the row above" (and the row below's against it): moving it by a pixel
+      // costs that coding 2 bits (V0 to V1), in 98% of cases on text pages. Coding it out
+      // is the search's main cost, so a flip is first judged on that estimate and coded
+      // only if it could be kept.
+      const int edge_at = x > 0 && row[x - 1] != row[x] ? x : x + 1;
+      const int from = std::max(0, edge_at - 4), to = std::min(w, edge_at + 4);
+      const bool like_above = std::memcmp(row + from, above.pixels + from, to - from) == 0;
+      const bool like_below =
+          last_row || std::memcmp(row + from, below.pixels + from, to - from) == 0;
+      auto code_here = [&] {
+        return CodingDelta(above, flipped, coding_here_, x, hint_here, nullptr);
+      };
+      auto code_below = [&] {
+        return last_row ? 0 : CodingDelta(flipped, below, coding_below_, x, hint_below, nullptr);
+      };
+      const int here_bits = like_above ? 2 : code_here();
+      const int below_bits = like_below ? (last_row ? 0 : 2) : code_below();
+      if (here_bits + below_bits + kBitsPerError * error >= 0) continue;
+      const int bits =
+          (like_above ? code_here() : here_bits) + (like_below ? code_below() : below_bits);
+      if (bits + kBitsPerError * error >= 0) continue;
+      // Keep it: both codings, the row's index, and its row of `across`.
+      CodingDelta(above, flipped, coding_here_, x, hint_here, &splice_);
+      if (!last_row) CodingDelta(flipped, below, coding_below_, x, hint_below, &splice_);
+      row[x] ^= 1;
+      ReindexAfterFlip(row, w, x, NextOf(y));
+      AddFlipToAcross(y, x, ink);
+    }
+  }
+
+  // Row y's blurred difference after pixel x gained `ink` (+1 or -1).
+  void AddFlipToAcross(int y, int x, float ink) {
+    const int reach_x = eye_.reach_x;
+    float* blurred = AcrossRow(y);
+    const int i0 = std::max(-reach_x, -x), i1 = std::min(reach_x, w_ - 1 - x);
+    for (int i = i0; i <= i1; ++i) blurred[x + i] += ink * eye_.kx[i + reach_x];
+    auto& span = dirty_[y % window_];
+    span = span.first == span.second
+               ? std::pair{x + i0, x + i1 + 1}
+               : std::pair{std::min(span.first, x + i0), std::max(span.second, x + i1 + 1)};
+  }
+
+  uint8_t* const pixels_;
+  const uint8_t* const gray_;
+  const size_t stride_;
+  const int w_;
+  const int h_;
+  const EdgeRegion region_;
+  const EyeModel& eye_;
+  const int window_;
+  const std::vector<uint8_t> white_;  // the rows beyond the page
+  std::vector<int> active_before_;    // active rows before each row
+  std::vector<float> across_;
+  std::vector<std::pair<int, int>> dirty_;
+  std::vector<float> difference_;
+  std::vector<int> next_rows_;
+  std::vector<CoderState> coding_here_, coding_below_, splice_;
+  std::vector<uint8_t> thresholded_;  // the row searched, as it was before any flip
+};
+
 }  // namespace
 
 void PlaceEdges(uint8_t* pixels, const uint8_t* gray, size_t stride, uint32_t width,
                 uint32_t height, const EdgeRegion& region, double x_dpi, double y_dpi) {
   if (width == 0 || height == 0) return;
-  const int w = static_cast<int>(width);
-  const int h = static_cast<int>(height);
-
-  // The eye sees the page blurred by a Gaussian K. Pixel p gaining ink s (+1 or -1) changes
-  // the squared difference between the blurred page and the blurred gray by
-  // 2 s (d * K2)(p) + K2(0), where d is the page's ink minus the gray's and K2 = K * K, a
-  // Gaussian sqrt(2) times as wide.
-  const double sigma2_mm = std::sqrt(2.0) * kEyeSigmaMm;
-  const std::vector<float> kx = GaussianKernel(sigma2_mm * x_dpi / 25.4);
-  const std::vector<float> ky = GaussianKernel(sigma2_mm * y_dpi / 25.4);
-  const int reach_x = static_cast<int>(kx.size() / 2);
-  const int reach = static_cast<int>(ky.size() / 2);
-  const float self = kx[reach_x] * ky[reach];
-  if (reach > kMaxReach) return;  // a resolution far beyond fax's: leave the page as it is
-
-  // Rows worth searching: those in a row of tiles with an editable tile holding ink. (A
-  // page that is mostly photograph has its tone tiles left alone, and its paper margins,
-  // editable but blank, need nothing.) Rows within `reach` of them need `across`.
-  const uint32_t tile = 1u << region.tile_shift;
-  std::vector<int> active_before(static_cast<size_t>(h) + 1, 0);
-  for (uint32_t y0 = 0; y0 < height; y0 += tile) {
-    const uint32_t y1 = std::min(height, y0 + tile);
-    const uint8_t* tiles =
-        region.editable_tiles + static_cast<size_t>(y0 >> region.tile_shift) * region.tiles_x;
-    bool active = false;
-    for (uint32_t tx = 0; tx < region.tiles_x && !active; ++tx) {
-      if (!tiles[tx]) continue;
-      const uint32_t x0 = tx << region.tile_shift, span = std::min(width, x0 + tile) - x0;
-      for (uint32_t y = y0; y < y1 && !active; ++y)
-        active = std::memchr(pixels + static_cast<size_t>(y) * w + x0, 1, span) != nullptr;
-    }
-    for (uint32_t y = y0; y < y1; ++y) active_before[y + 1] = active_before[y] + active;
-  }
-  auto active_rows = [&](int y0, int y1) {  // any active row in [y0, y1]
-    y0 = std::max(0, y0);
-    y1 = std::min(h - 1, y1);
-    return y0 <= y1 && active_before[y1 + 1] != active_before[y0];
-  };
-  if (!active_rows(0, h - 1)) return;
-
-  // K2 is separable: `across` holds rows y - reach .. y + reach of d blurred across (row r in
-  // slot r % window), and d * K2 at a pixel of row y is their sum down its column, weighted.
-  // A flip changes one row of d by one pixel, so its row in `across` by one kernel's width.
-  // Rows enter in order, from rows not yet searched. `dirty` is each slot's span that may
-  // be non-zero.
-  const int window = 2 * reach + 1;
-  std::vector<float> across(static_cast<size_t>(window) * w, 0.0f);
-  std::vector<std::pair<int, int>> dirty(window, {0, 0});
-  std::vector<float> difference(static_cast<size_t>(w) + 2 * reach_x, 0.0f);  // padded row of d
-  auto across_row = [&](int y) { return across.data() + static_cast<size_t>(y % window) * w; };
-  auto blur_across = [&](int y) {
-    const int slot = y % window;
-    float* out = across_row(y);
-    std::fill(out + dirty[slot].first, out + dirty[slot].second, 0.0f);
-    dirty[slot] = {0, 0};
-    if (!active_rows(y - reach, y + reach)) return;  // no search reads it
-    const uint8_t* p = pixels + static_cast<size_t>(y) * w;
-    const uint8_t* g = gray + static_cast<size_t>(y) * stride;
-    // d is zero where both are paper: the span from the first to the last pixel with ink in
-    // the page or the gray.
-    const auto [first, last] = MarkedSpan(p, g, w);
-    if (first >= last) return;
-    for (int x = first; x < last; ++x) difference[x + reach_x] = p[x] - (255 - g[x]) * (1.0f / 255);
-    const int x0 = std::max(0, first - reach_x), x1 = std::min(w, last + reach_x);
-    for (int i = 0; i < static_cast<int>(kx.size()); ++i) {
-      const float k = kx[i];
-      const float* in = difference.data() + i;  // in[x] = d[x + i - reach_x]
-      for (int x = x0; x < x1; ++x) out[x] += k * in[x];
-    }
-    std::fill(difference.begin() + first + reach_x, difference.begin() + last + reach_x, 0.0f);
-    dirty[slot] = {x0, x1};
-  };
-  for (int y = 0; y < std::min(h, reach + 1); ++y) blur_across(y);
-
-  // The change index of rows y - 1, y and y + 1 (row y in slot y % 3), and the codings of
-  // rows y and y + 1 against the rows above them.
-  std::vector<int> next_rows(3 * (static_cast<size_t>(width) + 1));
-  auto next_of = [&](int y) {
-    return next_rows.data() + static_cast<size_t>((y + 3) % 3) * (w + 1);
-  };
-  const std::vector<uint8_t> white(w, 0);
-  auto row_pixels = [&](int y) {
-    return y >= 0 && y < h ? pixels + static_cast<size_t>(y) * w : white.data();
-  };
-  auto index_row = [&](int y) { IndexChanges(row_pixels(y), w, next_of(y)); };
-  auto view = [&](int y) { return RowView{row_pixels(y), next_of(y), w}; };
-  std::vector<CoderState> coding_here, coding_below, splice;
-  std::vector<uint8_t> thresholded(w);
-
-  index_row(-1);
-  index_row(0);
-  index_row(1);
-  bool coded_here = false;  // whether coding_here is row y's, coded against row y - 1
-  for (int y = 0; y < h; ++y) {
-    const bool last_row = y + 1 == h;
-    const RowView above = view(y - 1);
-    const RowView below = view(y + 1);
-    const bool search = active_rows(y, y) && next_of(y)[0] < w;  // a one-colour row has no edges
-    if (search) {
-      if (!coded_here) CodeRow(above, view(y), coding_here);
-      if (!last_row) CodeRow(view(y), below, coding_below);
-    }
-
-    size_t hint_here = 0, hint_below = 0;
-    if (search) {
-      const uint8_t* tiles =
-          region.editable_tiles + static_cast<size_t>(y >> region.tile_shift) * region.tiles_x;
-      uint8_t* row = pixels + static_cast<size_t>(y) * w;
-      // The weighted rows of `across` that d * K2 sums for this row.
-      const float* rows_across[2 * kMaxReach + 1];
-      float weights[2 * kMaxReach + 1];
-      int terms = 0;
-      for (int j = -reach; j <= reach; ++j) {
-        if (y + j < 0 || y + j >= h) continue;
-        rows_across[terms] = across_row(y + j);
-        weights[terms++] = ky[j + reach];
-      }
-      // Each edge moves by one pixel at most: a pixel may flip only beside a changing element
-      // of the row as thresholding left it, so a line cannot drift, however many flips pay.
-      std::memcpy(thresholded.data(), row, w);
-      const int* next = next_of(y);
-      for (int x = FirstCandidate(next, w); x < w; x = NextCandidate(next, x, w)) {
-        if (!tiles[x >> region.tile_shift]) continue;
-        const uint8_t was = thresholded[x];
-        if ((x == 0 || thresholded[x - 1] == was) && (x + 1 == w || thresholded[x + 1] == was))
-          continue;
-        if (!KeepsTopology(above.pixels, row, below.pixels, x, w)) continue;
-        const uint8_t c = row[x];
-        const float ink = c ? -1.0f : 1.0f;
-        float field = 0;
-        for (int t = 0; t < terms; ++t) field += weights[t] * rows_across[t][x];
-        const double error = 2.0 * ink * field + self;
-        if (error * kBitsPerError >= kMostBitsSaved) continue;
-        const RowView flipped = view(y).WithFlip(x);
-        // Where the row above (below) matches this one around the edge, the edge is coded
-        // "same as the row above" (and the row below's against it): moving it by a pixel
-        // costs that coding 2 bits (V0 to V1), in 98% of cases on text pages. Coding it out
-        // is the search's main cost, so a flip is first judged on that estimate and coded
-        // only if it could be kept.
-        const int edge_at = x > 0 && row[x - 1] != row[x] ? x : x + 1;
-        const int from = std::max(0, edge_at - 4), to = std::min(w, edge_at + 4);
-        const bool like_above = std::memcmp(row + from, above.pixels + from, to - from) == 0;
-        const bool like_below =
-            last_row || std::memcmp(row + from, below.pixels + from, to - from) == 0;
-        auto code_here = [&] {
-          return CodingDelta(above, flipped, coding_here, x, hint_here, nullptr);
-        };
-        auto code_below = [&] {
-          return last_row ? 0 : CodingDelta(flipped, below, coding_below, x, hint_below, nullptr);
-        };
-        const int here_bits = like_above ? 2 : code_here();
-        const int below_bits = like_below ? (last_row ? 0 : 2) : code_below();
-        if (here_bits + below_bits + kBitsPerError * error >= 0) continue;
-        const int bits =
-            (like_above ? code_here() : here_bits) + (like_below ? code_below() : below_bits);
-        if (bits + kBitsPerError * error >= 0) continue;
-        // Keep it: both codings, the row's index, and its row of `across`.
-        CodingDelta(above, flipped, coding_here, x, hint_here, &splice);
-        if (!last_row) CodingDelta(flipped, below, coding_below, x, hint_below, &splice);
-        row[x] ^= 1;
-        ReindexAfterFlip(row, w, x, next_of(y));
-        float* blurred = across_row(y);
-        const int i0 = std::max(-reach_x, -x), i1 = std::min(reach_x, w - 1 - x);
-        for (int i = i0; i <= i1; ++i) blurred[x + i] += ink * kx[i + reach_x];
-        auto& span = dirty[y % window];
-        span = span.first == span.second
-                   ? std::pair{x + i0, x + i1 + 1}
-                   : std::pair{std::min(span.first, x + i0), std::max(span.second, x + i1 + 1)};
-      }
-    }
-    // Advance: row y + 1's coding is now the one to search, row y + 2 gets its index, and
-    // row y + 1 + reach enters `across` (in the slot of row y - reach, no longer needed).
-    std::swap(coding_here, coding_below);
-    coded_here = search && !last_row;
-    index_row(y + 2);
-    if (y + 1 + reach < h) blur_across(y + 1 + reach);
-  }
+  const EyeModel eye(x_dpi, y_dpi);
+  if (eye.reach > kMaxReach) return;  // a resolution far beyond fax's: leave the page as it is
+  EdgeSearch(pixels, gray, stride, width, height, region, eye).Run();
 }
 
 }  // namespace faxline::image

@@ -129,8 +129,6 @@ uint8_t LastByteMask(uint32_t width) {
   return used == 0 ? 0xFF : static_cast<uint8_t>(0xFF << (8 - used));
 }
 
-bool IsUsableDpi(double dpi) { return std::isfinite(dpi) && dpi > 0.0; }
-
 // Never a device or a directory: the path may be /dev/stdout or the like.
 void RemoveIfRegularFile(const std::string& path) {
   std::error_code ignored;
@@ -172,17 +170,9 @@ void TiffFWriter::AddPage(const BilevelPage& page) {
     throw TiffError(Describe(path_, page_number, "the writer is already closed"));
   }
   if (broken_) throw TiffError(Describe(path_, page_number, "an earlier page failed to write"));
-  if (page.width == 0 || page.height == 0) {
-    throw TiffError(Describe(path_, page_number, "a page needs a width and a height above 0"));
-  }
-  if (page.bits.size() != page.stride() * page.height) {
-    throw TiffError(Describe(path_, page_number,
-                             "expected " + std::to_string(page.stride() * page.height) +
-                                 " bytes of bits but got " + std::to_string(page.bits.size())));
-  }
-  if (!IsUsableDpi(page.x_dpi) || !IsUsableDpi(page.y_dpi)) {
-    throw TiffError(Describe(path_, page_number, "the resolution must be a positive number"));
-  }
+  const std::string problem =
+      PageProblem(page.width, page.height, page.x_dpi, page.y_dpi, page.bits.size(), "page");
+  if (!problem.empty()) throw TiffError(Describe(path_, page_number, problem));
   if (pages_written_ == UINT16_MAX || (total_pages_ != 0 && pages_written_ == total_pages_)) {
     throw TiffError(Describe(path_, page_number, "more pages than the writer was told about"));
   }
@@ -254,13 +244,21 @@ void TiffFWriter::Close() {
   handle_.reset();
 }
 
+void WriteTiffF(const std::string& path, size_t count,
+                const std::function<const BilevelPage&(size_t)>& page_at,
+                TiffCompression compression) {
+  if (count == 0) throw TiffError(Describe(path, 0, "no pages to write"));
+  if (count > UINT16_MAX) throw TiffError(Describe(path, 0, "too many pages"));
+  TiffFWriter writer(path, compression, static_cast<uint16_t>(count));
+  for (size_t i = 0; i < count; ++i) writer.AddPage(page_at(i));
+  writer.Close();
+}
+
 void WriteTiffF(const std::string& path, const std::vector<BilevelPage>& pages,
                 TiffCompression compression) {
-  if (pages.empty()) throw TiffError(Describe(path, 0, "no pages to write"));
-  if (pages.size() > UINT16_MAX) throw TiffError(Describe(path, 0, "too many pages"));
-  TiffFWriter writer(path, compression, static_cast<uint16_t>(pages.size()));
-  for (const BilevelPage& page : pages) writer.AddPage(page);
-  writer.Close();
+  WriteTiffF(
+      path, pages.size(), [&pages](size_t i) -> const BilevelPage& { return pages[i]; },
+      compression);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -346,8 +344,10 @@ void ReadResolution(TIFF* tif, BilevelPage& page) {
   TIFFGetFieldDefaulted(tif, TIFFTAG_RESOLUTIONUNIT, &unit);
   const double scale = unit == RESUNIT_CENTIMETER ? kCmPerInch : 1.0;
   const bool known_unit = unit == RESUNIT_INCH || unit == RESUNIT_CENTIMETER;
-  page.x_dpi = known_unit && has_x && IsUsableDpi(x) ? x * scale : kDefaultXDpi;
-  page.y_dpi = known_unit && has_y && IsUsableDpi(y) ? y * scale : kDefaultYDpi;
+  // A resolution outside the page rule is no more use than none, and would make the page one
+  // that TiffFWriter refuses to write back.
+  page.x_dpi = known_unit && has_x && IsPageDpi(x * scale) ? x * scale : kDefaultXDpi;
+  page.y_dpi = known_unit && has_y && IsPageDpi(y * scale) ? y * scale : kDefaultYDpi;
 }
 
 BilevelPage ReadCurrentPage(TIFF* tif, const TiffHandle& tiff, const std::string& path,

@@ -8,16 +8,19 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "image/page_rule.h"
+
 namespace faxline::image {
 
 // One bilevel page: rows packed MSB-first, stride = (width + 7) / 8 bytes, bit 1 = black
 // (fax convention). Bits past `width` in a row's last byte are ignored on write and zero
-// on read.
+// on read. What a page may be is the page rule (page_rule.h).
 struct BilevelPage {
   uint32_t width = 0;
   uint32_t height = 0;
@@ -25,7 +28,7 @@ struct BilevelPage {
   double y_dpi = 196.0;  // vertical: 98 standard, 196 fine, 391 superfine
   std::vector<uint8_t> bits;
 
-  size_t stride() const { return (static_cast<size_t>(width) + 7) / 8; }
+  size_t stride() const { return PageStride(width); }
 };
 
 enum class TiffCompression { kT4_1D, kT4_2D, kT6 };
@@ -42,7 +45,8 @@ class TiffError : public std::runtime_error {
 // then insists on exactly that many pages. A page that fails validation can be retried;
 // once libtiff fails mid-page the writer refuses further pages. A writer destroyed without
 // a successful Close() removes its file (if it is a regular file): a half-written fax must
-// not look like a finished one.
+// not look like a finished one. AddPage refuses, with a TiffError, a page that breaks the
+// page rule (page_rule.h).
 class TiffFWriter {
  public:
   TiffFWriter(const std::string& path, TiffCompression compression, uint16_t total_pages = 0);
@@ -64,12 +68,22 @@ class TiffFWriter {
   bool broken_ = false;  // libtiff failed part-way through a page
 };
 
+// Writes a whole TIFF-F file of `count` pages (1 to 65535), page i being what `page_at(i)`
+// returns, asked for in order once each: a caller that holds its pages in another form can
+// convert them one at a time into one reused page, so the document is never held twice. On
+// any failure the file is removed and a TiffError thrown.
+void WriteTiffF(const std::string& path, size_t count,
+                const std::function<const BilevelPage&(size_t)>& page_at,
+                TiffCompression compression);
+
+// The same, for pages already in memory.
 void WriteTiffF(const std::string& path, const std::vector<BilevelPage>& pages,
                 TiffCompression compression);
 
 // Reads every page of any bilevel TIFF libtiff can decode (strips or tiles, any codec,
 // MINISWHITE, MINISBLACK or a two-colour palette), converted to 1 = black. A page without a
-// usable resolution gets 204 x 98 dpi, which is how SpanDSP would send it. Refuses a page
+// resolution, or with one outside the page rule, gets 204 x 98 dpi, which is how SpanDSP
+// would send it. Refuses a page
 // that decodes to over 256 MiB, or a document to over 1 GiB.
 std::vector<BilevelPage> ReadTiff(const std::string& path);
 

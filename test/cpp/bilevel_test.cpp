@@ -24,6 +24,7 @@
 
 #include "harness.h"
 #include "image/edge_placement.h"
+#include "image/page_rule.h"
 #include "image/tiff_io.h"
 
 using faxline::image::BilevelPage;
@@ -892,6 +893,45 @@ void BadArgumentsThrow() {
   throws("a zero resolution", pixels.data(), 8, 8, 8, 0, 196);
   throws("a negative resolution", pixels.data(), 8, 8, 8, 204, -1);
   throws("a NaN resolution", pixels.data(), 8, 8, 8, std::nan(""), 196);
+  throws("a resolution below 1 dpi", pixels.data(), 8, 8, 8, 204, 0.5);
+  throws("a resolution over 10000 dpi", pixels.data(), 8, 8, 8, 10000.5, 196);
+}
+
+// The converter refuses what the page rule (page_rule.h) refuses, with its message, and takes
+// a page at each of the rule's limits.
+void PageRuleIsTheConvertersRule() {
+  auto message = [](uint32_t w, uint32_t h, double x_dpi, double y_dpi) {
+    const std::vector<uint8_t> pixels(static_cast<size_t>(w) * h, 128);
+    ConversionOptions options;
+    options.x_dpi = x_dpi;
+    options.y_dpi = y_dpi;
+    try {
+      ConvertToBilevel(pixels.data(), w, h, w, options);
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  const struct {
+    uint32_t w, h;
+    double x_dpi, y_dpi;
+    const char* expected;
+  } refused[] = {
+      {20001, 1, 204, 196, "Expected an integer from 1 to 20000 for the page.width but got 20001"},
+      {1, 20001, 204, 196, "Expected an integer from 1 to 20000 for the page.height but got 20001"},
+      {8, 8, 0.5, 196, "Expected a number from 1 to 10000 for the page.xDpi but got 0.5"},
+      {8, 8, 204, 10000.5, "Expected a number from 1 to 10000 for the page.yDpi but got 10000.5"},
+      {8, 8, 204, -std::numeric_limits<double>::infinity(),
+       "Expected a number from 1 to 10000 for the page.yDpi but got -Infinity"},
+  };
+  for (const auto& r : refused) {
+    const std::string got = message(r.w, r.h, r.x_dpi, r.y_dpi);
+    Expect(got == r.expected, std::string("expected \"") + r.expected + "\", got \"" + got + "\"");
+    Expect(got == faxline::image::PageGeometryProblem(r.w, r.h, r.x_dpi, r.y_dpi, "the page"),
+           "the converter's message is the page rule's: " + got);
+  }
+  Expect(message(20000, 1, 1, 10000).empty(), "20000 x 1 at 1 x 10000 dpi is converted");
+  Expect(message(1, 20000, 10000, 1).empty(), "1 x 20000 at 10000 x 1 dpi is converted");
 }
 
 void ReportSpeed() {
@@ -938,6 +978,7 @@ int main() {
   Run("text and photo modes force one treatment", ModesForceOneTreatment);
   Run("small, odd-sized and strided pages", SmallOddPagesAndStrides);
   Run("bad arguments throw", BadArgumentsThrow);
+  Run("the page rule is the converter's rule", PageRuleIsTheConvertersRule);
   Run("speed (printed, not checked)", ReportSpeed);
 
   return faxline::test::Finish("bilevel");

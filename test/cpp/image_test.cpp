@@ -23,6 +23,7 @@
 #include <sstream>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "harness.h"
@@ -652,6 +653,71 @@ void WriterRefusesBadInputAndCleansUp() {
   Expect(ReadTiff(path).size() == 1, "the announced page survives");
 }
 
+// Every page the writer refuses breaks the page rule (page_rule.h), and its message says
+// which property and how; a page at the rule's limits is written.
+void WriterKeepsThePageRule() {
+  const std::string path = TempPath("page_rule.tif");
+  auto refusal = [&](BilevelPage page) {
+    return ThrownMessage<TiffError>([&] { WriteTiffF(path, {page}, TiffCompression::kT6); });
+  };
+  const BilevelPage good = SamplePage(1728, 10, 204, kFine);
+  BilevelPage wide = good;
+  wide.width = 20001;
+  wide.bits.assign(wide.stride() * wide.height, 0);
+  BilevelPage low_dpi = good;
+  low_dpi.x_dpi = 0.5;
+  BilevelPage high_dpi = good;
+  high_dpi.y_dpi = 10000.5;
+  BilevelPage long_bits = good;
+  long_bits.bits.push_back(0);
+  const std::pair<BilevelPage, std::string> refused[] = {
+      {wide, "Expected an integer from 1 to 20000 for page.width but got 20001"},
+      {low_dpi, "Expected a number from 1 to 10000 for page.xDpi but got 0.5"},
+      {high_dpi, "Expected a number from 1 to 10000 for page.yDpi but got 10000.5"},
+      {long_bits, "Expected 2160 bytes (10 rows of 216) for page.data but got 2161"},
+  };
+  for (const auto& [page, expected] : refused) {
+    const std::string message = refusal(page);
+    Expect(message == path + ", page 1: " + expected,
+           "expected \"" + expected + "\", got \"" + message + "\"");
+    Expect(!FileExists(path), "a refused page leaves no file: " + expected);
+  }
+
+  BilevelPage widest = WhitePage(20000, 2, 1, 10000);
+  SetPixel(widest, 19999, 1);
+  BilevelPage tallest = WhitePage(1, 20000, 10000, 1);
+  SetPixel(tallest, 0, 19999);
+  WriteTiffF(path, {widest, tallest}, TiffCompression::kT6);
+  const std::vector<BilevelPage> pages = ReadTiff(path);
+  Expect(pages.size() == 2, "both pages at the limits are written");
+  if (pages.size() == 2) {
+    ExpectSamePage(widest, pages[0], "the widest page");
+    ExpectSamePage(tallest, pages[1], "the tallest page");
+  }
+}
+
+// WriteTiffF's page source is asked for each page once, in order, and may reuse one page.
+void WriterAsksForEachPageOnceInOrder() {
+  const std::string path = TempPath("page_source.tif");
+  std::vector<size_t> asked;
+  BilevelPage scratch;
+  WriteTiffF(
+      path, 3,
+      [&](size_t i) -> const BilevelPage& {
+        asked.push_back(i);
+        scratch = MakeDocumentPage(1728, 50, 204, kFine, 60 + static_cast<uint32_t>(i));
+        return scratch;
+      },
+      TiffCompression::kT4_2D);
+  Expect(asked == std::vector<size_t>{0, 1, 2}, "pages asked for as 0, 1, 2");
+  const std::vector<BilevelPage> pages = ReadTiff(path);
+  Expect(pages.size() == 3, "three pages written");
+  for (size_t i = 0; i < pages.size(); ++i) {
+    ExpectSamePage(MakeDocumentPage(1728, 50, 204, kFine, 60 + static_cast<uint32_t>(i)), pages[i],
+                   "page " + std::to_string(i + 1));
+  }
+}
+
 // The file system refuses more bytes part-way through a document (RLIMIT_FSIZE, with
 // SIGXFSZ ignored so the write merely fails).
 void FailedWriteThrowsAndLeavesNoFile() {
@@ -1062,6 +1128,9 @@ int main() {
   Run("the streaming writer numbers pages with an unknown total",
       StreamingWriterNumbersPagesWithUnknownTotal);
   Run("the writer refuses bad input and leaves no partial file", WriterRefusesBadInputAndCleansUp);
+  Run("the writer keeps the page rule", WriterKeepsThePageRule);
+  Run("WriteTiffF asks its page source for each page once, in order",
+      WriterAsksForEachPageOnceInOrder);
   Run("a write that fails part-way throws and leaves no file", FailedWriteThrowsAndLeavesNoFile);
   Run("the reader throws TiffError for missing, foreign and truncated files",
       ReaderThrowsForBrokenFiles);
