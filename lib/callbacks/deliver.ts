@@ -5,7 +5,8 @@
  * a bounded time for the queue at the end and then gives up on what is left.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { InvalidOptionError } from '../engine/errors';
+import { checkInteger, checkNumber } from '../base/checks';
+import { InvalidOptionError } from '../base/errors';
 import { describeUrl, NetError, postJson } from '../net';
 import { SIGNATURE_HEADER, signBody } from './sign';
 import { checkStatusUrl } from './url';
@@ -56,17 +57,7 @@ type Outcome = 'delivered' | 'retry' | 'permanent' | 'aborted';
 
 function positive(value: unknown, what: string, fallback: number, integer = false): number {
   if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < (integer ? 1 : 0) ||
-    (integer && !Number.isInteger(value))
-  ) {
-    throw new InvalidOptionError(
-      `Expected ${integer ? 'a whole number from 1' : 'a number of milliseconds from 0'} for ${what} but got ${String(value)}`,
-    );
-  }
-  return value;
+  return integer ? checkInteger(value, what, 1) : checkNumber(value, what, 0, Infinity);
 }
 
 /**

@@ -1,11 +1,11 @@
 /** The status_url check, shared by sendFax's parameter check and the delivery queue. */
-import { InvalidOptionError } from '../engine/errors';
+import { checkString } from '../base/checks';
+import { InvalidOptionError } from '../base/errors';
 import { describeUrl, HTTP_SCHEMES } from '../net';
 
 /** Checks a status_url: an absolute http: or https: URL. Throws InvalidOptionError. */
-export function checkStatusUrl(value: unknown, what = 'status_url'): string {
-  if (typeof value !== 'string')
-    throw new InvalidOptionError(`Expected a string for ${what} but got ${value === null ? 'null' : typeof value}`);
+export function checkStatusUrl(input: unknown, what = 'status_url'): string {
+  const value = checkString(input, what);
   let url: URL;
   try {
     url = new URL(value);

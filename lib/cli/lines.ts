@@ -5,7 +5,7 @@
  */
 import { isIPv4 } from 'node:net';
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { InvalidOptionError } from '../engine/errors';
+import { InvalidOptionError } from '../base/errors';
 import { native } from '../native';
 import { AudioSocketServer, connectAudioSocket } from '../transports/audiosocket';
 import { G711_LAWS, type G711Law } from '../transports/g711';

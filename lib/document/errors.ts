@@ -1,6 +1,6 @@
 /** Why a document could not become fax pages, with the SpanDSP code the fax fails with. */
-import { FaxlineError } from '../engine/errors';
-import { ResultCode } from '../engine/result';
+import { FaxlineError } from '../base/errors';
+import { ResultCode } from '../base/result-codes';
 
 /** The kinds of document failure, each a stable reason string. */
 export type DocumentFailure =

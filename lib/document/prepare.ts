@@ -5,7 +5,15 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidOptionError } from '../engine/errors';
+import {
+  checkBytes,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  checkOneOf,
+  checkPositive,
+  checkSignal,
+} from '../base/checks';
 import { COMPRESSIONS } from '../engine/options';
 import { makeTempDir } from '../engine/temp-dir';
 import { DEFAULT_TIMEOUT_MS, type NetOptions } from '../net';
@@ -69,35 +77,17 @@ interface Settings {
   signal: AbortSignal | undefined;
 }
 
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value);
-}
-
 function oneOf<T extends string>(value: unknown, allowed: readonly T[], name: string, fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) return value as T;
-  throw new InvalidOptionError(`Expected one of ${allowed.join(', ')} for ${name} but got ${describe(value)}`);
+  return value === undefined ? fallback : checkOneOf(value, name, allowed);
 }
 
 function settingsOf(options: PrepareOptions): Settings {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(`Expected an object for options but got ${describe(options)}`);
-  }
+  checkObject(options, 'options');
   const { maxPages = DEFAULT_MAX_PAGES, timeLimitMs = DEFAULT_PREPARE_TIME_LIMIT_MS, onPage, signal } = options;
-  if (!Number.isInteger(maxPages) || maxPages < 1) {
-    throw new InvalidOptionError(`Expected a whole number from 1 for maxPages but got ${describe(maxPages)}`);
-  }
-  if (typeof timeLimitMs !== 'number' || !(timeLimitMs > 0) || !Number.isFinite(timeLimitMs)) {
-    throw new InvalidOptionError(
-      `Expected a positive number of milliseconds for timeLimitMs but got ${describe(timeLimitMs)}`,
-    );
-  }
-  if (onPage !== undefined && typeof onPage !== 'function') {
-    throw new InvalidOptionError(`Expected a function for onPage but got ${describe(onPage)}`);
-  }
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidOptionError(`Expected an AbortSignal for signal but got ${describe(signal)}`);
-  }
+  checkInteger(maxPages, 'maxPages', 1);
+  checkPositive(timeLimitMs, 'timeLimitMs');
+  if (onPage !== undefined) checkFunction(onPage, 'onPage');
+  if (signal !== undefined) checkSignal(signal);
   return {
     resolution: oneOf(options.resolution, RESOLUTIONS, 'resolution', 'fine'),
     maxPages,
@@ -147,10 +137,7 @@ export async function prepareDocument(url: string, options: PrepareOptions = {})
  * errors and clean-up are those of {@link prepareDocument} (the net options are not used).
  */
 export async function preparePdf(pdf: Uint8Array, options: PrepareOptions = {}): Promise<PreparedDocument> {
-  if (!(pdf instanceof Uint8Array)) {
-    throw new InvalidOptionError(`Expected a Uint8Array for pdf but got ${describe(pdf)}`);
-  }
-  return prepareSettled(pdf, settingsOf(options));
+  return prepareSettled(checkBytes(pdf, 'pdf'), settingsOf(options));
 }
 
 async function prepareSettled(pdf: Uint8Array, settings: Settings): Promise<PreparedDocument> {

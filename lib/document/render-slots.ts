@@ -6,7 +6,7 @@
  * clock starts with its worker), but an abort ends it at once.
  */
 import * as os from 'node:os';
-import { InvalidOptionError } from '../engine/errors';
+import { checkInteger } from '../base/checks';
 
 /** The default limit: one render per CPU the process may use. */
 export function defaultRenderConcurrency(): number {
@@ -31,12 +31,7 @@ function startWaiting(): void {
  * ones finish.
  */
 export function setRenderConcurrency(renders: number): void {
-  if (!Number.isInteger(renders) || renders < 1) {
-    throw new InvalidOptionError(
-      `Expected a whole number from 1 for the render concurrency but got ${String(renders)}`,
-    );
-  }
-  limit = renders;
+  limit = checkInteger(renders, 'the render concurrency', 1);
   startWaiting();
 }
 

@@ -17,7 +17,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ImageFileError } from '../engine/errors';
+import { ImageFileError } from '../base/errors';
 import type { NativeTiffCompression } from '../native';
 import { DocumentError, type DocumentFailure } from './errors';
 import type { DocumentResolution } from './geometry';

@@ -2,7 +2,7 @@
  * The bound on a call's line time, one rule for every medium: far beyond any legitimate fax, it
  * only stops a stuck call, and a fax it ends says so in its result's detail.
  */
-import { InvalidOptionError } from './errors';
+import { InvalidOptionError } from '../base/errors';
 
 /** Default bound on a call's line time: four hours, twice a 176-page document at V.17. */
 export const DEFAULT_CALL_LIMIT_MS = 4 * 3_600_000;

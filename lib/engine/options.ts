@@ -3,7 +3,17 @@
  * and normalised here into the plain object the addon copies. The addon checks again.
  */
 import { native, type NativeT38Config, type NativeTerminalOptions } from '../native';
-import { InvalidOptionError } from './errors';
+import { InvalidOptionError } from '../base/errors';
+import {
+  checkArray,
+  checkBoolean,
+  checkInteger,
+  checkObject,
+  checkOneOf,
+  checkString,
+  describeType,
+  invalidOption,
+} from '../base/checks';
 
 /** Image modems for the page data. V.21 for control is always on. */
 export type Modem = 'v17' | 'v29' | 'v27ter';
@@ -54,21 +64,9 @@ export interface ReceiveOptions extends T30Options {
 const IDENTITY_PATTERN = /^[0-9+ ]*$/;
 const HEADER_PATTERN = /^[\x20-\x7e]*$/;
 
-/** How an option's wrong value is named in messages: 'null', 'an array', or its typeof. */
-export function describeType(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return typeof value;
-}
-
-function expect(ok: boolean, expected: string, what: string, got: unknown): void {
-  if (!ok) throw new InvalidOptionError(`Expected ${expected} for ${what} but got ${describeType(got)}`);
-}
-
 /** Checks an identity as T.30 carries it; throws InvalidOptionError. */
 export function checkIdentity(identity: unknown, what = 'identity'): string {
-  expect(typeof identity === 'string', 'a string', what, identity);
-  const id = identity as string;
+  const id = checkString(identity, what);
   const max = native.constants.MAX_IDENTITY_LENGTH;
   if (id.length > max) {
     throw new InvalidOptionError(`${what} is ${id.length} characters; T.30 allows at most ${max}`);
@@ -81,8 +79,7 @@ export function checkIdentity(identity: unknown, what = 'identity'): string {
 
 /** Checks header text for the page header line; throws InvalidOptionError. */
 export function checkHeaderInfo(headerInfo: unknown, what = 'headerInfo'): string {
-  expect(typeof headerInfo === 'string', 'a string', what, headerInfo);
-  const text = headerInfo as string;
+  const text = checkString(headerInfo, what);
   const max = native.constants.MAX_HEADER_INFO_LENGTH;
   if (text.length > max) {
     throw new InvalidOptionError(`${what} is ${text.length} characters; at most ${max} fit the header line`);
@@ -94,8 +91,7 @@ export function checkHeaderInfo(headerInfo: unknown, what = 'headerInfo'): strin
 }
 
 function maskOf<T extends string>(values: unknown, what: string, bits: Record<T, number>): number {
-  expect(Array.isArray(values), 'an array', what, values);
-  const list = values as unknown[];
+  const list = checkArray(values, what);
   if (list.length === 0)
     throw new InvalidOptionError(`${what} must name at least one of ${Object.keys(bits).join(', ')}`);
   let mask = 0;
@@ -125,18 +121,11 @@ function compressionBits(): Record<Compression, number> {
 }
 
 function optionalBoolean(value: unknown, what: string): boolean | undefined {
-  if (value === undefined) return undefined;
-  expect(typeof value === 'boolean', 'a boolean', what, value);
-  return value as boolean;
+  return value === undefined ? undefined : checkBoolean(value, what);
 }
 
 function pageNumber(value: unknown, what: string): number | undefined {
-  if (value === undefined) return undefined;
-  expect(typeof value === 'number', 'a number', what, value);
-  if (!Number.isInteger(value) || (value as number) < 1) {
-    throw new InvalidOptionError(`${what} must be a whole page number from 1`);
-  }
-  return value as number;
+  return value === undefined ? undefined : checkInteger(value, what, 1);
 }
 
 /** @internal The addon's bit mask of a list of modems; throws InvalidOptionError. */
@@ -162,16 +151,20 @@ function commonOptions(o: T30Options, direction: 'send' | 'receive'): NativeTerm
   return native;
 }
 
+function checkFilePath(value: unknown, what: string): void {
+  if (typeof value !== 'string' || value === '') throw invalidOption('a file path', what, describeType(value));
+}
+
 /** @internal Normalises sending options for the addon. */
 export function toNativeSend(o: SendOptions): NativeTerminalOptions {
-  expect(typeof o === 'object' && o !== null, 'an object', 'options', o);
-  expect(typeof o.document === 'string' && o.document.length > 0, 'a file path', 'document', o.document);
+  checkObject(o, 'options');
+  checkFilePath(o.document, 'document');
   const result = commonOptions(o, 'send');
   result.txFile = o.document;
   result.headerInfo = o.headerInfo === undefined ? '' : checkHeaderInfo(o.headerInfo);
   result.pagesChecked = optionalBoolean(o.pagesChecked, 'pagesChecked') ?? false;
   if (o.pages !== undefined) {
-    expect(typeof o.pages === 'object' && o.pages !== null, 'an object', 'pages', o.pages);
+    checkObject(o.pages, 'pages');
     result.firstPage = pageNumber(o.pages.first, 'pages.first') ?? 1;
     result.lastPage = pageNumber(o.pages.last, 'pages.last') ?? 0;
     if (result.lastPage !== 0 && result.lastPage < result.firstPage) {
@@ -183,13 +176,8 @@ export function toNativeSend(o: SendOptions): NativeTerminalOptions {
 
 /** @internal Normalises receiving options for the addon. */
 export function toNativeReceive(o: ReceiveOptions): NativeTerminalOptions {
-  expect(typeof o === 'object' && o !== null, 'an object', 'options', o);
-  expect(
-    typeof o.receivedFile === 'string' && o.receivedFile.length > 0,
-    'a file path',
-    'receivedFile',
-    o.receivedFile,
-  );
+  checkObject(o, 'options');
+  checkFilePath(o.receivedFile, 'receivedFile');
   const result = commonOptions(o, 'receive');
   result.rxFile = o.receivedFile;
   return result;
@@ -249,22 +237,19 @@ const ERROR_CORRECTION_CODES: Record<T38ErrorCorrection, 0 | 1 | 2> = { none: 0,
 
 function integerIn(value: unknown, what: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
-  expect(typeof value === 'number', 'a number', what, value);
+  if (typeof value !== 'number') throw invalidOption('a number', what, describeType(value));
   if (!Number.isInteger(value) || (value as number) < min || (value as number) > max)
     throw new InvalidOptionError(`${what} must be a whole number from ${min} to ${max}; got ${String(value)}`);
   return value as number;
 }
 
 function oneOf<T extends string>(value: unknown, what: string, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string' || !allowed.includes(value as T))
-    throw new InvalidOptionError(`${what} must be one of ${allowed.join(', ')}; got ${JSON.stringify(value)}`);
-  return value as T;
+  return value === undefined ? undefined : checkOneOf(value, what, allowed);
 }
 
 /** Checks T.38 settings and fills in the defaults; throws InvalidOptionError. */
 export function checkT38Options(o: T38Options): Required<T38Options> {
-  expect(typeof o === 'object' && o !== null, 'an object', 't38', o);
+  checkObject(o, 't38');
   const maxBitRate = integerIn(o.maxBitRate, 't38.maxBitRate', 2400, 14400);
   if (maxBitRate !== undefined && !T38_BIT_RATES.includes(maxBitRate))
     throw new InvalidOptionError(`t38.maxBitRate must be one of ${T38_BIT_RATES.join(', ')}; got ${maxBitRate}`);

@@ -1,7 +1,7 @@
 /** Fax pages as 1-bit bitmaps, and their TIFF-F and PNG forms. */
 import { PNG } from 'pngjs';
 import { native, type NativeTiffCompression } from '../native';
-import { ImageFileError, rethrowNative } from './errors';
+import { ImageFileError, rethrowNative } from '../base/errors';
 import { toNativeSend, type SendOptions } from './options';
 
 /**

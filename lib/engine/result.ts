@@ -1,51 +1,9 @@
 /**
- * Fax results and SpanDSP's completion codes. Codes and texts are read from the linked
- * SpanDSP at run time; nothing here is a hand-made table.
+ * Fax results: the addon's result and statistics with the fields derived from them. The
+ * completion codes themselves are in lib/base/result-codes.
  */
+import { resultText } from '../base/result-codes';
 import { native, type NativeResult, type NativeStats } from '../native';
-
-/** SpanDSP's T.30 completion codes that faxline itself reports or tests for, by name. */
-export const ResultCode = Object.freeze({
-  /** The fax completed. */
-  OK: native.constants.T30_ERR_OK,
-  /** Nobody answered in time. */
-  T0_EXPIRED: native.constants.T30_ERR_T0_EXPIRED,
-  /** The far end did not respond to the first message. */
-  T1_EXPIRED: native.constants.T30_ERR_T1_EXPIRED,
-  /** The document could not be opened, fetched or read. */
-  FILE_ERROR: native.constants.T30_ERR_FILEERROR,
-  /** The document (or the requested page range) has no page. */
-  NO_PAGE: native.constants.T30_ERR_NOPAGE,
-  /** The TIFF is not a format fax can carry (e.g. not bilevel). */
-  BAD_TIFF: native.constants.T30_ERR_BADTIFF,
-  /** A TIFF page number tag is missing. */
-  BAD_PAGE: native.constants.T30_ERR_BADPAGE,
-  /** TIFF tags have values fax cannot carry (width, resolution). */
-  BAD_TAG: native.constants.T30_ERR_BADTAG,
-  /** The TIFF header is unusable. */
-  BAD_TIFF_HEADER: native.constants.T30_ERR_BADTIFFHDR,
-  /** The call ended (hang-up, cancel) before the fax completed. */
-  CALL_DROPPED: native.constants.T30_ERR_CALLDROPPED,
-});
-
-/** One SpanDSP completion code and its text. */
-export interface CompletionCode {
-  code: number;
-  text: string;
-}
-
-let codes: readonly CompletionCode[] | undefined;
-
-/** Every completion code of the linked SpanDSP with its text, in code order. */
-export function completionCodes(): readonly CompletionCode[] {
-  codes ??= Object.freeze(native.completionCodes().map((c) => Object.freeze(c)));
-  return codes;
-}
-
-/** SpanDSP's text for a completion code (`"OK"` for 0). */
-export function resultText(code: number): string {
-  return completionCodes()[code]?.text ?? `Unknown completion code ${code}`;
-}
 
 /** Vertical resolutions of fax pages, by their T.30 names. */
 export type Resolution = 'standard' | 'fine' | 'superfine' | 'other';
@@ -132,5 +90,43 @@ export function toResult(r: NativeResult): FaxResult {
     detail: r.detail,
     remoteIdentity: r.stats.remoteIdentity,
     stats: toStats(r.stats),
+  };
+}
+
+/** The statistics of a fax that never reached the modem. */
+function emptyStats(pagesInFile: number): FaxStats {
+  return {
+    bitRate: 0,
+    ecm: false,
+    pagesTransferred: 0,
+    pagesInFile,
+    xResolution: 0,
+    yResolution: 0,
+    resolution: 'other',
+    width: 0,
+    length: 0,
+    imageSize: 0,
+    compression: '',
+    encoding: 0,
+    badRows: 0,
+    longestBadRowRun: 0,
+    ecmRetries: 0,
+    remoteIdentity: '',
+    remoteCountry: '',
+    remoteVendor: '',
+    remoteModel: '',
+  };
+}
+
+/** A fax that ended before the modem started (a bad document, a line that never opened): a code, no pages. */
+export function failedBeforeStart(code: number, detail: string, pagesInFile = 0): FaxResult {
+  return {
+    code,
+    text: resultText(code),
+    success: false,
+    pages: 0,
+    detail,
+    remoteIdentity: '',
+    stats: emptyStats(pagesInFile),
   };
 }

@@ -200,107 +200,136 @@ function xml(text: string): string {
 /** Post-page commands: the image data of a (partial) page goes on the line just before them. */
 const POST_PAGE = /^(PPS|MPS|EOP|EOM|PRI-)/;
 
+/** Where the ladder's parts go: the two lifelines' x, the row height, the page width. */
+const LADDER = { width: 880, left: 200, right: 520, row: 30 } as const;
+const MIDDLE = (LADDER.left + LADDER.right) / 2;
+
 /**
- * The trace as a ladder diagram: the two terminals as vertical lines, each frame an arrow
- * with its name and time, image data as a band, phase marks across, and the result at the
- * bottom. A fax that failed ends in a red cross where the call stopped.
+ * The ladder's body drawn top to bottom: each step appends its SVG and moves `y` down, so
+ * the steps read in the order they appear on the page.
  */
-export function traceToSvg(trace: T30Trace, options: LadderOptions = {}): string {
-  const width = 880;
-  const left = 200;
-  const right = 520;
-  const row = 30;
-  const top = options.title ? 86 : 60;
-  const parts: string[] = [];
-  let y = top + 20;
+class LadderBody {
+  readonly parts: string[] = [];
+  y: number;
+
+  constructor(top: number) {
+    this.y = top + 20;
+  }
+
+  /** The time of a row, left of the local lifeline. */
+  time(ms: number, at: number): void {
+    this.parts.push(`<text class="t" x="${LADDER.left - 14}" y="${at + 4}" text-anchor="end">${seconds(ms)} s</text>`);
+  }
+
+  /** A dashed line across both lifelines with a note at its end (a phase, a page). */
+  mark(text: string, cls: string): void {
+    const { left, right, row } = LADDER;
+    this.parts.push(`<line class="${cls}" x1="${left - 120}" y1="${this.y}" x2="${right + 20}" y2="${this.y}"/>`);
+    this.parts.push(`<text class="${cls}-text" x="${right + 26}" y="${this.y + 4}">${xml(text)}</text>`);
+    this.y += row * 0.8;
+  }
+
+  /** The band of image data sent between `fromMs` and `toMs`. */
+  imageData(fromMs: number, toMs: number): void {
+    const { left, right, row } = LADDER;
+    const y = this.y;
+    this.parts.push(`<rect class="image" x="${left}" y="${y - 9}" width="${right - left}" height="18"/>`);
+    this.parts.push(
+      `<text class="image-text" x="${MIDDLE}" y="${y + 4}" text-anchor="middle">image data, ${seconds(toMs - fromMs)} s</text>`,
+    );
+    this.y += row;
+  }
+
+  /** One frame as an arrow from the terminal that sent it, named, its bytes in a tooltip. */
+  frame(e: TraceFrame): void {
+    const { left, right, row } = LADDER;
+    const y = this.y;
+    const sent = e.direction === 'sent';
+    const [x1, x2] = sent ? [left, right] : [right, left];
+    const dy = 10;
+    this.parts.push(`<g class="${sent ? 'sent' : 'received'}">`);
+    this.parts.push(
+      `<line x1="${x1}" y1="${y}" x2="${x2}" y2="${y + dy}" marker-end="url(#${sent ? 'arrow-sent' : 'arrow-received'})"/>`,
+    );
+    this.parts.push(
+      `<text class="frame" x="${MIDDLE}" y="${y - 2}" text-anchor="middle"><title>${xml(e.hex)}</title>${xml(e.label)}</text>`,
+    );
+    this.parts.push('</g>');
+    this.time(e.timeMs, y);
+    this.y += row;
+  }
+
+  /** The red cross where a failed call stopped. */
+  stop(e: TraceFinished, lineUsed: boolean): void {
+    const cx = LADDER.left;
+    const y = this.y;
+    this.parts.push(
+      `<g class="stop"><line x1="${cx - 8}" y1="${y - 8}" x2="${cx + 8}" y2="${y + 8}"/><line x1="${cx - 8}" y1="${y + 8}" x2="${cx + 8}" y2="${y - 8}"/></g>`,
+    );
+    this.parts.push(
+      `<text class="stop-text" x="${cx + 16}" y="${y + 4}">${lineUsed ? 'call ended here' : 'ended before the line was used'}</text>`,
+    );
+    this.time(e.timeMs, y);
+    this.y += LADDER.row;
+  }
+
+  /** The result under the lifelines: the verdict, then the detail when there is one. */
+  verdict(finished: TraceFinished | null, failed: boolean): void {
+    this.y += 22;
+    const verdict = finished
+      ? `${finished.success ? 'OK' : 'FAILED'}: result ${finished.code}: ${finished.text}; ${finished.pages} page(s), ${seconds(finished.timeMs)} s of line time`
+      : 'no result';
+    this.parts.push(
+      `<text class="${failed || !finished ? 'bad' : 'good'}" x="${MIDDLE}" y="${this.y}" text-anchor="middle">${xml(verdict)}</text>`,
+    );
+    if (finished?.detail) {
+      this.y += 18;
+      const detail = finished.detail.length > 125 ? `${finished.detail.slice(0, 124)}…` : finished.detail;
+      this.parts.push(`<text class="detail" x="${MIDDLE}" y="${this.y}" text-anchor="middle">${xml(detail)}</text>`);
+    }
+  }
+}
+
+/** Draws every entry of the trace, in order; returns the last result, and whether any failed. */
+function drawEntries(body: LadderBody, trace: T30Trace): { finished: TraceFinished | null; failed: boolean } {
   let previous: TraceEntry | null = null;
-  let failed: TraceFinished | null = null;
   let finished: TraceFinished | null = null;
-
-  const time = (ms: number, at: number): void => {
-    parts.push(`<text class="t" x="${left - 14}" y="${at + 4}" text-anchor="end">${seconds(ms)} s</text>`);
-  };
-  const mark = (text: string, cls: string): void => {
-    parts.push(`<line class="${cls}" x1="${left - 120}" y1="${y}" x2="${right + 20}" y2="${y}"/>`);
-    parts.push(`<text class="${cls}-text" x="${right + 26}" y="${y + 4}">${xml(text)}</text>`);
-    y += row * 0.8;
-  };
-
+  let failed = false;
   for (const e of trace.entries) {
     switch (e.kind) {
-      case 'frame': {
-        const sent = e.direction === 'sent';
+      case 'frame':
         // Image data goes between the last thing heard (CFR, MCF, PPR, ...) and a post-page command.
         if (
-          sent &&
+          e.direction === 'sent' &&
           POST_PAGE.test(e.name) &&
           previous &&
           !(previous.kind === 'frame' && previous.direction === 'sent')
         ) {
-          const from = previous.timeMs;
-          parts.push(`<rect class="image" x="${left}" y="${y - 9}" width="${right - left}" height="18"/>`);
-          parts.push(
-            `<text class="image-text" x="${(left + right) / 2}" y="${y + 4}" text-anchor="middle">image data, ${seconds(e.timeMs - from)} s</text>`,
-          );
-          y += row;
+          body.imageData(previous.timeMs, e.timeMs);
         }
-        const [x1, x2] = sent ? [left, right] : [right, left];
-        const dy = 10;
-        parts.push(`<g class="${sent ? 'sent' : 'received'}">`);
-        parts.push(
-          `<line x1="${x1}" y1="${y}" x2="${x2}" y2="${y + dy}" marker-end="url(#${sent ? 'arrow-sent' : 'arrow-received'})"/>`,
-        );
-        parts.push(
-          `<text class="frame" x="${(left + right) / 2}" y="${y - 2}" text-anchor="middle"><title>${xml(e.hex)}</title>${xml(e.label)}</text>`,
-        );
-        parts.push('</g>');
-        time(e.timeMs, y);
-        y += row;
+        body.frame(e);
         break;
-      }
       case 'negotiated':
-        mark(phaseB(e), 'phase');
+        body.mark(phaseB(e), 'phase');
         break;
       case 'page':
-        mark(pageLine(e), 'page');
+        body.mark(pageLine(e), 'page');
         break;
       case 'finished':
         finished = e;
-        if (!e.success) {
-          failed = e;
-          const cx = left;
-          parts.push(
-            `<g class="stop"><line x1="${cx - 8}" y1="${y - 8}" x2="${cx + 8}" y2="${y + 8}"/><line x1="${cx - 8}" y1="${y + 8}" x2="${cx + 8}" y2="${y - 8}"/></g>`,
-          );
-          parts.push(
-            `<text class="stop-text" x="${cx + 16}" y="${y + 4}">${trace.frames.length === 0 && e.timeMs === 0 ? 'ended before the line was used' : 'call ended here'}</text>`,
-          );
-          time(e.timeMs, y);
-          y += row;
-        } else {
-          mark('phase E: call ended', 'phase');
-        }
+        failed ||= !e.success;
+        if (!e.success) body.stop(e, !(trace.frames.length === 0 && e.timeMs === 0));
+        else body.mark('phase E: call ended', 'phase');
         break;
     }
     previous = e;
   }
+  return { finished, failed };
+}
 
-  const linesEnd = y;
-  const middle = (left + right) / 2;
-  y += 22;
-  const verdict = finished
-    ? `${finished.success ? 'OK' : 'FAILED'}: result ${finished.code}: ${finished.text}; ${finished.pages} page(s), ${seconds(finished.timeMs)} s of line time`
-    : 'no result';
-  parts.push(
-    `<text class="${failed || !finished ? 'bad' : 'good'}" x="${middle}" y="${y}" text-anchor="middle">${xml(verdict)}</text>`,
-  );
-  if (finished?.detail) {
-    y += 18;
-    const detail = finished.detail.length > 125 ? `${finished.detail.slice(0, 124)}…` : finished.detail;
-    parts.push(`<text class="detail" x="${middle}" y="${y}" text-anchor="middle">${xml(detail)}</text>`);
-  }
-  const height = y + 24;
-
+/** The SVG's opening: size, styles, arrow heads, title, the terminals' names and lifelines. */
+function ladderHead(options: LadderOptions, top: number, linesEnd: number, height: number): string[] {
+  const { width, left, right } = LADDER;
   const head: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="13">`,
     '<style>',
@@ -323,7 +352,7 @@ export function traceToSvg(trace: T30Trace, options: LadderOptions = {}): string
   ];
   if (options.title)
     head.push(
-      `<text x="${(left + right) / 2}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${xml(options.title)}</text>`,
+      `<text x="${MIDDLE}" y="24" text-anchor="middle" font-size="16" font-weight="bold">${xml(options.title)}</text>`,
     );
   const labelY = top - 22;
   head.push(
@@ -334,5 +363,20 @@ export function traceToSvg(trace: T30Trace, options: LadderOptions = {}): string
   );
   head.push(`<line class="lifeline" x1="${left}" y1="${top - 10}" x2="${left}" y2="${linesEnd}"/>`);
   head.push(`<line class="lifeline" x1="${right}" y1="${top - 10}" x2="${right}" y2="${linesEnd}"/>`);
-  return [...head, ...parts, '</svg>', ''].join('\n');
+  return head;
+}
+
+/**
+ * The trace as a ladder diagram: the two terminals as vertical lines, each frame an arrow
+ * with its name and time, image data as a band, phase marks across, and the result at the
+ * bottom. A fax that failed ends in a red cross where the call stopped.
+ */
+export function traceToSvg(trace: T30Trace, options: LadderOptions = {}): string {
+  const top = options.title ? 86 : 60;
+  const body = new LadderBody(top);
+  const { finished, failed } = drawEntries(body, trace);
+  const linesEnd = body.y;
+  body.verdict(finished, failed);
+  const height = body.y + 24;
+  return [...ladderHead(options, top, linesEnd, height), ...body.parts, '</svg>', ''].join('\n');
 }

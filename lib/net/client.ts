@@ -8,7 +8,8 @@ import { isIP, type LookupFunction, type Socket } from 'node:net';
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { rootCertificates } from 'node:tls';
 import { Agent, buildConnector, request, type Dispatcher } from 'undici';
-import { InvalidOptionError } from '../engine/errors';
+import { checkBoolean, checkInteger, checkNumber, checkObject, checkSignal, checkString } from '../base/checks';
+import { InvalidOptionError } from '../base/errors';
 import { NetError } from './errors';
 import { decodeDataUrl, readFileUrl, tooLarge } from './local';
 import {
@@ -177,10 +178,7 @@ export async function postJson(url: string, body: string, options: PostOptions =
   const opts = resolveOptions(options);
   const headers: Record<string, string> = { 'user-agent': USER_AGENT, 'content-type': 'application/json' };
   for (const [name, value] of Object.entries(options.headers ?? {})) {
-    if (typeof value !== 'string') {
-      throw new InvalidOptionError(`Expected a string for header ${name} but got ${typeof value}`);
-    }
-    headers[name.toLowerCase()] = value;
+    headers[name.toLowerCase()] = checkString(value, `header ${name}`);
   }
   const target = parseUrl(url, HTTP_SCHEMES);
   const operation = new Operation(target, opts, 'posting to');
@@ -410,39 +408,20 @@ function header(value: string | string[] | undefined): string | undefined {
 }
 
 function resolveOptions(options: NetOptions): Resolved {
-  if (options === null || typeof options !== 'object') {
-    throw new InvalidOptionError(
-      `Expected an object for options but got ${options === null ? 'null' : typeof options}`,
-    );
-  }
+  checkObject(options, 'options');
   const number = (name: keyof NetOptions, fallback: number, min: number, max: number, integer: boolean): number => {
     const value = options[name];
     if (value === undefined) return fallback;
-    if (
-      typeof value !== 'number' ||
-      Number.isNaN(value) ||
-      value < min ||
-      value > max ||
-      (integer && !Number.isInteger(value))
-    ) {
-      throw new InvalidOptionError(
-        `Expected ${integer ? 'an integer' : 'a number'} from ${min} to ${max} for ${name} but got ${String(value)}`,
-      );
-    }
-    return value;
+    return integer ? checkInteger(value, name, min, max) : checkNumber(value, name, min, max);
   };
   for (const name of ['allowPrivate', 'allowFiles'] as const) {
-    if (options[name] !== undefined && typeof options[name] !== 'boolean') {
-      throw new InvalidOptionError(`Expected a boolean for ${name} but got ${typeof options[name]}`);
-    }
+    if (options[name] !== undefined) checkBoolean(options[name], name);
   }
   const ca = options.ca === undefined ? undefined : Array.isArray(options.ca) ? options.ca : [options.ca];
   if (ca?.some((entry) => typeof entry !== 'string' && !Buffer.isBuffer(entry))) {
     throw new InvalidOptionError('Expected a PEM string or Buffer (or an array of them) for ca');
   }
-  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
-    throw new InvalidOptionError('Expected an AbortSignal for signal');
-  }
+  if (options.signal !== undefined) checkSignal(options.signal);
   return {
     allowPrivate: options.allowPrivate ?? false,
     allowFiles: options.allowFiles ?? false,

@@ -1,5 +1,5 @@
 /** Why a URL could not be fetched or posted to. */
-import { FaxlineError } from '../engine/errors';
+import { FaxlineError } from '../base/errors';
 
 /** The kinds of network failure, each a stable reason string. */
 export type NetFailure =

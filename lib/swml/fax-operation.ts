@@ -6,7 +6,7 @@
  */
 import { StatusCallbacks, type CallbackOptions, type DeliveryReport } from '../callbacks';
 import type { LineStats } from '../transports/line';
-import { InvalidOptionError } from '../engine/errors';
+import { checkBoolean, checkFunction, checkNumber, checkObject, checkSignal } from '../base/checks';
 import type { FaxEvent } from '../engine/events';
 import type { FaxResult, FaxStats } from '../engine/result';
 import { buildTrace, type T30Trace } from '../engine/trace';
@@ -34,20 +34,13 @@ export function checkOperationOptions<T extends FaxOperationOptions>(
   options: unknown,
   functions: readonly (keyof T)[],
 ): T {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
-  const o = options as T;
-  if (o.allowPrivate !== undefined && typeof o.allowPrivate !== 'boolean') {
-    throw new InvalidOptionError(`Expected a boolean for allowPrivate but got ${typeof o.allowPrivate}`);
-  }
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
-    throw new InvalidOptionError('Expected an AbortSignal for signal');
+  const o = checkObject<T>(options, 'options');
+  if (o.allowPrivate !== undefined) checkBoolean(o.allowPrivate, 'allowPrivate');
+  if (o.signal !== undefined) checkSignal(o.signal);
   const wait = o.callbacks?.waitMs;
-  if (wait !== undefined && (typeof wait !== 'number' || !(wait >= 0))) {
-    throw new InvalidOptionError('callbacks.waitMs must be a number of milliseconds from 0');
-  }
+  if (wait !== undefined) checkNumber(wait, 'callbacks.waitMs', 0, Infinity);
   for (const key of functions) {
-    if (o[key] !== undefined && typeof o[key] !== 'function')
-      throw new InvalidOptionError(`Expected a function for ${String(key)}`);
+    if (o[key] !== undefined) checkFunction(o[key], String(key));
   }
   return o;
 }

@@ -4,8 +4,9 @@
  * an unknown parameter) throws InvalidOptionError before anything starts; a document URL that
  * cannot be used is not a usage error but a failed fax (see documentProblem).
  */
-import { InvalidOptionError } from '../engine/errors';
-import { checkHeaderInfo, checkIdentity, describeType } from '../engine/options';
+import { InvalidOptionError } from '../base/errors';
+import { checkObject, checkString } from '../base/checks';
+import { checkHeaderInfo, checkIdentity } from '../engine/options';
 import { checkStatusUrl, schemeHint } from '../callbacks/url';
 import { describeUrl, FETCH_SCHEMES } from '../net';
 import type { CallContext } from './events';
@@ -36,23 +37,17 @@ const CONTEXT_IDS = ['project_id', 'space_id', 'call_id', 'node_id', 'swml_sessi
 
 /** Checks send_fax parameters; throws InvalidOptionError naming the parameter. */
 export function checkSendFaxParams(params: unknown): CheckedParams {
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-    throw new InvalidOptionError(`Expected an object for send_fax but got ${describeType(params)}`);
-  }
-  for (const key of Object.keys(params)) {
+  const p = checkObject(params, 'send_fax');
+  for (const key of Object.keys(p)) {
     if (!(PARAM_NAMES as readonly string[]).includes(key)) {
       throw new InvalidOptionError(
         `Unknown send_fax parameter ${JSON.stringify(key)} (allowed: ${PARAM_NAMES.join(', ')})`,
       );
     }
   }
-  const p = params as Record<string, unknown>;
   if (p.document === undefined || p.document === '') throw new InvalidOptionError('send_fax.document is required');
-  if (typeof p.document !== 'string') {
-    throw new InvalidOptionError(`Expected a string for send_fax.document but got ${describeType(p.document)}`);
-  }
   return {
-    document: p.document,
+    document: checkString(p.document, 'send_fax.document'),
     headerInfo: p.header_info === undefined ? '' : checkHeaderInfo(p.header_info, 'send_fax.header_info'),
     identity: p.identity === undefined ? undefined : checkIdentity(p.identity, 'send_fax.identity'),
     statusUrl: p.status_url === undefined ? undefined : checkStatusUrl(p.status_url, 'send_fax.status_url'),
@@ -80,17 +75,14 @@ const RECEIVE_PARAM_NAMES = ['identity', 'status_url'] as const;
 export function checkReceiveFaxParams(params: unknown): CheckedReceiveParams {
   // SWML may write a method without parameters: `receive_fax: {}` or no object at all.
   if (params === undefined) return { identity: undefined, statusUrl: undefined };
-  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
-    throw new InvalidOptionError(`Expected an object for receive_fax but got ${describeType(params)}`);
-  }
-  for (const key of Object.keys(params)) {
+  const p = checkObject(params, 'receive_fax');
+  for (const key of Object.keys(p)) {
     if (!(RECEIVE_PARAM_NAMES as readonly string[]).includes(key)) {
       throw new InvalidOptionError(
         `Unknown receive_fax parameter ${JSON.stringify(key)} (allowed: ${RECEIVE_PARAM_NAMES.join(', ')})`,
       );
     }
   }
-  const p = params as Record<string, unknown>;
   return {
     identity: p.identity === undefined ? undefined : checkIdentity(p.identity, 'receive_fax.identity'),
     statusUrl: p.status_url === undefined ? undefined : checkStatusUrl(p.status_url, 'receive_fax.status_url'),
@@ -141,16 +133,12 @@ export type CheckedContext = Required<Omit<CallContext, 'caller_id'>> & { caller
  * that go into the events (project, space, call, node, SWML session) are required.
  */
 export function checkCallContext(call: unknown, needIds: boolean): CheckedContext {
-  if (typeof call !== 'object' || call === null)
-    throw new InvalidOptionError(`Expected an object for call but got ${describeType(call)}`);
-  const c = call as Record<string, unknown>;
+  const c = checkObject(call, 'call');
   const out: Record<string, string> = {};
   for (const key of [...CONTEXT_IDS, 'caller_id'] as const) {
     const value = c[key];
     if (value === undefined) continue;
-    if (typeof value !== 'string')
-      throw new InvalidOptionError(`Expected a string for call.${key} but got ${describeType(value)}`);
-    out[key] = value;
+    out[key] = checkString(value, `call.${key}`);
   }
   for (const key of CONTEXT_IDS) {
     if (needIds && !out[key]) {

@@ -13,7 +13,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidOptionError } from '../engine/errors';
+import { InvalidOptionError } from '../base/errors';
 import type { FaxEvent } from '../engine/events';
 import { pagesToPdf } from '../engine/fax-pdf';
 import { toNativeReceive, type ReceiveOptions } from '../engine/options';

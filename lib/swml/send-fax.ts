@@ -14,12 +14,14 @@ import { DocumentError } from '../document/errors';
 import { fetchFailure } from '../document/fetch';
 import { RESOLUTIONS, type DocumentResolution } from '../document/geometry';
 import { prepareDocument, type PreparedDocument, type PrepareOptions } from '../document/prepare';
-import { InvalidOptionError } from '../engine/errors';
+import { InvalidOptionError } from '../base/errors';
+import { checkBoolean, checkPositive } from '../base/checks';
 import { checkFileAllowed, describeUrl, NetError } from '../net';
 import type { FaxEvent } from '../engine/events';
 import { toNativeSend, type SendOptions } from '../engine/options';
 import { checkTiffForSending } from '../engine/page';
-import { ResultCode, resultText, type FaxResult, type FaxStats } from '../engine/result';
+import { ResultCode } from '../base/result-codes';
+import { failedBeforeStart, type FaxResult } from '../engine/result';
 import { toFaxMedia, type FaxMedia, type LoopbackMediaSpec, type MediaOutcome } from '../transports/media';
 import type { CallContext } from './events';
 import {
@@ -108,43 +110,6 @@ export interface SendFaxOutcome extends FaxOperationOutcome<SendFaxVariables> {
 
 export { CALLBACK_WAIT_MS };
 
-function emptyStats(pagesInFile: number): FaxStats {
-  return {
-    bitRate: 0,
-    ecm: false,
-    pagesTransferred: 0,
-    pagesInFile,
-    xResolution: 0,
-    yResolution: 0,
-    resolution: 'other',
-    width: 0,
-    length: 0,
-    imageSize: 0,
-    compression: '',
-    encoding: 0,
-    badRows: 0,
-    longestBadRowRun: 0,
-    ecmRetries: 0,
-    remoteIdentity: '',
-    remoteCountry: '',
-    remoteVendor: '',
-    remoteModel: '',
-  };
-}
-
-/** A fax that ended before the modem started: a SpanDSP code, no pages. */
-function failedBeforeStart(code: number, detail: string, pagesInFile = 0): FaxResult {
-  return {
-    code,
-    text: resultText(code),
-    success: false,
-    pages: 0,
-    detail,
-    remoteIdentity: '',
-    stats: emptyStats(pagesInFile),
-  };
-}
-
 function isTiffFile(file: string): boolean {
   if (/\.tiff?$/i.test(file)) return true;
   let fd: number | undefined;
@@ -188,17 +153,13 @@ export const defaultPrepareDocument: DocumentPreparer = async (url, options) => 
 
 function checkOptions(options: unknown): SendFaxOptions {
   const o = checkOperationOptions<SendFaxOptions>(options, ['onEvent', 'log', 'prepareDocument']);
-  if (o.allowFiles !== undefined && typeof o.allowFiles !== 'boolean') {
-    throw new InvalidOptionError(`Expected a boolean for allowFiles but got ${typeof o.allowFiles}`);
-  }
+  if (o.allowFiles !== undefined) checkBoolean(o.allowFiles, 'allowFiles');
   if (o.resolution !== undefined && !RESOLUTIONS.includes(o.resolution)) {
     throw new InvalidOptionError(
       `resolution must be 'standard', 'fine' or 'superfine'; got ${JSON.stringify(o.resolution)}`,
     );
   }
-  if (o.documentReadyMs !== undefined && (typeof o.documentReadyMs !== 'number' || !(o.documentReadyMs > 0))) {
-    throw new InvalidOptionError('documentReadyMs must be a positive number of milliseconds');
-  }
+  if (o.documentReadyMs !== undefined) checkPositive(o.documentReadyMs, 'documentReadyMs');
   return o;
 }
 

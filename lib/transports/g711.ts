@@ -3,7 +3,7 @@
  * (RFC 3551). SpanDSP codes the samples; these calls allocate nothing, so the media path can
  * run them on every 20 ms frame.
  */
-import { InvalidOptionError, rethrowNative } from '../engine/errors';
+import { InvalidOptionError, rethrowNative } from '../base/errors';
 import { native } from '../native';
 
 /** The two G.711 companding laws, by their RTP encoding names: µ-law (PCMU) and A-law (PCMA). */

@@ -5,7 +5,7 @@
  * additive white Gaussian noise from SpanDSP). The loss model is shared bit for bit with the
  * raw SpanDSP baseline in bench/rtp_baseline.c, so both see the same packets lost for a seed.
  */
-import { InvalidOptionError } from '../engine/errors';
+import { InvalidOptionError } from '../base/errors';
 import { LineNoise } from './noise';
 
 /** How packets get lost in one direction: not at all, independently, or in bursts (Gilbert–Elliott). */

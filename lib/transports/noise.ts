@@ -3,7 +3,7 @@
  * seeded, reproducible hiss at a power given in dBm0 (ITU-T G.711's scale, where a 0 dBm0
  * sine peaks 3.14 dB (A-law) / 3.17 dB (µ-law) below the largest code).
  */
-import { FaxlineError, InvalidOptionError, rethrowNative } from '../engine/errors';
+import { FaxlineError, InvalidOptionError, rethrowNative } from '../base/errors';
 import { native, type NativeNoiseGenerator } from '../native';
 
 /** The quietest and loudest levels the generator takes, in dBm0. */

@@ -6,7 +6,7 @@
  */
 import * as os from 'node:os';
 import { Duplex } from 'node:stream';
-import { InvalidOptionError } from '../engine/errors';
+import { InvalidOptionError } from '../base/errors';
 import { FaxSession, SAMPLES_PER_FRAME, type FaxSessionOptions } from '../engine/session';
 import type { ReceiveOptions, SendOptions } from '../engine/options';
 import type { FaxMedia, MediaControl, MediaOutcome } from './media';

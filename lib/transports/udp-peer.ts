@@ -9,7 +9,7 @@
  */
 import * as dgram from 'node:dgram';
 import { isIPv4 } from 'node:net';
-import { InvalidOptionError } from '../engine/errors';
+import { InvalidOptionError } from '../base/errors';
 import type { PacketImpairment } from './impairments';
 import type { LineEnd } from './line';
 

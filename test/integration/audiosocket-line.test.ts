@@ -8,7 +8,7 @@ import {
   type AudioSocketRejection,
   type AudioSocketServerOptions,
 } from '../../lib/transports/audiosocket';
-import { InvalidOptionError } from '../../lib/engine/errors';
+import { InvalidOptionError } from '../../lib/base/errors';
 
 const HOST = '127.0.0.1';
 const UUID = '40325ec2-5efd-4bd3-805f-53576e581d13';

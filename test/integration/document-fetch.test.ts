@@ -7,7 +7,7 @@ import { PDFDocument, StandardFonts } from 'pdf-lib';
 import { PNG } from 'pngjs';
 import { fetchDocument } from '../../lib/document/fetch';
 import { DocumentError, type DocumentFailure } from '../../lib/document/errors';
-import { ResultCode } from '../../lib/engine/result';
+import { ResultCode } from '../../lib/base/result-codes';
 import { NetError, type NetFailure } from '../../lib/net';
 import { serveRoutes, type LocalServer } from '../helpers/http-server';
 

@@ -4,7 +4,7 @@ import * as https from 'node:https';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { InvalidOptionError } from '../../lib/engine/errors';
+import { InvalidOptionError } from '../../lib/base/errors';
 import { classifyAddress, fetchBytes, NetError, postJson, POST_RESPONSE_LIMIT, type NetFailure } from '../../lib/net';
 import { listenLocal, type LocalServer } from '../helpers/http-server';
 import { makeTestTls } from '../helpers/status-server';

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../../lib/engine/errors';
+import { InvalidOptionError } from '../../lib/base/errors';
 import { G711_LAWS, G711_PAYLOAD_TYPE, g711Decode, g711Encode, type G711Law } from '../../lib/transports/g711';
 
 /*

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../../lib/engine/errors';
+import { InvalidOptionError } from '../../lib/base/errors';
 import { g711Decode } from '../../lib/transports/g711';
 import { LineNoise, NoiseClosedError } from '../../lib/transports/noise';
 

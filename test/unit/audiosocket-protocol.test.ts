@@ -12,7 +12,7 @@ import {
   uuidToBytes,
   type AudioSocketMessage,
 } from '../../lib/transports/audiosocket';
-import { InvalidOptionError } from '../../lib/engine/errors';
+import { InvalidOptionError } from '../../lib/base/errors';
 
 /** Bytes from a string of hex pairs, spaces ignored, so vectors read like a wire dump. */
 function hex(text: string): Buffer {

@@ -1,4 +1,4 @@
-import { InvalidOptionError } from '../../lib/engine/errors';
+import { InvalidOptionError } from '../../lib/base/errors';
 import {
   LineImpairment,
   defaultLineSpec,

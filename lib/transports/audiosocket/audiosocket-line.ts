@@ -6,7 +6,7 @@
  * a peer that stops reading costs dropped frames, not memory.
  */
 import type { Socket } from 'node:net';
-import { FaxlineError, InvalidOptionError } from '../../engine/errors';
+import { FaxlineError, InvalidOptionError } from '../../base/errors';
 import type { AudioLine, LineEnd, LineStats } from '../line';
 import {
   AudioSocketParser,

@@ -3,7 +3,7 @@
  * over TCP, each a 1-byte kind, a 16-bit big-endian payload length and the payload. Pure
  * functions and a streaming parser: no sockets here, so every byte rule is testable alone.
  */
-import { InvalidOptionError } from '../../engine/errors';
+import { InvalidOptionError } from '../../base/errors';
 
 /** Terminate the call; no payload (closing the socket means the same). */
 export const KIND_HANGUP = 0x00;

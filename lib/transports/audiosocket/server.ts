@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import * as net from 'node:net';
-import { InvalidOptionError } from '../../engine/errors';
+import { InvalidOptionError } from '../../base/errors';
 import {
   AudioSocketError,
   AudioSocketLine,

@@ -19,7 +19,8 @@
  *   whole number of frames fills the slot that many frames back, if that slot is empty and not
  *   yet played. Such a frame, once played, counts as `recovered`.
  */
-import { InvalidOptionError } from '../../engine/errors';
+import { checkInteger } from '../../base/checks';
+import { InvalidOptionError } from '../../base/errors';
 import { parseRtp } from './packet';
 import { parseRed } from './red';
 import { ExtendedSequence, ts32Diff } from './serial';
@@ -80,12 +81,6 @@ export interface JitterBufferStats {
   jitterMs: number;
 }
 
-function intOption(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw new InvalidOptionError(`Expected an integer in [${min}, ${max}] for ${name} but got ${String(value)}`);
-  return value;
-}
-
 /** Orders RTP packets by sequence number and plays one frame per tick. */
 export class JitterBuffer {
   readonly #payloadType: number;
@@ -125,19 +120,19 @@ export class JitterBuffer {
   };
 
   constructor(options: JitterBufferOptions) {
-    this.#payloadType = intOption('payloadType', options.payloadType, 0, 127);
+    this.#payloadType = checkInteger(options.payloadType, 'payloadType', 0, 127);
     this.#redPayloadType =
-      options.redPayloadType === undefined ? null : intOption('redPayloadType', options.redPayloadType, 0, 127);
+      options.redPayloadType === undefined ? null : checkInteger(options.redPayloadType, 'redPayloadType', 0, 127);
     if (this.#redPayloadType === this.#payloadType)
       throw new InvalidOptionError('redPayloadType must differ from payloadType');
     const delay = options.playoutDelayMs ?? DEFAULT_PLAYOUT_DELAY_MS;
     if (typeof delay !== 'number' || !Number.isFinite(delay) || delay < 0 || delay > 10_000)
       throw new InvalidOptionError(`Expected a number of ms in [0, 10000] for playoutDelayMs but got ${String(delay)}`);
     this.#delayMs = delay;
-    this.#capacity = intOption('capacityFrames', options.capacityFrames ?? 50, 2, 1000);
-    this.#samplesPerFrame = intOption('samplesPerFrame', options.samplesPerFrame ?? 160, 1, 0xffff);
-    this.#frameBytes = intOption('maxPayloadBytes', options.maxPayloadBytes ?? 160, 1, 8000);
-    this.#clockRate = intOption('clockRate', options.clockRate ?? 8000, 1, 1_000_000);
+    this.#capacity = checkInteger(options.capacityFrames ?? 50, 'capacityFrames', 2, 1000);
+    this.#samplesPerFrame = checkInteger(options.samplesPerFrame ?? 160, 'samplesPerFrame', 1, 0xffff);
+    this.#frameBytes = checkInteger(options.maxPayloadBytes ?? 160, 'maxPayloadBytes', 1, 8000);
+    this.#clockRate = checkInteger(options.clockRate ?? 8000, 'clockRate', 1, 1_000_000);
     this.#storage = new Uint8Array(this.#capacity * this.#frameBytes);
     this.#slotSeq = new Float64Array(this.#capacity);
     this.#slotState = new Uint8Array(this.#capacity);

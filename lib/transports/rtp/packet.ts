@@ -8,7 +8,8 @@
  * and the extension, then the payload, then (P) padding whose last byte counts the padding.
  */
 import { randomBytes } from 'node:crypto';
-import { InvalidOptionError } from '../../engine/errors';
+import { checkInteger } from '../../base/checks';
+import { InvalidOptionError } from '../../base/errors';
 import { RED_BLOCK_HEADER_BYTES, redBlockExpressible, writeRedBlockHeader, writeRedPrimaryHeader } from './red';
 
 /** Bytes of the fixed RTP header. */
@@ -104,13 +105,6 @@ export interface RtpPacketizerOptions {
   maxPayloadBytes?: number;
 }
 
-/** Checks an integer option in [min, max]. */
-function intOption(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw new InvalidOptionError(`Expected an integer in [${min}, ${max}] for ${name} but got ${String(value)}`);
-  return value;
-}
-
 /** The largest redundancy depth accepted: more copies than this only add delay and bandwidth. */
 export const MAX_REDUNDANCY_DEPTH = 8;
 
@@ -140,20 +134,20 @@ export class RtpPacketizer {
   #historyNext = 0;
 
   constructor(options: RtpPacketizerOptions) {
-    this.payloadType = intOption('payloadType', options.payloadType, 0, 127);
+    this.payloadType = checkInteger(options.payloadType, 'payloadType', 0, 127);
     const random = randomBytes(10);
-    this.ssrc = options.ssrc === undefined ? random.readUInt32BE(0) : intOption('ssrc', options.ssrc, 0, 0xffffffff);
+    this.ssrc = options.ssrc === undefined ? random.readUInt32BE(0) : checkInteger(options.ssrc, 'ssrc', 0, 0xffffffff);
     this.#sequence =
-      options.sequence === undefined ? random.readUInt16BE(4) : intOption('sequence', options.sequence, 0, 0xffff);
+      options.sequence === undefined ? random.readUInt16BE(4) : checkInteger(options.sequence, 'sequence', 0, 0xffff);
     this.#timestamp =
       options.timestamp === undefined
         ? random.readUInt32BE(6)
-        : intOption('timestamp', options.timestamp, 0, 0xffffffff);
-    this.#samplesPerFrame = intOption('samplesPerFrame', options.samplesPerFrame ?? 160, 1, 0xffff);
-    this.#maxPayload = intOption('maxPayloadBytes', options.maxPayloadBytes ?? 160, 1, 65_000);
+        : checkInteger(options.timestamp, 'timestamp', 0, 0xffffffff);
+    this.#samplesPerFrame = checkInteger(options.samplesPerFrame ?? 160, 'samplesPerFrame', 1, 0xffff);
+    this.#maxPayload = checkInteger(options.maxPayloadBytes ?? 160, 'maxPayloadBytes', 1, 65_000);
     if (options.redundancy) {
-      const payloadType = intOption('redundancy.payloadType', options.redundancy.payloadType, 0, 127);
-      const depth = intOption('redundancy.depth', options.redundancy.depth, 0, MAX_REDUNDANCY_DEPTH);
+      const payloadType = checkInteger(options.redundancy.payloadType, 'redundancy.payloadType', 0, 127);
+      const depth = checkInteger(options.redundancy.depth, 'redundancy.depth', 0, MAX_REDUNDANCY_DEPTH);
       if (payloadType === this.payloadType)
         throw new InvalidOptionError('redundancy.payloadType must differ from the audio payload type');
       this.#red = { payloadType, depth };

@@ -5,7 +5,8 @@
  * G.711-coded into preallocated buffers and packetized into one reused buffer, then handed to
  * the UdpPeer (../udp-peer.ts), which owns the socket, the far end and the send buffers.
  */
-import { FaxlineError, InvalidOptionError } from '../../engine/errors';
+import { checkObject } from '../../base/checks';
+import { FaxlineError, InvalidOptionError } from '../../base/errors';
 import { G711_PAYLOAD_TYPE, g711Decode, g711Encode, type G711Law } from '../g711';
 import type { PacketImpairment } from '../impairments';
 import type { AudioLine, LineEnd, LineStats } from '../line';
@@ -63,7 +64,7 @@ export class RtpLine implements AudioLine {
   readonly #scratch = new Int16Array(FRAME_SAMPLES);
 
   constructor(options: RtpLineOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
+    checkObject(options, 'options');
     const settings = checkUdpPeerOptions(options);
     const codec = options.codec ?? 'pcmu';
     if (codec !== 'pcmu' && codec !== 'pcma')

@@ -4,7 +4,7 @@
  * `a=fmtp:<pt> <primary>/<redundant>/…`); and reading whether the far end's answer took RED.
  * faxline does not own SIP or SDP: the host builds the offer and hands us what it learnt.
  */
-import { InvalidOptionError } from '../../engine/errors';
+import { InvalidOptionError } from '../../base/errors';
 import { G711_PAYLOAD_TYPE, type G711Law } from '../g711';
 import { MAX_REDUNDANCY_DEPTH } from './packet';
 

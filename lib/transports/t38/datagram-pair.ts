@@ -5,7 +5,8 @@
  * its poll's `nowMs` reaches the arrival time, so a whole call runs unpaced and deterministic for
  * a seed, as impaired-line.ts does for audio.
  */
-import { InvalidOptionError } from '../../engine/errors';
+import { checkObject } from '../../base/checks';
+import { InvalidOptionError } from '../../base/errors';
 import { LineImpairment, type LineSpec, type PacketImpairment } from '../impairments';
 import type { DatagramLine, LineEnd } from '../line';
 
@@ -201,7 +202,7 @@ function makeImpairment(
 export function simulatedDatagramPair(
   options: DatagramPairOptions = {},
 ): [SimulatedDatagramLine, SimulatedDatagramLine] {
-  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
+  checkObject(options, 'options');
   const latencyMs = options.latencyMs ?? DEFAULT_LATENCY_MS;
   if (typeof latencyMs !== 'number' || !Number.isFinite(latencyMs) || latencyMs < 0 || latencyMs > MAX_LATENCY_MS)
     throw new InvalidOptionError(

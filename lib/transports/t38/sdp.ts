@@ -6,7 +6,7 @@
  * learnt. Lines are returned with their `a=`/`m=` prefix and without line ends, as rtp/sdp.ts does.
  */
 import { isIPv4 } from 'node:net';
-import { InvalidOptionError } from '../../engine/errors';
+import { InvalidOptionError } from '../../base/errors';
 import { T38_DEFAULTS, type T38ErrorCorrection, type T38RateManagement } from '../../engine/options';
 import { native } from '../../native';
 

@@ -6,7 +6,8 @@
  * (../udp-peer.ts), shared with RtpLine; this line adds the bounded queue datagrams wait in
  * until the terminal polls on its 20 ms tick, and the datagram size bound.
  */
-import { FaxlineError, InvalidOptionError } from '../../engine/errors';
+import { checkObject } from '../../base/checks';
+import { FaxlineError, InvalidOptionError } from '../../base/errors';
 import type { PacketImpairment } from '../impairments';
 import type { DatagramLine, LineEnd } from '../line';
 import { checkUdpPeerOptions, UdpPeer, type UdpEndpoint } from '../udp-peer';
@@ -96,7 +97,7 @@ export class UdptlLine implements DatagramLine {
   #counts = { received: 0, oversize: 0, empty: 0, overflow: 0 };
 
   constructor(options: UdptlLineOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
+    checkObject(options, 'options');
     const settings = checkUdpPeerOptions(options);
     this.#maxBytes = options.maxDatagramBytes ?? DEFAULT_MAX_DATAGRAM_BYTES;
     if (!Number.isInteger(this.#maxBytes) || this.#maxBytes < 1 || this.#maxBytes > MAX_UDP_PAYLOAD)

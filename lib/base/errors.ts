@@ -39,3 +39,23 @@ export function rethrowNative(error: unknown): never {
   }
   throw error;
 }
+
+/** A call into faxline from inside one of its own event listeners that cannot be honoured there. */
+export class ReentrantCallError extends FaxlineError {
+  constructor(message: string) {
+    super('ERR_FAXLINE_REENTRANT_CALL', message);
+  }
+}
+
+/**
+ * A session group or pool refused a new fax: it is full, a worker is falling behind its 20 ms tick,
+ * or it is draining. Place the call elsewhere (another node) rather than making every call late.
+ */
+export class CapacityError extends FaxlineError {
+  /** 'full', 'behind' or 'draining'. */
+  readonly reason: 'full' | 'behind' | 'draining';
+  constructor(reason: 'full' | 'behind' | 'draining', message: string) {
+    super('ERR_FAXLINE_CAPACITY', message);
+    this.reason = reason;
+  }
+}
