@@ -3,11 +3,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
-import { readReceived } from '../engine/loopback';
-import { InvalidOptionError } from '../engine/errors';
+import { readReceived } from '../transports/loopback';
+import { InvalidOptionError } from '../base/errors';
 import { receiveFax, type ReceiveFaxOptions } from '../swml/receive-fax';
 import { defaultPrepareDocument } from '../swml/send-fax';
-import { LineMedia } from '../transports/line-media';
+import { LineMedia } from '../realtime/line-media';
 import { LoopbackMedia, type FaxMedia } from '../transports/media';
 import {
   addLineFlags,

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pagesToPdf } from '../engine/fax-pdf';
-import type { LoopbackCall } from '../engine/loopback';
+import type { LoopbackCall } from '../transports/loopback';
 import { pageToPng } from '../engine/page';
 import { traceToSvg, type T30Trace } from '../engine/trace';
 

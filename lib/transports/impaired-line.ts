@@ -1,20 +1,23 @@
 /**
- * A simulated call in one process: two fax terminals, each on its own AudioLine, joined through
+ * A call in one process, the one loopback faxline has: two fax terminals, each on its own
+ * AudioLine, joined directly (each frame copied to the other end, the cheapest call) or through
  * the real RTP path (G.711 encoder, packetiser with optional RFC 2198 redundancy, jitter buffer,
- * decoder) with the line simulator on each sending side. Time is line time: unpaced, a whole
- * call runs as fast as the CPU allows, deterministic for a seed.
+ * decoder) with the line simulator on each sending side, or over T.38. Time is line time:
+ * unpaced, a whole call runs as fast as the CPU allows, deterministic for a seed.
  */
 import { checkTimeLimit, timeLimitDetail } from '../engine/call-limit';
-import { InvalidOptionError } from '../engine/errors';
+import { InvalidOptionError } from '../base/errors';
 import type { FaxEvent } from '../engine/events';
 import type { ReceiveOptions, SendOptions, T38Options } from '../engine/options';
 import type { FaxResult } from '../engine/result';
-import { FaxSession, SAMPLES_PER_FRAME } from '../engine/session';
+import { FaxSession, SAMPLE_RATE, SAMPLES_PER_FRAME } from '../engine/session';
+import type { LineAudio } from '../engine/wav';
 import { G711_PAYLOAD_TYPE, g711Decode, g711Encode, type G711Law } from './g711';
-import { LineImpairment, type LineImpairmentStats, type LineSpec } from './impairments';
+import { defaultLineSpec, LineImpairment, type LineImpairmentStats, type LineSpec } from './impairments';
 import type { AudioLine, DatagramLine, LineEnd, LineStats } from './line';
 import { simulatedDatagramPair } from './t38/datagram-pair';
-import { FrameClock, FRAME_MS, withUdptlStats } from './line-driver';
+import { FrameClock, FRAME_MS } from './clock';
+import { withUdptlStats } from './line';
 import { JitterBuffer, playoutDelayFor, type JitterBufferStats } from './rtp/jitter-buffer';
 import { RtpPacketizer } from './rtp/packet';
 
@@ -147,16 +150,104 @@ export function simulatedLinePair(spec: LineSpec, options: SimulatedRtpOptions =
   return [a, b];
 }
 
-/** Options of runSimulatedCall. */
-export interface SimulatedCallOptions extends SimulatedRtpOptions {
-  /** The line (loss, jitter, noise, …). */
-  line: LineSpec;
+/** The line statistics kind of a direct wire, which has no line to speak of. */
+export const DIRECT_LINE_KIND = 'direct';
+
+/**
+ * One end of a direct wire: the frame one end sends is, sample for sample, what the other hears
+ * on its next tick. No codec, no packets, no loss: the cheapest call two sessions can make.
+ */
+class DirectLine implements AudioLine {
+  readonly kind = DIRECT_LINE_KIND;
+  readonly ended: LineEnd | null = null;
+  /** What this end hears next: the frame its peer sent last (silence before, or with no peer). */
+  readonly #heard = new Int16Array(SAMPLES_PER_FRAME);
+  peer: DirectLine | null = null;
+  #sent = 0;
+
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  read(heard: Int16Array): boolean {
+    heard.set(this.#heard);
+    return true;
+  }
+
+  write(frame: Int16Array): void {
+    if (this.peer) this.peer.#heard.set(frame);
+    this.#sent++;
+  }
+
+  stats(): LineStats {
+    return { kind: this.kind, framesSent: this.#sent };
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** Two ends of a direct wire (see DirectLine). */
+export function directLinePair(): [AudioLine, AudioLine] {
+  const a = new DirectLine();
+  const b = new DirectLine();
+  a.peer = b;
+  b.peer = a;
+  return [a, b];
+}
+
+/** One direction's line audio, kept in one growing buffer (a call of hours is millions of samples). */
+class AudioRecorder {
+  /** About a minute of line time before the first reallocation. */
+  #samples = new Int16Array(SAMPLE_RATE * 60);
+  #length = 0;
+
+  /** Appends one frame, or a frame of silence for `null` (an end that sent no audio). */
+  append(frame: Int16Array | null): void {
+    const n = SAMPLES_PER_FRAME;
+    if (this.#length + n > this.#samples.length) {
+      const grown = new Int16Array(this.#samples.length * 2);
+      grown.set(this.#samples.subarray(0, this.#length));
+      this.#samples = grown;
+    }
+    if (frame) this.#samples.set(frame, this.#length);
+    else this.#samples.fill(0, this.#length, this.#length + n);
+    this.#length += n;
+  }
+
+  /** The audio so far, in an array of its own length. */
+  take(): Int16Array {
+    return this.#samples.slice(0, this.#length);
+  }
+}
+
+/**
+ * Options of runSimulatedCall. `Receiving` is `ReceiveOptions | null` for a call whose receiver
+ * may not answer.
+ */
+export interface SimulatedCallOptions<
+  Receiving extends ReceiveOptions | null = ReceiveOptions,
+> extends SimulatedRtpOptions {
+  /**
+   * The line (loss, jitter, noise, …): both directions go through the real RTP path (G.711,
+   * packetiser, jitter buffer) with the simulator on each sending side. Without it (and without
+   * `codec`, `redundancy`, `playoutDelayMs`, which ask for that path on a perfect line) the two
+   * ends are wired directly: each frame copied as it is, the cheapest call (and T.38, if asked
+   * for, runs on a path without loss or jitter).
+   */
+  line?: LineSpec;
   sender: SendOptions;
-  receiver: ReceiveOptions;
+  /** The receiving terminal, or `null` for nobody answering: the sender hears silence until its T.30 timers end the call. */
+  receiver: Receiving;
   /** Real time, one frame per 20 ms (default false: as fast as the CPU allows). */
   paced?: boolean;
   /** Upper bound on line time (default four hours). */
   timeLimitMs?: number;
+  /** Both ends hang up at this line time (ms), as when the call is ended mid-fax. */
+  hangUpAtMs?: number;
+  /** Keep what each end put on the line, for `audio` (silence while an end runs T.38). */
+  recordAudio?: boolean;
   /** Aborting hangs up both ends. */
   signal?: AbortSignal;
   /**
@@ -186,61 +277,99 @@ export interface SimulatedT38Switch {
   answerTimeoutMs?: number;
 }
 
-/** What a simulated call produced. */
-export interface SimulatedCall {
+/**
+ * What a simulated call produced. `Receiver` is `FaxResult | null` when the receiver may not
+ * have answered (options' `receiver` may be null).
+ */
+export interface SimulatedCall<Receiver extends FaxResult | null = FaxResult> {
   sender: FaxResult;
-  receiver: FaxResult;
+  /** null when nobody answered. */
+  receiver: Receiver;
   senderEvents: FaxEvent[];
   receiverEvents: FaxEvent[];
   /** Line time until both ends finished, ms. */
   durationMs: number;
-  /** Each end's line statistics: what it sent and what its jitter buffer (or UDPTL) did. */
+  /**
+   * Each end's line statistics: what it sent and what its jitter buffer (or UDPTL) did; on a
+   * direct wire (kind DIRECT_LINE_KIND) only the frames it sent.
+   */
   senderLine: LineStats;
   receiverLine: LineStats;
   /** The medium each end finished on. */
   senderMedium: 'audio' | 't38';
   receiverMedium: 'audio' | 't38';
+  /** What each end put on the line, when `recordAudio` was set. */
+  audio?: LineAudio;
 }
 
-/** One end of a simulated call: its session and the lines it may use. */
+/** One end of a simulated call: its session (null for nobody answering) and the lines it may use. */
 interface SimulatedEnd {
-  session: FaxSession;
+  session: FaxSession | null;
   audio: AudioLine | null;
   t38: DatagramLine | null;
+  recorder: AudioRecorder | null;
 }
 
 /** Runs one 20 ms tick of `end` on whichever line its session's medium is. */
 function tickEnd(end: SimulatedEnd, nowMs: number, heard: Int16Array, sent: Int16Array): void {
   const { session } = end;
-  if (session.medium === 't38') {
+  if (session === null) {
+    // Nobody answered: nothing on the line from this end.
+    end.recorder?.append(null);
+  } else if (session.medium === 't38') {
     const line = end.t38!;
     line.poll((datagram) => session.receiveDatagram(datagram), nowMs);
     session.tick((datagram) => line.send(datagram, nowMs));
+    end.recorder?.append(null);
   } else {
     const line = end.audio!;
     const got = line.read(heard, nowMs);
     session.process(got ? heard : null, sent);
     line.write(sent, nowMs);
+    end.recorder?.append(sent);
   }
 }
 
 /** The statistics of the line an end finished on, with UDPTL's figures when it ran T.38. */
 function endStats(end: SimulatedEnd): LineStats {
-  if (end.session.medium !== 't38') return end.audio!.stats();
-  return withUdptlStats(end.t38!.stats(), end.session.udptlStats());
+  if (end.session?.medium === 't38') return withUdptlStats(end.t38!.stats(), end.session.udptlStats());
+  // An end that never answered has its line all the same, unused.
+  return (end.audio ?? end.t38!).stats();
+}
+
+/** Checks a `hangUpAtMs` option: undefined, or milliseconds of line time from 0. */
+export function checkHangUpAt(hangUpAtMs: unknown): number | undefined {
+  if (hangUpAtMs === undefined) return undefined;
+  if (typeof hangUpAtMs !== 'number' || !Number.isFinite(hangUpAtMs) || hangUpAtMs < 0)
+    throw new InvalidOptionError('hangUpAtMs must be a number of milliseconds from 0');
+  return hangUpAtMs;
 }
 
 /**
- * Runs a whole fax between a sending and a receiving terminal over a simulated line. Never
- * rejects for a failed fax.
+ * Runs a whole fax between a sending and a receiving terminal over a simulated line (or a direct
+ * wire). Never rejects for a failed fax.
  */
-export async function runSimulatedCall(options: SimulatedCallOptions): Promise<SimulatedCall> {
+export async function runSimulatedCall<Receiving extends ReceiveOptions | null>(
+  options: SimulatedCallOptions<Receiving>,
+): Promise<SimulatedCall<null extends Receiving ? FaxResult | null : FaxResult>> {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
   const limitMs = checkTimeLimit(options.timeLimitMs);
+  const hangUpAtMs = checkHangUpAt(options.hangUpAtMs);
   if (options.t38 && options.t38Switch)
     throw new InvalidOptionError('t38 (T.38 from the start) and t38Switch (audio that switches) exclude each other');
   const sw = options.t38Switch;
-  const [senderAudio, receiverAudio] = options.t38 ? [null, null] : simulatedLinePair(options.line, options);
-  const [senderT38, receiverT38] = options.t38 || sw ? simulatedDatagramPair({ line: options.line }) : [null, null];
+  const rtp =
+    options.line !== undefined ||
+    options.codec !== undefined ||
+    options.redundancy !== undefined ||
+    options.playoutDelayMs !== undefined;
+  const line = options.line ?? defaultLineSpec();
+  const [senderAudio, receiverAudio] = options.t38
+    ? [null, null]
+    : rtp
+      ? simulatedLinePair(line, options)
+      : directLinePair();
+  const [senderT38, receiverT38] = options.t38 || sw ? simulatedDatagramPair({ line }) : [null, null];
   const senderEvents: FaxEvent[] = [];
   const receiverEvents: FaxEvent[] = [];
   let sender: FaxSession | null = null;
@@ -268,16 +397,17 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
   let nowMs = 0;
   try {
     sender = new FaxSession({ direction: 'send', ...options.sender, ...medium('sender') });
-    receiver = new FaxSession({ direction: 'receive', ...options.receiver, ...medium('receiver') });
+    if (options.receiver !== null)
+      receiver = new FaxSession({ direction: 'receive', ...options.receiver, ...medium('receiver') });
     sender.on('event', (e) => {
       senderEvents.push(e);
       options.onEvent?.('send', e);
     });
-    receiver.on('event', (e) => {
+    receiver?.on('event', (e) => {
       receiverEvents.push(e);
       options.onEvent?.('receive', e);
     });
-    if (sw) {
+    if (sw && receiver) {
       const [asking, asked] = requester === 'sender' ? [sender, receiver] : [receiver, sender];
       asking.on('t38-request', (offer) => {
         const answer = sw.answer ?? 'accept';
@@ -298,25 +428,35 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
     }
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) onAbort();
+    // A sender that cannot send its document finishes as it is made, reported on the next
+    // microtask: it never calls, and the receiver is hung up before the line starts.
+    await Promise.resolve();
+    if (sender.finished) receiver?.hangUp('the far end hung up');
+    const recording = options.recordAudio === true;
     const ends: SimulatedEnd[] = [
-      { session: sender, audio: senderAudio, t38: senderT38 },
-      { session: receiver, audio: receiverAudio, t38: receiverT38 },
+      { session: sender, audio: senderAudio, t38: senderT38, recorder: recording ? new AudioRecorder() : null },
+      { session: receiver, audio: receiverAudio, t38: receiverT38, recorder: recording ? new AudioRecorder() : null },
     ];
     const heard = new Int16Array(SAMPLES_PER_FRAME);
     const sent = new Int16Array(SAMPLES_PER_FRAME);
     const clock = options.paced ? new FrameClock() : null;
     const farEndHangUpMs = options.farEndHangUpMs ?? FAR_END_HANG_UP_MS;
+    const allFinished = (): boolean => sender!.finished && (receiver?.finished ?? true);
     let frames = 0;
     let oneFinishedAtMs = -1;
-    while (!(sender.finished && receiver.finished)) {
+    while (!allFinished()) {
       nowMs = frames * FRAME_MS;
+      if (hangUpAtMs !== undefined && nowMs >= hangUpAtMs)
+        hangUpBoth(`both ends hung up at ${hangUpAtMs / 1000} s of line time (hangUpAtMs)`);
       if (nowMs >= limitMs) hangUpBoth(timeLimitDetail(limitMs));
-      if (sender.finished !== receiver.finished) {
+      if (receiver && sender.finished !== receiver.finished) {
         if (oneFinishedAtMs < 0) oneFinishedAtMs = nowMs;
         else if (nowMs - oneFinishedAtMs >= farEndHangUpMs) {
           (sender.finished ? receiver : sender).hangUp('the far end hung up');
         }
       }
+      // A hang-up above ends the call here: the line time is the time it happened.
+      if (allFinished()) break;
       const answer = signalling.answer;
       if (answer && nowMs >= answer.atMs) {
         signalling.answer = null;
@@ -327,21 +467,24 @@ export async function runSimulatedCall(options: SimulatedCallOptions): Promise<S
       if (clock) await clock.next();
       else if (frames % 250 === 0) await new Promise((resolve) => setImmediate(resolve));
     }
-    return {
+    const call: SimulatedCall<FaxResult | null> = {
       sender: await sender.done,
-      receiver: await receiver.done,
+      receiver: receiver && (await receiver.done),
       senderEvents,
       receiverEvents,
       durationMs: frames * FRAME_MS,
       senderLine: endStats(ends[0]!),
       receiverLine: endStats(ends[1]!),
       senderMedium: sender.medium,
-      receiverMedium: receiver.medium,
+      receiverMedium: receiver?.medium ?? 'audio',
     };
+    if (recording) call.audio = { sent: ends[0]!.recorder!.take(), received: ends[1]!.recorder!.take() };
+    // The receiver's result is null only when its options were.
+    return call as SimulatedCall<null extends Receiving ? FaxResult | null : FaxResult>;
   } finally {
     options.signal?.removeEventListener('abort', onAbort);
     sender?.close();
     receiver?.close();
-    for (const line of [senderAudio, receiverAudio, senderT38, receiverT38]) await line?.close();
+    for (const path of [senderAudio, receiverAudio, senderT38, receiverT38]) await path?.close();
   }
 }

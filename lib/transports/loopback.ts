@@ -1,18 +1,18 @@
 /**
- * The built-in loopback: a sending and a receiving terminal wired back to back inside the
- * addon, run on a worker thread as fast as the CPU allows.
+ * The built-in loopback: a sending and a receiving terminal wired back to back, run as fast as
+ * the CPU allows. A thin wrapper over runSimulatedCall (lib/transports/impaired-line.ts) on a
+ * direct wire, the one in-process call faxline has, that keeps the receiver's file for the caller.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { native, type NativeEvent, type NativeResult } from '../native';
-import { checkTimeLimit, timeLimitDetail } from './call-limit';
-import { InvalidOptionError, rethrowNative } from './errors';
-import { toFaxEvent, type FaxEvent } from './events';
-import { toNativeReceive, toNativeSend, type SendOptions, type T30Options } from './options';
-import { readTiffPages, type FaxPage } from './page';
-import { toResult, type FaxResult } from './result';
-import { withTempDir } from './temp-dir';
-import type { LineAudio } from './wav';
+import { InvalidOptionError } from '../base/errors';
+import { DIRECT_LINE_KIND, runSimulatedCall, type SimulatedCall } from './impaired-line';
+import type { FaxEvent } from '../engine/events';
+import type { SendOptions, T30Options } from '../engine/options';
+import { readTiffPages, type FaxPage } from '../engine/page';
+import type { FaxResult } from '../engine/result';
+import { withTempDir } from '../engine/temp-dir';
+import type { LineAudio } from '../engine/wav';
 
 /** Options of a loopback call: the sender's options plus the receiver's and the line's. */
 export interface LoopbackOptions extends SendOptions {
@@ -63,76 +63,45 @@ export async function readReceived(
   return { receivedPages: readTiffPages(file), receivedTiff: await fs.promises.readFile(file) };
 }
 
-/** A call-dropped result with no cause of its own gets the one that stopped the call. */
-function withStopDetail(result: NativeResult, detail: string): NativeResult {
-  return result.code === native.constants.T30_ERR_CALLDROPPED && !result.detail && detail
-    ? { ...result, detail }
-    : result;
+/** A simulated call as a LoopbackCall, with what the receiver wrote to `receivedFile`. */
+export async function toLoopbackCall(
+  call: SimulatedCall<FaxResult | null>,
+  receivedFile: string,
+): Promise<LoopbackCall> {
+  const loopback: LoopbackCall = {
+    sender: call.sender,
+    receiver: call.receiver,
+    senderEvents: call.senderEvents,
+    receiverEvents: call.receiverEvents,
+    ...(await readReceived(receivedFile, call.receiver?.pages ?? 0)),
+    durationMs: call.durationMs,
+  };
+  if (call.audio) loopback.audio = call.audio;
+  return loopback;
 }
 
-function convertEvents(events: NativeEvent[], detail: string): FaxEvent[] {
-  return events.map((e) => toFaxEvent(e, detail));
+/** Whether a simulated call ran on a direct wire, where there is no line to report on. */
+export function ranOnDirectWire(call: SimulatedCall<FaxResult | null>): boolean {
+  return call.senderLine.kind === DIRECT_LINE_KIND;
 }
 
 /** Runs a whole fax call between a built-in sender and receiver. Never rejects for a failed fax. */
 export async function runLoopback(options: LoopbackOptions): Promise<LoopbackCall> {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
-  const sender = toNativeSend(options);
-  const answers = options.receiver?.answers ?? true;
-  const { hangUpAtMs } = options;
-  if (hangUpAtMs !== undefined && (typeof hangUpAtMs !== 'number' || !Number.isFinite(hangUpAtMs) || hangUpAtMs < 0)) {
-    throw new InvalidOptionError('hangUpAtMs must be a number of milliseconds from 0');
-  }
-  const limitMs = checkTimeLimit(options.timeLimitMs);
-
+  const { receiver, hangUpAtMs, timeLimitMs, recordAudio, signal, ...sender } = options;
+  const { answers = true, ...receiving } = receiver ?? {};
+  if (typeof answers !== 'boolean')
+    throw new InvalidOptionError(`Expected a boolean for receiver.answers but got ${typeof answers}`);
   return withTempDir('loopback', async (dir) => {
-    const rxFile = path.join(dir, 'received.tif');
-    const receiver = answers ? toNativeReceive({ ...options.receiver, receivedFile: rxFile }) : undefined;
-    let handle;
-    try {
-      handle = native.startLoopback({
-        sender,
-        receiver,
-        receiverAnswers: answers,
-        hangUpAtMs: options.hangUpAtMs,
-        maxMs: limitMs,
-        recordAudio: options.recordAudio ?? false,
-      });
-    } catch (error) {
-      rethrowNative(error);
-    }
-    // An abort, even one before the call started, is a hang-up: the fax ends with the
-    // call-dropped code like any other, never with an exception.
-    const onAbort = (): void => handle.cancel();
-    if (options.signal?.aborted) onAbort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    let outcome;
-    try {
-      outcome = await handle.promise;
-    } finally {
-      options.signal?.removeEventListener('abort', onAbort);
-    }
-    // What stopped the call, for a hang-up SpanDSP reports without a cause of its own.
-    const stoppedBy = outcome.hitTimeLimit
-      ? timeLimitDetail(limitMs)
-      : outcome.cancelled
-        ? 'the call was cancelled'
-        : hangUpAtMs !== undefined && outcome.durationMs >= hangUpAtMs
-          ? `both ends hung up at ${hangUpAtMs / 1000} s of line time (hangUpAtMs)`
-          : '';
-    const senderResult = withStopDetail(outcome.sender, stoppedBy);
-    const receiverResult = outcome.receiver ? withStopDetail(outcome.receiver, stoppedBy) : null;
-    const call: LoopbackCall = {
-      sender: toResult(senderResult),
-      receiver: receiverResult ? toResult(receiverResult) : null,
-      senderEvents: convertEvents(outcome.senderEvents, senderResult.detail),
-      receiverEvents: convertEvents(outcome.receiverEvents, receiverResult?.detail ?? ''),
-      ...(await readReceived(rxFile, outcome.receiver?.pages ?? 0)),
-      durationMs: outcome.durationMs,
-    };
-    if (outcome.senderAudio && outcome.receiverAudio) {
-      call.audio = { sent: outcome.senderAudio, received: outcome.receiverAudio };
-    }
-    return call;
+    const receivedFile = path.join(dir, 'received.tif');
+    const call = await runSimulatedCall({
+      sender,
+      receiver: answers ? { ...receiving, receivedFile } : null,
+      hangUpAtMs,
+      timeLimitMs,
+      recordAudio,
+      signal,
+    });
+    return toLoopbackCall(call, receivedFile);
   });
 }

@@ -4,17 +4,16 @@
  * over UDPTL). sendFax prepares the document and hands the medium a sending terminal's
  * options; the medium runs the call and reports events.
  */
-import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InvalidOptionError } from '../engine/errors';
+import { InvalidOptionError } from '../base/errors';
 import type { FaxEvent } from '../engine/events';
-import { readReceived, runLoopback, type LoopbackCall, type LoopbackOptions } from '../engine/loopback';
-import { toNativeReceive, type ReceiveOptions, type SendOptions, type T38Options } from '../engine/options';
+import { ranOnDirectWire, toLoopbackCall, type LoopbackCall, type LoopbackOptions } from './loopback';
+import type { ReceiveOptions, SendOptions, T38Options } from '../engine/options';
 import type { FaxResult } from '../engine/result';
 import { withTempDir } from '../engine/temp-dir';
-import { runSimulatedCall, type SimulatedT38Switch } from './impaired-line';
+import { checkHangUpAt, runSimulatedCall, type SimulatedT38Switch } from './impaired-line';
 import type { G711Law } from './g711';
-import { defaultLineSpec, type LineSpec } from './impairments';
+import type { LineSpec } from './impairments';
 import type { LineStats } from './line';
 
 /** What a medium hands back when the call is over. */
@@ -69,27 +68,22 @@ export interface LoopbackMediaOptions {
   hangUpAtMs?: number;
   /** Upper bound on line time (default four hours); a fax it ends says so in `detail`. */
   timeLimitMs?: number;
-  /** Keep the line audio of both directions (unpaced only). */
+  /** Keep what each side put on the line (silence while a side runs T.38). */
   recordAudio?: boolean;
-  /**
-   * Run at real time, one frame per 20 ms, with events as they happen (two FaxSessions on
-   * this thread, over the simulated RTP line). Default false: as fast as the CPU allows.
-   */
+  /** Run at real time, one frame per 20 ms. Default false: as fast as the CPU allows. */
   paced?: boolean;
   /**
    * A bad line between the two ends (loss, jitter, noise, …; lib/transports/impairments.ts):
-   * the call then runs on this thread through the real RTP path (G.711, packetiser, jitter
-   * buffer with SpanDSP's fill-in) with the simulator on each sending side.
+   * the call then runs through the real RTP path (G.711, packetiser, jitter buffer with
+   * SpanDSP's fill-in) with the simulator on each sending side. Without it, and without `codec`
+   * and `redundancy`, the two ends are wired directly.
    */
   line?: LineSpec;
-  /** The simulated line's G.711 law (paced or `line` only; default 'pcmu'). */
+  /** The simulated line's G.711 law (default 'pcmu'; given alone, a perfect RTP line). */
   codec?: G711Law;
-  /** RFC 2198 redundant copies per packet on the simulated line (paced or `line` only; default 0). */
+  /** RFC 2198 redundant copies per packet on the simulated line (default 0; given alone, a perfect RTP line). */
   redundancy?: number;
-  /**
-   * Both ends run T.38 over simulated UDPTL (with `line`'s loss, jitter, … on the datagrams), on
-   * this thread.
-   */
+  /** Both ends run T.38 over simulated UDPTL (with `line`'s loss, jitter, … on the datagrams). */
   t38?: T38Options;
   /** Both ends start in audio and one asks to switch to T.38; the simulated signalling answers. */
   t38Switch?: SimulatedT38Switch;
@@ -101,7 +95,8 @@ export type LoopbackMediaSpec = { kind: 'loopback' } & LoopbackMediaOptions;
 /**
  * The built-in far end on a loopback line: a receiver for `send`, or the sender given as
  * `sender` for `receive`. After either, `call` holds the whole call (both results and event
- * lists, the pages the receiver got, its TIFF-F file, the line audio when recorded).
+ * lists, the pages the receiver got, its TIFF-F file, the line audio when recorded). Every
+ * loopback runs as one runSimulatedCall on this thread, with events as they happen.
  */
 export class LoopbackMedia implements FaxMedia {
   readonly kind = 'loopback';
@@ -109,39 +104,29 @@ export class LoopbackMedia implements FaxMedia {
   /** The whole call, once `send` has resolved. */
   call: LoopbackCall | null = null;
   #used = false;
-  /** Each end's line statistics, after a call through the simulated line. */
-  #lines: Record<'send' | 'receive', LineStats> | null = null;
 
   constructor(options: LoopbackMediaOptions = {}) {
     if (typeof options !== 'object' || options === null)
       throw new InvalidOptionError('Expected an object for loopback options');
-    // The paced or simulated line is two FaxSessions on this thread: nothing there records the
-    // audio, hangs up at a set time or keeps the receiver from answering.
-    if (
-      (options.paced || options.line || options.t38 || options.t38Switch) &&
-      (options.recordAudio || options.hangUpAtMs !== undefined || options.receiver?.answers === false)
-    ) {
-      throw new InvalidOptionError(
-        'A paced loopback, or one with a line or T.38, supports none of recordAudio, hangUpAtMs, receiver.answers: false',
-      );
-    }
+    // Checked here, so that a bad medium is refused before a document is fetched.
+    const answers: unknown = options.receiver?.answers;
+    if (answers !== undefined && typeof answers !== 'boolean')
+      throw new InvalidOptionError(`Expected a boolean for receiver.answers but got ${typeof answers}`);
+    checkHangUpAt(options.hangUpAtMs);
     this.options = options;
   }
 
   async send(options: SendOptions, control: MediaControl): Promise<MediaOutcome> {
     this.#use();
-    const call = this.#onThisThread
-      ? await withTempDir('paced', (dir) =>
-          this.#simulated(
-            options,
-            { ...this.options.receiver, receivedFile: path.join(dir, 'received.tif') },
-            control,
-            'send',
-          ),
-        )
-      : await this.#unpaced(options, control);
-    this.call = call;
-    return { result: call.sender, durationMs: call.durationMs, ...this.#lineOf('send') };
+    const { answers = true, ...receiver } = this.options.receiver ?? {};
+    return withTempDir('loopback', (dir) =>
+      this.#run(
+        options,
+        answers ? { ...receiver, receivedFile: path.join(dir, 'received.tif') } : null,
+        control,
+        'send',
+      ),
+    );
   }
 
   /**
@@ -154,99 +139,46 @@ export class LoopbackMedia implements FaxMedia {
       throw new InvalidOptionError('A loopback receive needs sender.document');
     }
     this.#use();
-    const call = this.#onThisThread
-      ? await this.#simulated(sender, options, control, 'receive')
-      : await this.#unpacedReceive(sender, options, control);
-    this.call = call;
-    // The receiver always answers here, so it always has a result.
-    return { result: call.receiver!, durationMs: call.durationMs, ...this.#lineOf('receive') };
+    return this.#run(sender, options, control, 'receive');
   }
 
   end(): void {}
-
-  /** Our end's line statistics for MediaOutcome, when the call went through the simulated line. */
-  #lineOf(ours: 'send' | 'receive'): { line?: LineStats } {
-    return this.#lines ? { line: this.#lines[ours] } : {};
-  }
-
-  /** Whether the call runs on this thread through the simulated line (else natively, unpaced). */
-  get #onThisThread(): boolean {
-    const o = this.options;
-    return o.paced === true || o.line !== undefined || o.t38 !== undefined || o.t38Switch !== undefined;
-  }
 
   #use(): void {
     if (this.#used) throw new InvalidOptionError('A LoopbackMedia carries one fax; make one per fax operation');
     this.#used = true;
   }
 
-  async #unpaced(options: SendOptions, control: MediaControl): Promise<LoopbackCall> {
-    const o = this.options;
-    const call = await runLoopback({
-      ...options,
-      receiver: o.receiver,
-      hangUpAtMs: o.hangUpAtMs,
-      timeLimitMs: o.timeLimitMs,
-      recordAudio: o.recordAudio,
-      signal: control.signal,
-    });
-    for (const event of call.senderEvents) control.onEvent(event);
-    return call;
-  }
-
-  async #unpacedReceive(sender: SendOptions, options: ReceiveOptions, control: MediaControl): Promise<LoopbackCall> {
-    const o = this.options;
-    const { receivedFile, ...receiver } = options;
-    toNativeReceive(options); // our options are checked before the line starts, like a session's
-    const call = await runLoopback({
-      ...sender,
-      receiver: { ...receiver, answers: true },
-      hangUpAtMs: o.hangUpAtMs,
-      timeLimitMs: o.timeLimitMs,
-      recordAudio: o.recordAudio,
-      signal: control.signal,
-    });
-    // runLoopback's receiver wrote into its own temp folder, gone by now: its bytes go where
-    // our caller asked (only when a page arrived, as with any receiving terminal).
-    if (call.receivedTiff) await fs.promises.writeFile(receivedFile, call.receivedTiff);
-    for (const event of call.receiverEvents) control.onEvent(event);
-    return call;
-  }
-
-  /**
-   * The call through the simulated RTP line or UDPTL path (lib/transports/impaired-line.ts): paced,
-   * or with a line simulator, or T.38. `ours` says whose events go to `control`.
-   */
-  async #simulated(
+  /** The call (lib/transports/impaired-line.ts); `ours` says whose events and result are ours. */
+  async #run(
     sending: SendOptions,
-    receiving: ReceiveOptions,
+    receiving: ReceiveOptions | null,
     control: MediaControl,
     ours: 'send' | 'receive',
-  ): Promise<LoopbackCall> {
+  ): Promise<MediaOutcome> {
+    const o = this.options;
     const call = await runSimulatedCall({
-      line: this.options.line ?? defaultLineSpec(),
-      codec: this.options.codec,
-      redundancy: this.options.redundancy,
-      t38: this.options.t38,
-      t38Switch: this.options.t38Switch,
-      paced: this.options.paced,
+      line: o.line,
+      codec: o.codec,
+      redundancy: o.redundancy,
+      t38: o.t38,
+      t38Switch: o.t38Switch,
+      paced: o.paced,
+      hangUpAtMs: o.hangUpAtMs,
+      recordAudio: o.recordAudio,
       sender: sending,
       receiver: receiving,
-      timeLimitMs: this.options.timeLimitMs,
+      timeLimitMs: o.timeLimitMs,
       signal: control.signal,
       onEvent: (side, event) => {
         if (side === ours) control.onEvent(event);
       },
     });
-    this.#lines = { send: call.senderLine, receive: call.receiverLine };
-    return {
-      sender: call.sender,
-      receiver: call.receiver,
-      senderEvents: call.senderEvents,
-      receiverEvents: call.receiverEvents,
-      ...(await readReceived(receiving.receivedFile, call.receiver.pages)),
-      durationMs: call.durationMs,
-    };
+    this.call = await toLoopbackCall(call, receiving?.receivedFile ?? '');
+    // The receiver always answers a receive, so ours always has a result.
+    const result = ours === 'send' ? call.sender : call.receiver!;
+    const line = ours === 'send' ? call.senderLine : call.receiverLine;
+    return { result, durationMs: call.durationMs, ...(ranOnDirectWire(call) ? {} : { line }) };
   }
 }
 

@@ -20,10 +20,10 @@
 
 #include "engine/audio_terminal.h"
 #include "engine/line_codec.h"
-#include "engine/loopback.h"
 #include "engine/t30_session.h"
 #include "harness.h"
 #include "image/tiff_io.h"
+#include "loopback_call.h"
 
 using faxline::AudioTerminal;
 using faxline::Direction;
@@ -34,10 +34,7 @@ using faxline::G711Decode;
 using faxline::G711Encode;
 using faxline::G711Law;
 using faxline::LineNoise;
-using faxline::LoopbackOptions;
-using faxline::LoopbackOutcome;
 using faxline::OptionError;
-using faxline::RunLoopback;
 using faxline::TerminalOptions;
 using faxline::ValidateOptions;
 using faxline::image::BilevelPage;
@@ -50,7 +47,10 @@ using faxline::test::Expect;
 using faxline::test::ExpectSamePages;
 using faxline::test::FileExists;
 using faxline::test::FillRect;
+using faxline::test::LoopbackOptions;
+using faxline::test::LoopbackOutcome;
 using faxline::test::Run;
+using faxline::test::RunLoopback;
 using faxline::test::Str;
 using faxline::test::TempPath;
 using faxline::test::ThrownMessage;

@@ -1,5 +1,6 @@
 import {
   DEFAULT_CALL_LIMIT_MS,
+  LoopbackMedia,
   ResultCode,
   resultText,
   runLoopback,
@@ -112,14 +113,14 @@ describe('header_info', () => {
 });
 
 describe('a receiver that never answers', () => {
-  test('ends with a T.30 timeout code, not a hang', async () => {
+  test('ends with T0 expired (no answer) after T0’s 60 s, not a hang', async () => {
     const doc = writeTextDocument(tmp.dir, 1, { name: 'silent.tif', firstSeed: 7 });
     const call = await runLoopback({ document: doc.file, receiver: { answers: false } });
-    expect(call.sender.success).toBe(false);
-    expect([ResultCode.T0_EXPIRED, ResultCode.T1_EXPIRED]).toContain(call.sender.code);
-    expect(call.sender.pages).toBe(0);
+    expect(call.sender).toMatchObject({ code: ResultCode.T0_EXPIRED, success: false, pages: 0 });
     expect(call.receiver).toBeNull();
-    expect(call.durationMs).toBeLessThan(120_000);
+    expect(call.receiverEvents).toEqual([]);
+    expect(call.receivedTiff).toBeNull();
+    expect(call.durationMs).toBe(60_000);
   });
 });
 
@@ -145,15 +146,46 @@ describe('a hang-up mid-page', () => {
     expect(call.durationMs).toBeCloseTo(hangUpAtMs, -2);
   });
 
-  test('an AbortSignal ends the call the same way', async () => {
+  test('an AbortSignal aborted before the call starts: no line time, no page, call-dropped on both ends', async () => {
     const doc = writeTextDocument(tmp.dir, 2, { name: 'abort.tif', firstSeed: 9 });
     const controller = new AbortController();
     const promise = runLoopback({ document: doc.file, signal: controller.signal });
     controller.abort();
     const call = await promise;
-    expect(call.sender.code).toBe(ResultCode.CALL_DROPPED);
-    expect(call.sender.pages).toBeLessThan(2);
-    expect(call.sender.detail).toBe('the call was cancelled');
+    const dropped = { code: ResultCode.CALL_DROPPED, success: false, pages: 0, detail: 'the call was cancelled' };
+    expect(call.sender).toMatchObject(dropped);
+    expect(call.receiver).toMatchObject(dropped);
+    expect(call.durationMs).toBe(0);
+    expect(call.senderEvents.map((e) => e.type)).toEqual(['finished']);
+    expect(call.receiverEvents.map((e) => e.type)).toEqual(['finished']);
+    expect(call.receivedPages).toEqual([]);
+    expect(call.receivedTiff).toBeNull();
+  });
+
+  test('an AbortSignal aborted as page 1 is confirmed: exactly that page on both ends, call-dropped', async () => {
+    const doc = writeTextDocument(tmp.dir, 3, { name: 'abort-page.tif', firstSeed: 12 });
+    const controller = new AbortController();
+    const media = new LoopbackMedia();
+    const events: FaxEvent[] = [];
+    const outcome = await media.send(
+      { document: doc.file },
+      {
+        signal: controller.signal,
+        // Events arrive as they happen, so the abort lands right after the sender's page 1.
+        onEvent: (e) => {
+          events.push(e);
+          if (e.type === 'page') controller.abort();
+        },
+      },
+    );
+    const dropped = { code: ResultCode.CALL_DROPPED, success: false, pages: 1, detail: 'the call was cancelled' };
+    expect(outcome.result).toMatchObject(dropped);
+    expect(media.call!.receiver).toMatchObject(dropped);
+    expect(pageEvents(events)).toEqual([1]);
+    expect(pageEvents(media.call!.receiverEvents)).toEqual([1]);
+    expect(events.at(-1)).toMatchObject({ type: 'finished', result: dropped });
+    expect(outcome.durationMs).toBe(events.find((e) => e.type === 'page')!.timeMs + 20);
+    expectBitExact(media.call!, doc.pages.slice(0, 1));
   });
 
   test('a time limit ends the call with code 49 and names itself in detail, on both ends and the finished event', async () => {

@@ -45,13 +45,13 @@ describe('sendFax on the loopback', () => {
       send_fax_identity: '+1 555 0100',
       send_fax_remote_identity: '+44 20 7946 0000',
       send_fax_pages: '2',
-      send_fax_result_code: '0',
+      send_fax_result_code: String(ResultCode.OK),
       send_fax_result_text: 'OK',
       send_fax_result: 'success',
     });
     for (const value of Object.values(outcome.variables)) expect(typeof value).toBe('string');
     expect(outcome.result).toMatchObject({
-      code: 0,
+      code: ResultCode.OK,
       text: 'OK',
       success: true,
       pages: 2,
@@ -183,9 +183,9 @@ describe('a request that is wrong in itself rejects with InvalidOptionError befo
     ['an unknown media kind', { media: { kind: 'rtp' } }, /call\.media must be a FaxMedia/],
     ['no media', {}, /Expected an object for call\.media/],
     [
-      'a paced loopback whose receiver does not answer',
-      { media: { kind: 'loopback', paced: true, receiver: { answers: false } } },
-      /A paced loopback, or one with a line or T\.38, supports none of recordAudio, hangUpAtMs, receiver\.answers: false/,
+      'a loopback whose receiver.answers is not a boolean',
+      { media: { kind: 'loopback', receiver: { answers: 'no' } } },
+      /Expected a boolean for receiver\.answers but got string/,
     ],
     [
       'a call id that is not a string',
@@ -213,28 +213,31 @@ describe('a request that is wrong in itself rejects with InvalidOptionError befo
   });
 });
 
-describe('a paced loopback refuses what only the unpaced one does, with InvalidOptionError', () => {
-  test.each([
-    ['recording the line audio', { recordAudio: true }],
-    ['hanging up at a set time', { hangUpAtMs: 30_000 }],
-    ['a receiver that does not answer', { receiver: { answers: false } }],
-  ])('%s', (_name, options) => {
-    const make = () => new LoopbackMedia({ paced: true, ...options });
-    expect(make).toThrow(InvalidOptionError);
-    expect(make).toThrow(
-      'A paced loopback, or one with a line or T.38, supports none of recordAudio, hangUpAtMs, receiver.answers: false',
-    );
-  });
-
-  test('unpaced, each of them is accepted', () => {
-    expect(
-      () => new LoopbackMedia({ recordAudio: true, hangUpAtMs: 30_000, receiver: { answers: false } }),
-    ).not.toThrow();
+describe('a paced loopback has what the unpaced one has', () => {
+  test('recordAudio, hangUpAtMs and a receiver that does not answer: hung up at 1 s, 1 s of audio each way', async () => {
+    const media = new LoopbackMedia({
+      paced: true,
+      recordAudio: true,
+      hangUpAtMs: 1_000,
+      receiver: { answers: false },
+    });
+    const outcome = await media.send({ document: doc.file }, { onEvent: () => undefined });
+    expect(outcome.result).toMatchObject({
+      code: ResultCode.CALL_DROPPED,
+      pages: 0,
+      detail: 'both ends hung up at 1 s of line time (hangUpAtMs)',
+    });
+    expect(outcome.durationMs).toBe(1_000);
+    expect(media.call!.receiver).toBeNull();
+    expect(media.call!.audio!.sent).toHaveLength(8_000);
+    expect(media.call!.audio!.sent.some((s) => Math.abs(s) > 1000)).toBe(true);
+    // Nobody answered: the line back to the sender is silent.
+    expect(media.call!.audio!.received).toEqual(new Int16Array(8_000));
   });
 });
 
 describe('a document that cannot be sent is a failed fax, not an error', () => {
-  test("the docs' example https//example.com/fax_to_send.pdf: code 41 and a detail that points at the slip", async () => {
+  test("the docs' example https//example.com/fax_to_send.pdf: FILE_ERROR and a detail that points at the slip", async () => {
     const outcome = await sendFax(
       { document: 'https//example.com/fax_to_send.pdf' },
       { media: { kind: 'loopback' } },
@@ -253,23 +256,25 @@ describe('a document that cannot be sent is a failed fax, not an error', () => {
       'send_fax.document "https//example.com/fax_to_send.pdf" is not an absolute URL (did you mean "https://example.com/fax_to_send.pdf"?)',
     );
     expect(outcome.durationMs).toBe(0);
-    expect(outcome.trace.entries).toEqual([expect.objectContaining({ kind: 'finished', code: 41, success: false })]);
+    expect(outcome.trace.entries).toEqual([
+      expect.objectContaining({ kind: 'finished', code: ResultCode.FILE_ERROR, success: false }),
+    ]);
   });
 
-  test('an unsupported scheme: code 41', async () => {
+  test('an unsupported scheme: FILE_ERROR', async () => {
     const outcome = await sendFax({ document: 'ftp://example.com/a.pdf' }, { media: { kind: 'loopback' } }, quiet);
-    expect(outcome.result).toMatchObject({ code: 41, success: false });
+    expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, success: false });
     expect(outcome.detail).toMatch(/unsupported scheme ftp:/);
   });
 
-  test('a TIFF that does not exist: code 41 with the engine’s detail', async () => {
+  test('a TIFF that does not exist: FILE_ERROR with the engine’s detail', async () => {
     const missing = pathToFileURL(path.join(tmp.dir, 'nope.tif')).href;
     const outcome = await sendFax({ document: missing }, { media: { kind: 'loopback' } }, local);
-    expect(outcome.result).toMatchObject({ code: 41, success: false, pages: 0 });
+    expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, success: false, pages: 0 });
     expect(outcome.detail).toMatch(/nope\.tif cannot be opened/);
   });
 
-  test('a preparer failure that is not a DocumentError still ends as code 41 with its message', async () => {
+  test('a preparer failure that is not a DocumentError still ends as FILE_ERROR with its message', async () => {
     const outcome = await sendFax(
       { document: 'https://example.com/a.pdf' },
       { media: { kind: 'loopback' } },
@@ -280,7 +285,7 @@ describe('a document that cannot be sent is a failed fax, not an error', () => {
         },
       },
     );
-    expect(outcome.result).toMatchObject({ code: 41, detail: 'renderer crashed' });
+    expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, detail: 'renderer crashed' });
   });
 
   test('a local TIFF is checked before the medium gets it; its damage fails the fax', async () => {
@@ -385,10 +390,10 @@ describe('hang-up and cancel', () => {
     expect(outcome.result).toMatchObject({ code: ResultCode.CALL_DROPPED, success: false, pages: 1 });
     expect(outcome.variables).toMatchObject({
       send_fax_result: 'failed',
-      send_fax_result_code: '49',
+      send_fax_result_code: String(ResultCode.CALL_DROPPED),
       send_fax_pages: '1',
     });
-    expect(outcome.trace.entries.at(-1)).toMatchObject({ kind: 'finished', code: 49 });
+    expect(outcome.trace.entries.at(-1)).toMatchObject({ kind: 'finished', code: ResultCode.CALL_DROPPED });
   });
 
   test('a signal aborted before the fax starts: call-dropped, no pages, one finished event', async () => {
@@ -403,7 +408,7 @@ describe('hang-up and cancel', () => {
       expect(server.requests.map((r) => r.json.params.fax)).toEqual([
         expect.objectContaining({
           type: 'finished',
-          params: expect.objectContaining({ success: false, result: 49, pages: 0 }),
+          params: expect.objectContaining({ success: false, result: ResultCode.CALL_DROPPED, pages: 0 }),
         }),
       ]);
     } finally {
@@ -462,19 +467,19 @@ describe('a PDF document', () => {
     expect(outcome.variables).toMatchObject({ send_fax_result: 'success', send_fax_pages: '2' });
   });
 
-  test('from 127.0.0.1 without allowPrivate: refused, code 41, the cause in detail', async () => {
+  test('from 127.0.0.1 without allowPrivate: refused, FILE_ERROR, the cause in detail', async () => {
     const outcome = await sendFax(
       { document: `${base}/letter.pdf` },
       { media: { kind: 'loopback' } },
       { log: () => undefined },
     );
-    expect(outcome.result).toMatchObject({ code: 41, success: false, pages: 0 });
+    expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, success: false, pages: 0 });
     expect(outcome.detail).toMatch(/refused address 127\.0\.0\.1/);
   });
 
-  test('a 404: code 41 with "HTTP 404" in detail', async () => {
+  test('a 404: FILE_ERROR with "HTTP 404" in detail', async () => {
     const outcome = await sendFax({ document: `${base}/gone.pdf` }, { media: { kind: 'loopback' } }, quiet);
-    expect(outcome.result).toMatchObject({ code: 41, success: false });
+    expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, success: false });
     expect(outcome.detail).toMatch(/HTTP 404/);
   });
 });

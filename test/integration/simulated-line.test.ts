@@ -235,15 +235,42 @@ describe('LoopbackMedia with a line, through sendFax', () => {
     media.call!.receivedPages.forEach((page, i) => expect(differingRows(page, doc.pages[i]!)).toBe(0));
   });
 
-  test('a line with recordAudio is refused with InvalidOptionError', async () => {
-    expect(() => new LoopbackMedia({ line: defaultLineSpec(), recordAudio: true })).toThrow(InvalidOptionError);
-    await expect(
-      sendFax(
-        { document: pathToFileURL(doc.file).href },
-        { media: { kind: 'loopback', line: defaultLineSpec(), recordAudio: true } },
-        local,
-      ),
-    ).rejects.toThrow(InvalidOptionError);
+  test('a line with recordAudio and hangUpAtMs: both ends hang up then, the audio of each direction recorded', async () => {
+    const media = new LoopbackMedia({
+      line: parseLineSpec('loss=0.5%,seed=55'),
+      recordAudio: true,
+      hangUpAtMs: 10_000,
+    });
+    await sendFax({ document: pathToFileURL(doc.file).href }, { media }, local);
+    const detail = 'both ends hung up at 10 s of line time (hangUpAtMs)';
+    expect(media.call!.sender).toMatchObject({ code: ResultCode.CALL_DROPPED, pages: 0, detail });
+    expect(media.call!.receiver).toMatchObject({ code: ResultCode.CALL_DROPPED, pages: 0, detail });
+    expect(media.call!.durationMs).toBe(10_000);
+    // 8000 samples a second of line time, each way; both ends were on the line by then.
+    expect(media.call!.audio!.sent).toHaveLength(80_000);
+    expect(media.call!.audio!.received).toHaveLength(80_000);
+    expect(media.call!.audio!.sent.some((s) => Math.abs(s) > 1000)).toBe(true);
+    expect(media.call!.audio!.received.some((s) => Math.abs(s) > 1000)).toBe(true);
+  });
+
+  test('a receiver that never answers, on a line: the sender’s T0 (no answer) ends the call, no receiver result', async () => {
+    const media = new LoopbackMedia({ line: parseLineSpec('jitter=20ms,seed=4'), receiver: { answers: false } });
+    const outcome = await sendFax({ document: pathToFileURL(doc.file).href }, { media }, local);
+    expect(outcome.result).toMatchObject({ code: ResultCode.T0_EXPIRED, success: false, pages: 0 });
+    expect(media.call!.receiver).toBeNull();
+    expect(media.call!.receiverEvents).toEqual([]);
+    expect(media.call!.receivedPages).toEqual([]);
+  });
+
+  test('T.38 with recordAudio: the call succeeds and the audio is silence, as long as the call', async () => {
+    const media = new LoopbackMedia({ t38: {}, recordAudio: true });
+    await sendFax({ document: pathToFileURL(doc.file).href }, { media }, local);
+    expect(media.call!.sender).toMatchObject({ code: ResultCode.OK, pages: 3 });
+    const { sent, received: heard } = media.call!.audio!;
+    expect(sent).toHaveLength((media.call!.durationMs * 8000) / 1000);
+    expect(heard).toHaveLength(sent.length);
+    // Not toEqual: comparing a million samples one by one through jest takes minutes.
+    expect(sent.every((s) => s === 0) && heard.every((s) => s === 0)).toBe(true);
   });
 });
 

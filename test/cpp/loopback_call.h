@@ -1,22 +1,53 @@
-#include "engine/loopback.h"
+// Test support: a whole fax call between a sending and a receiving AudioTerminal in one
+// thread, as fast as the CPU allows (time advances by the samples exchanged, never by the
+// clock). The addon has no such call of its own: its one loopback is runSimulatedCall in
+// lib/transports/impaired-line.ts, over FaxSessions. Header-only; each test program is its own.
+#pragma once
 
 #include <array>
+#include <atomic>
+#include <cstdint>
 #include <iterator>
 #include <memory>
+#include <vector>
 
-namespace faxline {
-namespace {
+#include "engine/audio_terminal.h"
 
-void AppendEvents(T30Session& session, std::vector<Event>& scratch, std::vector<Event>& out) {
+namespace faxline::test {
+
+struct LoopbackOptions {
+  TerminalOptions sender;
+  TerminalOptions receiver;
+  // false: nobody answers; the sender hears silence until its T.30 timers give up.
+  bool receiver_answers = true;
+  // Both sides hang up at this point in the call (samples); -1: never.
+  int64_t hang_up_at_sample = -1;
+  // A bound so that a protocol bug can never spin forever: one hour of line time.
+  int64_t max_samples = int64_t{kSampleRate} * 3600;
+};
+
+struct LoopbackOutcome {
+  FaxResult sender;
+  FaxResult receiver;
+  std::vector<Event> sender_events;
+  std::vector<Event> receiver_events;
+  int64_t samples = 0;
+  bool cancelled = false;
+  bool hit_sample_limit = false;
+};
+
+inline void AppendEvents(T30Session& session, std::vector<Event>& scratch,
+                         std::vector<Event>& out) {
   if (session.pending_events() == 0) return;
   session.TakeEvents(scratch);
   out.insert(out.end(), std::make_move_iterator(scratch.begin()),
              std::make_move_iterator(scratch.end()));
 }
 
-}  // namespace
-
-LoopbackOutcome RunLoopback(const LoopbackOptions& options, const std::atomic<bool>* cancel) {
+// Runs the whole call. cancel (may be null) is polled every frame; when set, both sides hang
+// up. Throws OptionError for invalid options.
+inline LoopbackOutcome RunLoopback(const LoopbackOptions& options,
+                                   const std::atomic<bool>* cancel) {
   LoopbackOutcome outcome;
   AudioTerminal sender(options.sender);
   std::unique_ptr<AudioTerminal> receiver;
@@ -25,18 +56,12 @@ LoopbackOutcome RunLoopback(const LoopbackOptions& options, const std::atomic<bo
   std::array<int16_t, kSamplesPerFrame> to_receiver{};
   std::array<int16_t, kSamplesPerFrame> to_sender{};
   std::vector<Event> scratch;
-  if (options.record_audio) {
-    // About ten minutes of line time before the first reallocation.
-    outcome.sender_audio.reserve(size_t{kSampleRate} * 600);
-    outcome.receiver_audio.reserve(size_t{kSampleRate} * 600);
-  }
 
   auto all_finished = [&] {
     return sender.session().finished() && (!receiver || receiver->session().finished());
   };
 
-  // A sender that failed before its modem started (a document it cannot send) never calls:
-  // the receiver would only hear silence until its own timers gave up.
+  // A sender that failed before its modem started (a document it cannot send) never calls.
   const bool sender_failed_before_start = sender.session().finished();
   while (!sender_failed_before_start && !all_finished()) {
     if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) {
@@ -56,12 +81,6 @@ LoopbackOutcome RunLoopback(const LoopbackOptions& options, const std::atomic<bo
       to_sender.fill(0);
     }
     sender.Receive(to_sender.data(), kSamplesPerFrame);
-    if (options.record_audio) {
-      outcome.sender_audio.insert(outcome.sender_audio.end(), to_receiver.begin(),
-                                  to_receiver.end());
-      outcome.receiver_audio.insert(outcome.receiver_audio.end(), to_sender.begin(),
-                                    to_sender.end());
-    }
     outcome.samples += kSamplesPerFrame;
     AppendEvents(sender.session(), scratch, outcome.sender_events);
     if (receiver) AppendEvents(receiver->session(), scratch, outcome.receiver_events);
@@ -79,4 +98,4 @@ LoopbackOutcome RunLoopback(const LoopbackOptions& options, const std::atomic<bo
   return outcome;
 }
 
-}  // namespace faxline
+}  // namespace faxline::test
