@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import {
+  ResultCode,
   sendFax,
   StatusCallbacks,
   verifySignature,
@@ -95,7 +96,7 @@ describe('the status events of a successful fax', () => {
         document: twoPages,
         pages: 2,
         success: true,
-        result: 0,
+        result: ResultCode.OK,
         result_text: 'OK',
         format: 'pdf',
       },
@@ -122,11 +123,11 @@ describe('the status events of a successful fax', () => {
 });
 
 describe('the status events of a failed fax', () => {
-  test('a document that cannot be fetched gives only a finished event: success false, result 41', async () => {
+  test('a document that cannot be fetched gives only a finished event: success false, result FILE_ERROR', async () => {
     server = await startStatusServer();
     const missing = pathToFileURL(`${tmp.dir}/missing.pdf`).href;
     const outcome = await send(server.url, {}, missing);
-    expect(outcome.result).toMatchObject({ code: 41, success: false, pages: 0 });
+    expect(outcome.result).toMatchObject({ code: ResultCode.FILE_ERROR, success: false, pages: 0 });
     expect(server.requests).toHaveLength(1);
     expect(server.requests[0]!.json.params.fax).toEqual({
       type: 'finished',
@@ -137,7 +138,7 @@ describe('the status events of a failed fax', () => {
         document: missing,
         pages: 0,
         success: false,
-        result: 41,
+        result: ResultCode.FILE_ERROR,
         result_text: 'TIFF/F file cannot be opened',
         format: 'pdf',
       },
@@ -150,12 +151,12 @@ describe('the status events of a failed fax', () => {
     expect(outcome.variables).toMatchObject({
       send_fax_document: 'https//example.com/fax_to_send.pdf',
       send_fax_result: 'failed',
-      send_fax_result_code: '41',
+      send_fax_result_code: String(ResultCode.FILE_ERROR),
       send_fax_pages: '0',
     });
     expect(outcome.detail).toContain('did you mean "https://example.com/fax_to_send.pdf"');
     expect(server.requests.map((r) => r.json.params.fax.type)).toEqual(['finished']);
-    expect(server.requests[0]!.json.params.fax.params).toMatchObject({ success: false, result: 41 });
+    expect(server.requests[0]!.json.params.fax.params).toMatchObject({ success: false, result: ResultCode.FILE_ERROR });
   });
 });
 

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { PDFDocument } from 'pdf-lib';
 import { PNG } from 'pngjs';
-import { readTiffPages } from '../../lib';
+import { ResultCode, readTiffPages } from '../../lib';
 import { cliArgs, faxline, faxlineAsync, root } from '../helpers/cli';
 import { differingRows, tempDir, writeTextDocument } from '../helpers/pages';
 
@@ -30,7 +30,7 @@ describe('faxline send --json', () => {
       send_fax_identity: '+1 555 0100',
       send_fax_remote_identity: '',
       send_fax_pages: '2',
-      send_fax_result_code: '0',
+      send_fax_result_code: String(ResultCode.OK),
       send_fax_result_text: 'OK',
       send_fax_result: 'success',
     });
@@ -42,7 +42,11 @@ describe('faxline send --json', () => {
     const r = faxline('send', missing, '--json');
     expect(r.status).toBe(1);
     const out = JSON.parse(r.stdout);
-    expect(out.variables).toMatchObject({ send_fax_result: 'failed', send_fax_result_code: '41', send_fax_pages: '0' });
+    expect(out.variables).toMatchObject({
+      send_fax_result: 'failed',
+      send_fax_result_code: String(ResultCode.FILE_ERROR),
+      send_fax_pages: '0',
+    });
   });
 });
 
@@ -88,7 +92,7 @@ describe('faxline send --received and --wav', () => {
     expect(height).toBeCloseTo((doc.pages[0]!.height / 196) * 72, 3);
     const svg = fs.readFileSync(path.join(out, 'ladder.svg'), 'utf8');
     expect(svg).toMatch(/^<svg /);
-    expect(svg).toContain('OK: result 0: OK; 2 page(s)');
+    expect(svg).toContain(`OK: result ${ResultCode.OK}: OK; 2 page(s)`);
   });
 });
 
@@ -106,7 +110,7 @@ describe('faxline send with a PDF', () => {
     expect(out.stats.resolution).toBe('standard');
   });
 
-  test("the docs' https//example.com/fax_to_send.pdf fails cleanly: exit 1, code 41, a hint, and --received still writes the ladder", () => {
+  test("the docs' https//example.com/fax_to_send.pdf fails cleanly: exit 1, FILE_ERROR, a hint, and --received still writes the ladder", () => {
     const out = path.join(tmp.dir, 'failed-out');
     const r = faxline('send', 'https//example.com/fax_to_send.pdf', '--received', out);
     expect(r.status).toBe(1);
@@ -114,12 +118,12 @@ describe('faxline send with a PDF', () => {
     expect(r.stdout).toContain('send_fax_result_code=41\n');
     expect(r.stderr).toContain('did you mean "https://example.com/fax_to_send.pdf"?');
     expect(fs.readdirSync(out)).toEqual(['ladder.svg']);
-    expect(fs.readFileSync(path.join(out, 'ladder.svg'), 'utf8')).toContain('FAILED: result 41');
+    expect(fs.readFileSync(path.join(out, 'ladder.svg'), 'utf8')).toContain(`FAILED: result ${ResultCode.FILE_ERROR}`);
   });
 });
 
 describe('faxline send with a document URL on 127.0.0.1', () => {
-  test('is refused (exit 1, code 41, the refused address named) unless --allow-private', async () => {
+  test('is refused (exit 1, FILE_ERROR, the refused address named) unless --allow-private', async () => {
     const { serveHttp } = await import('../helpers/http-server');
     const pdf = fs.readFileSync(path.join(root, 'examples/sample.pdf'));
     const server = await serveHttp((_req, res) => res.writeHead(200, { 'content-type': 'application/pdf' }).end(pdf));
@@ -130,7 +134,7 @@ describe('faxline send with a document URL on 127.0.0.1', () => {
       expect(JSON.parse(refused.stdout).variables).toMatchObject({
         send_fax_document: url,
         send_fax_result: 'failed',
-        send_fax_result_code: '41',
+        send_fax_result_code: String(ResultCode.FILE_ERROR),
         send_fax_pages: '0',
       });
       expect(refused.stderr).toContain('refused address 127.0.0.1');

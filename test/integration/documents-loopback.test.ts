@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { readTiffPages, runLoopback } from '../../lib';
+import { ResultCode, readTiffPages, runLoopback } from '../../lib';
 import { prepareDocument, type DocumentResolution } from '../../lib/document';
 import { differingRows, tempDir } from '../helpers/pages';
 import { A4, A4_LEFT_MM, expectMark, makePdf, thirdParty } from '../helpers/pdfs';
@@ -35,8 +35,8 @@ describe('a prepared PDF sent over a loopback fax (V.17, ECM)', () => {
       ]);
       const { prepared, sent, call } = await sendPdf(pdf, resolution, `mixed-${resolution}.pdf`);
       expect(prepared.pages).toBe(3);
-      expect(call.sender).toMatchObject({ code: 0, success: true, pages: 3 });
-      expect(call.receiver).toMatchObject({ code: 0, success: true, pages: 3 });
+      expect(call.sender).toMatchObject({ code: ResultCode.OK, success: true, pages: 3 });
+      expect(call.receiver).toMatchObject({ code: ResultCode.OK, success: true, pages: 3 });
       expect(call.receivedPages).toHaveLength(3);
       call.receivedPages.forEach((page, i) => {
         expect(page).toMatchObject({ width: 1728, yDpi: sent[i]!.yDpi });
@@ -51,7 +51,7 @@ describe('a prepared PDF sent over a loopback fax (V.17, ECM)', () => {
     // Fetched by test/global-setup.js; documents-third-party.test.ts fails loudly if it is not.
     const pdf = thirdParty('cups-testpage.pdf')!;
     const { sent, call } = await sendPdf(pdf, 'fine', 'cups-testpage.pdf');
-    expect(call.sender).toMatchObject({ code: 0, success: true, pages: 1 });
+    expect(call.sender).toMatchObject({ code: ResultCode.OK, success: true, pages: 1 });
     expect(differingRows(call.receivedPages[0]!, sent[0]!)).toBe(0);
   });
 });

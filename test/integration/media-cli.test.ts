@@ -7,7 +7,7 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { prepareDocument, readTiffPages, type FaxPage } from '../../lib';
+import { ResultCode, prepareDocument, readTiffPages, type FaxPage } from '../../lib';
 import { makePdf } from '../helpers/pdfs';
 import { faxline, type ChildOutput } from '../helpers/cli';
 import {
@@ -138,7 +138,7 @@ function expectSuccess(
     send_fax_identity: SENDER_ID,
     send_fax_remote_identity: RECEIVER_ID,
     send_fax_pages: pages,
-    send_fax_result_code: '0',
+    send_fax_result_code: String(ResultCode.OK),
     send_fax_result_text: 'OK',
     send_fax_result: 'success',
   });
@@ -147,7 +147,7 @@ function expectSuccess(
     receive_fax_identity: RECEIVER_ID,
     receive_fax_remote_identity: SENDER_ID,
     receive_fax_pages: pages,
-    receive_fax_result_code: '0',
+    receive_fax_result_code: String(ResultCode.OK),
     receive_fax_result_text: 'OK',
     receive_fax_result: 'success',
   });
@@ -400,12 +400,12 @@ describe('single paced calls, run at once', () => {
   });
 
   describe('a peer that goes silent', () => {
-    test('1 s of PCMU then nothing: receive exits 1 with code 49 and says no RTP came from the peer', async () => {
+    test('1 s of PCMU then nothing: receive exits 1 with CALL_DROPPED and says no RTP came from the peer', async () => {
       const { result, peerPort, heard } = await calls.silent;
       if (result.status !== 1) throw new Error(`exit status ${result.status}, expected 1; stderr:\n${result.stderr}`);
       expect(parseVariables(result.stdout)).toMatchObject({
         receive_fax_pages: '0',
-        receive_fax_result_code: '49',
+        receive_fax_result_code: String(ResultCode.CALL_DROPPED),
         receive_fax_result: 'failed',
       });
       expect(result.stderr).toContain(`no RTP from 127.0.0.1:${peerPort}`);
@@ -419,14 +419,14 @@ describe('single paced calls, run at once', () => {
   });
 
   describe('a sender that vanishes mid-page', () => {
-    test('SIGKILL 20 s of line time into a 2-page call: receive exits 1 with code 49, fewer pages, and still writes the ladder', async () => {
+    test('SIGKILL 20 s of line time into a 2-page call: receive exits 1 with CALL_DROPPED, fewer pages, and still writes the ladder', async () => {
       const { killed, result } = await calls.vanishing;
       expect(killed.status).toBeNull(); // ended by the signal, not by an exit of its own
       const json = jsonOf(result, 1);
       expect(json.variables).toMatchObject({
         receive_fax_identity: '',
         receive_fax_remote_identity: '',
-        receive_fax_result_code: '49',
+        receive_fax_result_code: String(ResultCode.CALL_DROPPED),
         receive_fax_result: 'failed',
       });
       const pages = Number(json.variables.receive_fax_pages);
@@ -456,7 +456,7 @@ describe('receive --listen loopback (the built-in sender, unpaced)', () => {
       receive_fax_identity: '',
       receive_fax_remote_identity: '',
       receive_fax_pages: '2',
-      receive_fax_result_code: '0',
+      receive_fax_result_code: String(ResultCode.OK),
       receive_fax_result_text: 'OK',
       receive_fax_result: 'success',
     });

@@ -94,7 +94,7 @@ describe('PcmMedia: a media server drives the fax with its own frames', () => {
     expect(out.every((s) => s === 0)).toBe(true);
     expect(media.active).toBe(false);
     const outcome = await sendFax({ document: 'https//example.com/x.pdf' }, { media }, quiet);
-    expect(outcome.result.code).toBe(41);
+    expect(outcome.result.code).toBe(ResultCode.FILE_ERROR);
     expect(media.ended).toBe(true);
     out.fill(7);
     media.process(null, out);
@@ -140,7 +140,10 @@ describe('PcmMedia: a media server drives the fax with its own frames', () => {
       expect(result.pages).toBeLessThanOrEqual(1);
       const fax = server.requests.map((r) => r.json.params.fax);
       expect(fax.filter((f) => f.type === 'finished')).toEqual([
-        { type: 'finished', params: expect.objectContaining({ success: false, result: 49, pages: result.pages }) },
+        {
+          type: 'finished',
+          params: expect.objectContaining({ success: false, result: ResultCode.CALL_DROPPED, pages: result.pages }),
+        },
       ]);
       expect(fax.filter((f) => f.type === 'page')).toHaveLength(result.pages);
       rx.session.close();
@@ -163,15 +166,19 @@ describe('PcmMedia: a media server drives the fax with its own frames', () => {
       await driveFrames(media, rx.session, 'push-pull');
       const { result, variables, trace } = await outcome;
       expect(result).toMatchObject({ code: ResultCode.CALL_DROPPED, success: false, pages: 1 });
-      expect(variables).toMatchObject({ send_fax_result: 'failed', send_fax_result_code: '49', send_fax_pages: '1' });
-      expect(trace.entries.at(-1)).toMatchObject({ kind: 'finished', code: 49, pages: 1 });
+      expect(variables).toMatchObject({
+        send_fax_result: 'failed',
+        send_fax_result_code: String(ResultCode.CALL_DROPPED),
+        send_fax_pages: '1',
+      });
+      expect(trace.entries.at(-1)).toMatchObject({ kind: 'finished', code: ResultCode.CALL_DROPPED, pages: 1 });
       expect(server.requests.map((r) => r.json.params.fax)).toEqual([
         { type: 'page', params: { direction: 'send', number: 1 } },
         {
           type: 'finished',
           params: expect.objectContaining({
             success: false,
-            result: 49,
+            result: ResultCode.CALL_DROPPED,
             result_text: 'The call dropped prematurely',
             pages: 1,
           }),

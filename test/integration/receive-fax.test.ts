@@ -162,7 +162,7 @@ describe('receiveFax from the loopback sender', () => {
           document: pdfUrl,
           pages: 2,
           success: true,
-          result: 0,
+          result: ResultCode.OK,
           result_text: 'OK',
           format: 'pdf',
         },
@@ -242,7 +242,7 @@ describe('the store hook', () => {
     expect(outcome.variables).toMatchObject({
       receive_fax_document: '',
       receive_fax_pages: '2',
-      receive_fax_result_code: '0',
+      receive_fax_result_code: String(ResultCode.OK),
       receive_fax_result: 'success',
     });
     expect(logs).toEqual([
@@ -381,7 +381,11 @@ describe('a call that ends early', () => {
       });
       expect(readTiffPages(outcome.pagesFile!).map((p, i) => differingRows(p, doc.pages[i]!))).toEqual([0]);
       expect(faxBodies().map((b) => b.type)).toEqual(['page', 'finished']);
-      expect(faxBodies()[1].params).toMatchObject({ document: outcome.document, pages: 1, result: 49 });
+      expect(faxBodies()[1].params).toMatchObject({
+        document: outcome.document,
+        pages: 1,
+        result: ResultCode.CALL_DROPPED,
+      });
     } finally {
       sender.close();
     }

@@ -143,7 +143,7 @@ describe('a file: document is the host’s to permit (allowFiles)', () => {
   ];
 
   test.each(cases)(
-    '%s without allowFiles is refused before it is opened: code 41, the refusal in detail, nothing sent',
+    '%s without allowFiles is refused before it is opened: FILE_ERROR, the refusal in detail, nothing sent',
     async (_name, file) => {
       const url = pathToFileURL(path.join(examples, file)).href;
       const media = new LoopbackMedia();

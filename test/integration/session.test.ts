@@ -34,8 +34,8 @@ describe('two FaxSessions driven frame by frame', () => {
     await connectSessions(sender, receiver);
     await iteration;
     const result = await sender.done;
-    expect(result).toMatchObject({ code: 0, success: true, pages: 2, remoteIdentity: '555 0142' });
-    expect(receiver.result).toMatchObject({ code: 0, pages: 2, remoteIdentity: '555 0199' });
+    expect(result).toMatchObject({ code: ResultCode.OK, success: true, pages: 2, remoteIdentity: '555 0142' });
+    expect(receiver.result).toMatchObject({ code: ResultCode.OK, pages: 2, remoteIdentity: '555 0199' });
     const types = events.map((e) => e.type);
     expect(types.filter((t) => t === 'page')).toHaveLength(2);
     expect(types.at(-1)).toBe('finished');

@@ -107,7 +107,7 @@ describe('T.38 from the start', () => {
     );
     expect(outcome.variables).toMatchObject({
       send_fax_result: 'success',
-      send_fax_result_code: '0',
+      send_fax_result_code: String(ResultCode.OK),
       send_fax_pages: '3',
       send_fax_remote_identity: '200',
     });

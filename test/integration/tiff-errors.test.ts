@@ -69,9 +69,13 @@ describe('a TIFF that cannot be sent fails the fax with SpanDSP’s file code an
 describe('checkTiffForSending: the session’s own check, on a libuv thread', () => {
   test('passes every page of a good file and counts them', async () => {
     const { file } = writeTextDocument(tmp.dir, 3, { name: 'good.tif' });
-    expect(await checkTiffForSending(file)).toEqual({ code: 0, detail: 'pages 1 to 3 can be sent', pages: 3 });
+    expect(await checkTiffForSending(file)).toEqual({
+      code: ResultCode.OK,
+      detail: 'pages 1 to 3 can be sent',
+      pages: 3,
+    });
     expect(await checkTiffForSending(file, { first: 2, last: 2 })).toEqual({
-      code: 0,
+      code: ResultCode.OK,
       detail: 'page 2 can be sent',
       pages: 3,
     });
@@ -82,7 +86,7 @@ describe('checkTiffForSending: the session’s own check, on a libuv thread', ()
     const check = await checkTiffForSending(file);
     expect(check).toMatchObject({ code: ResultCode.FILE_ERROR, pages: 2 });
     expect(check.detail).toMatch(/^page 2 cannot be decoded at row \d+/);
-    expect(await checkTiffForSending(file, { first: 1, last: 1 })).toMatchObject({ code: 0 });
+    expect(await checkTiffForSending(file, { first: 1, last: 1 })).toMatchObject({ code: ResultCode.OK });
 
     const session = new FaxSession({ direction: 'send', document: file });
     const result = await session.done;

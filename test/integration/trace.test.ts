@@ -1,5 +1,6 @@
 import { pathToFileURL } from 'node:url';
 import {
+  ResultCode,
   buildTrace,
   formatTrace,
   LoopbackMedia,
@@ -69,7 +70,13 @@ describe('the T.30 trace of a fax', () => {
       .filter((e) => e.kind !== 'frame')
       .map((e) => (e.kind === 'page' ? `page ${e.page}` : e.kind));
     expect(marks).toEqual(['negotiated', 'page 1', 'page 2', 'finished']);
-    expect(trace.entries.at(-1)).toMatchObject({ kind: 'finished', code: 0, text: 'OK', success: true, pages: 2 });
+    expect(trace.entries.at(-1)).toMatchObject({
+      kind: 'finished',
+      code: ResultCode.OK,
+      text: 'OK',
+      success: true,
+      pages: 2,
+    });
     expect(trace.durationMs).toBe(trace.entries.at(-1)!.timeMs);
   });
 
@@ -105,7 +112,7 @@ describe('the T.30 trace of a fax', () => {
         'phase B',
         'page 1 confirmed (14400 bit/s, T.6, ECM)',
         'page 2 confirmed',
-        'OK: result 0: OK; 2 page(s)',
+        `OK: result ${ResultCode.OK}: OK; 2 page(s)`,
       ]),
     ).not.toContain(-1);
     expect(svg).not.toContain('call ended here');
@@ -117,14 +124,14 @@ describe('the T.30 trace of a fax', () => {
 describe('the ladder of a failed fax', () => {
   test('shows where the call stopped: the last frames, a red stop mark and the failure at the bottom', async () => {
     const outcome = await sendFax({ document: docUrl }, { media: new LoopbackMedia({ hangUpAtMs: 30_000 }) }, quiet);
-    expect(outcome.result.code).toBe(49);
+    expect(outcome.result.code).toBe(ResultCode.CALL_DROPPED);
     const svg = traceToSvg(outcome.trace);
     const last = outcome.trace.frames.at(-1)!;
     expect(
       inOrder(svg, [
         `</title>${last.label}</text>`,
         'call ended here',
-        'FAILED: result 49: The call dropped prematurely; 0 page(s)',
+        `FAILED: result ${ResultCode.CALL_DROPPED}: The call dropped prematurely; 0 page(s)`,
       ]),
     ).not.toContain(-1);
     expect(svg).toContain('class="bad"');
@@ -134,7 +141,7 @@ describe('the ladder of a failed fax', () => {
     const outcome = await sendFax({ document: 'https//example.com/fax.pdf' }, { media: { kind: 'loopback' } }, quiet);
     const svg = traceToSvg(outcome.trace);
     expect(outcome.trace.frames).toEqual([]);
-    expect(svg).toContain('FAILED: result 41: TIFF/F file cannot be opened; 0 page(s)');
+    expect(svg).toContain(`FAILED: result ${ResultCode.FILE_ERROR}: TIFF/F file cannot be opened; 0 page(s)`);
     expect(svg).toContain('<text class="detail"');
     expect(svg).toContain('send_fax.document &quot;https//example.com/fax.pdf&quot; is not an absolute URL');
   });

@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { ResultCode } from '../../lib';
 import { native, type NativePage } from '../../lib/native';
 import { tempDir, textPage } from '../helpers/pages';
 import { expectNativeError } from '../helpers/native-errors';
@@ -42,8 +43,8 @@ describe('native.T38Gateway', () => {
         gatewayPort.receive(receiverPort.lengths[i]!);
       }
     }
-    expect(sender.result()).toMatchObject({ code: 0, pages: 3 });
-    expect(receiver.result()).toMatchObject({ code: 0, pages: 3 });
+    expect(sender.result()).toMatchObject({ code: ResultCode.OK, pages: 3 });
+    expect(receiver.result()).toMatchObject({ code: ResultCode.OK, pages: 3 });
     const got = native.readTiff(file);
     expect(got).toHaveLength(3);
     got.forEach((p, i) => expect(Buffer.from(p.data).equals(Buffer.from(pages[i]!.data))).toBe(true));

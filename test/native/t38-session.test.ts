@@ -1,4 +1,5 @@
 import * as path from 'node:path';
+import { ResultCode } from '../../lib';
 import { native, type NativeDatagramPort, type NativeFaxSession, type NativePage } from '../../lib/native';
 import { tempDir, textPage } from '../helpers/pages';
 import { expectNativeError } from '../helpers/native-errors';
@@ -104,8 +105,8 @@ describe('a T.38 FaxSession', () => {
     const a = sender({ t38: { redundancy: 3 } });
     const { session: b, file } = receiver({ t38: { redundancy: 3 } });
     runT38(a, b);
-    expect(a.result()).toMatchObject({ code: 0, success: true, pages: 3 });
-    expect(b.result()).toMatchObject({ code: 0, success: true, pages: 3 });
+    expect(a.result()).toMatchObject({ code: ResultCode.OK, success: true, pages: 3 });
+    expect(b.result()).toMatchObject({ code: ResultCode.OK, success: true, pages: 3 });
     const events = b.takeEvents();
     expect(events.filter((e) => e.type === 'page').map((e) => (e as { page: number }).page)).toEqual([1, 2, 3]);
     expect(events.at(-1)?.type).toBe('finished');
@@ -150,8 +151,8 @@ describe('switchToT38', () => {
     expectNativeError(() => fa.process(), 'Error', /in T\.38 mode/);
     expectNativeError(() => a.process(null, new Int16Array(FRAME)), 'Error', /in T\.38 mode/);
     runT38(a, b);
-    expect(a.result()).toMatchObject({ code: 0, pages: 3 });
-    expect(b.result()).toMatchObject({ code: 0, pages: 3 });
+    expect(a.result()).toMatchObject({ code: ResultCode.OK, pages: 3 });
+    expect(b.result()).toMatchObject({ code: ResultCode.OK, pages: 3 });
     expect(a.elapsedMs()).toBeGreaterThan(1000);
     expectSamePages(file);
     a.close();
