@@ -4,7 +4,6 @@
  */
 import * as path from 'node:path';
 import nodeGypBuild from 'node-gyp-build';
-import type { FaxStats } from './engine/result';
 
 /** Options as the addon takes them: already validated and normalised by lib/engine. */
 export interface NativeTerminalOptions {
@@ -25,8 +24,30 @@ export interface NativeTerminalOptions {
   t38?: NativeT38Config;
 }
 
-/** Statistics as the addon reports them; FaxStats (lib/engine/result) documents each field. */
-export type NativeStats = Omit<FaxStats, 'resolution'>;
+/**
+ * Statistics as the addon reports them; FaxStats (lib/engine/result) documents each field and
+ * adds the ones derived from them. Declared here so this file imports nothing from lib/.
+ */
+export interface NativeStats {
+  bitRate: number;
+  ecm: boolean;
+  pagesTransferred: number;
+  pagesInFile: number;
+  xResolution: number;
+  yResolution: number;
+  width: number;
+  length: number;
+  imageSize: number;
+  compression: string;
+  encoding: number;
+  badRows: number;
+  longestBadRowRun: number;
+  ecmRetries: number;
+  remoteIdentity: string;
+  remoteCountry: string;
+  remoteVendor: string;
+  remoteModel: string;
+}
 
 export interface NativeResult {
   code: number;
@@ -138,27 +159,6 @@ export interface NativeFaxSession {
   elapsedMs(): number;
 }
 
-export interface NativeLoopbackOptions {
-  sender: NativeTerminalOptions;
-  receiver?: NativeTerminalOptions;
-  receiverAnswers?: boolean;
-  hangUpAtMs?: number;
-  maxMs?: number;
-  recordAudio?: boolean;
-}
-
-export interface NativeLoopbackOutcome {
-  sender: NativeResult;
-  receiver: NativeResult | null;
-  senderEvents: NativeEvent[];
-  receiverEvents: NativeEvent[];
-  durationMs: number;
-  cancelled: boolean;
-  hitTimeLimit: boolean;
-  senderAudio?: Int16Array;
-  receiverAudio?: Int16Array;
-}
-
 export interface NativePage {
   width: number;
   height: number;
@@ -179,7 +179,10 @@ export interface NativeBilevelOptions {
 /** A TIFF-F file written a page at a time; a writer not closed deletes its partial file. */
 export interface NativeTiffFWriter {
   addPage(page: NativePage): void;
-  close(): void;
+  /** Pages added so far. */
+  pagesWritten(): number;
+  /** Finishes the file; returns the pages in it. */
+  close(): number;
 }
 
 /** Whether SpanDSP can send pages of a TIFF: code 0, or a T30_ERR_* file code and why. */
@@ -214,7 +217,8 @@ export interface NativeUdptl {
   encode(ifp: Uint8Array): Uint8Array;
   /** The IFPs `datagram` makes available, oldest first; [] when it is malformed. */
   decode(datagram: Uint8Array): { seq: number; ifp: Uint8Array }[];
-  stats(): NativeUdptlStats;
+  /** The codec's statistics (it has no outbox, so no outbox overflows). */
+  stats(): Omit<NativeUdptlStats, 'outboxOverflows'>;
   nextSequence(): number;
   setNextSequence(seq: number): void;
   setMaxDatagram(maxDatagram: number): void;
@@ -268,11 +272,47 @@ export interface NativeT38Gateway {
   closed(): boolean;
 }
 
+/** The typed arrays a SessionGroup shares with JS (see native/bindings/session_group.cpp). */
+export interface NativeGroupBuffers {
+  capacity: number;
+  samplesPerFrame: number;
+  /** Bytes between two datagram records of inbound and outbox. */
+  datagramStride: number;
+  /** Slot s's received frame at s × samplesPerFrame; used when heard[s] is 1, else fill-in. */
+  received: Int16Array;
+  transmit: Int16Array;
+  heard: Uint8Array;
+  inbound: Uint8Array;
+  inboundSlots: Uint32Array;
+  inboundLengths: Uint16Array;
+  outbox: Uint8Array;
+  outboxSlots: Uint32Array;
+  outboxLengths: Uint16Array;
+  /** The slots with events waiting after a tick, in slot order. */
+  eventSlots: Uint32Array;
+  /** After a tick: outbound datagrams, event slots, inbound dropped (total), outbound deferred (total). */
+  counts: Float64Array;
+}
+
+/** Many sessions advanced by one native call per 20 ms tick. */
+export interface NativeSessionGroup {
+  /** Puts the session in the lowest free slot and returns it; its own per-frame calls then throw. */
+  add(session: NativeFaxSession): number;
+  remove(slot: number): void;
+  buffers(): NativeGroupBuffers;
+  /** Hands the first `inboundCount` inbound datagram records to their sessions. */
+  deliver(inboundCount: number): void;
+  /** Delivers, then advances every slot one frame; returns how many slots have events. */
+  tick(inboundCount: number): number;
+  size(): number;
+  close(): void;
+}
+
 export interface NativeAddon {
+  SessionGroup: new (capacity: number) => NativeSessionGroup;
   T38Gateway: new (options?: NativeT38GatewayOptions) => NativeT38Gateway;
   Udptl: new (options: NativeUdptlOptions) => NativeUdptl;
   FaxSession: new (options: NativeTerminalOptions) => NativeFaxSession;
-  startLoopback(options: NativeLoopbackOptions): { promise: Promise<NativeLoopbackOutcome>; cancel(): void };
   completionCodes(): { code: number; text: string }[];
   writeTiffF(path: string, pages: NativePage[], compression: NativeTiffCompression): void;
   readTiff(path: string): NativePage[];
@@ -284,7 +324,8 @@ export interface NativeAddon {
    * photos halftoned, chosen per region in 'auto' mode.
    */
   grayToBilevel(gray: Uint8Array, width: number, height: number, options?: NativeBilevelOptions): NativePage;
-  TiffFWriter: new (path: string, compression: NativeTiffCompression) => NativeTiffFWriter;
+  /** totalPages (0 or absent: unknown) goes into each page's PageNumber tag; close() then insists on it. */
+  TiffFWriter: new (path: string, compression: NativeTiffCompression, totalPages?: number) => NativeTiffFWriter;
   /**
    * G.711 coding of `pcm` into `out` (same length, at most 80000, not sharing memory):
    * law 0 = µ-law (PCMU), 1 = A-law (PCMA).

@@ -3,13 +3,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { InvalidOptionError } from '../engine/errors';
+import { InvalidOptionError } from '../base/errors';
 import { COMPRESSIONS, MODEMS, type Compression, type Modem } from '../engine/options';
 import { formatTrace } from '../engine/trace';
 import { lineAudioToWav } from '../engine/wav';
 import { RESOLUTIONS, type DocumentResolution } from '../document/geometry';
 import { prepareSendFax, sendFax, type LogKind, type SendFaxOptions } from '../swml/send-fax';
-import { LineMedia } from '../transports/line-media';
+import { LineMedia } from '../realtime/line-media';
 import { LoopbackMedia, type FaxMedia } from '../transports/media';
 import { addLineFlags, loopbackLineOptions, openLine, parseMediaTarget, type LineFlags } from './lines';
 import { addReceiveCommand } from './receive';

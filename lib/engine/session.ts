@@ -11,7 +11,8 @@ import {
   type NativeFrameLine,
   type NativeUdptlStats,
 } from '../native';
-import { InvalidOptionError, SessionClosedError, rethrowNative } from './errors';
+import { checkBoolean, checkObject, checkPositive } from '../base/checks';
+import { InvalidOptionError, SessionClosedError, rethrowNative } from '../base/errors';
 import {
   toFaxEvent,
   type FaxEvent,
@@ -30,7 +31,8 @@ import {
   type T38Options,
 } from './options';
 import { DOCUMENT_COMPLETE_DETAIL, EndOfDocumentWatch } from './end-of-document';
-import { ResultCode, resultText, toResult, type FaxResult } from './result';
+import { ResultCode, resultText } from '../base/result-codes';
+import { toResult, type FaxResult } from './result';
 
 /** Audio format of every session: 8 kHz signed 16-bit linear PCM. */
 export const SAMPLE_RATE = native.constants.SAMPLE_RATE;
@@ -65,6 +67,19 @@ export interface T38SwitchOptions {
   /** Line time the host has to report the answer before the call stays in audio (default 10 s). */
   answerTimeoutMs?: number;
 }
+
+/**
+ * What a SessionGroup (lib/realtime) needs of a session it drives: the native terminal to put in
+ * a slot, and the step after each group tick. Not part of the public API.
+ */
+export interface GroupSide {
+  readonly native: NativeFaxSession;
+  /** The group advanced the session by one 20 ms frame; `events`: it has events waiting. */
+  afterTick(events: boolean): void;
+}
+
+/** The key of FaxSession's GroupSide (a symbol, so it stays off the public surface). */
+export const groupSide: unique symbol = Symbol('faxline.groupSide');
 
 /** Options of a FaxSession: a sending or a receiving terminal. */
 export type FaxSessionOptions = (
@@ -104,7 +119,10 @@ export interface FaxSessionEvents {
 /**
  * A fax terminal over audio. Per 20 ms frame, call `process(received, transmit)`: it feeds the
  * frame heard from the line and fills `transmit` with the frame to send. Events are emitted
- * synchronously from those calls. Close it when done (idempotent).
+ * synchronously from those calls, after the native work of the call, in order: a listener that
+ * calls back into the session (`hangUp()`, `switchToT38()`) has its own events delivered after
+ * the ones already being delivered. In a SessionGroup the group ticks the session, and its
+ * events come after the group's tick. Close it when done (idempotent).
  *
  * @example
  * const session = new FaxSession({ direction: 'send', document: 'fax.tif' });
@@ -141,12 +159,14 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
   #samples = 0;
   /** When T.30 is over but SpanDSP has not finished, the sample by which it is hung up; else -1. */
   #overBySample = -1;
+  /** Whether events are being delivered now (a listener calling back in must not overtake them). */
+  #draining = false;
+  /** Events arrived while delivering: deliver them after the current ones. */
+  #drainAgain = false;
 
   constructor(options: FaxSessionOptions) {
     super();
-    if (typeof options !== 'object' || options === null) {
-      throw new InvalidOptionError('Expected an object for options');
-    }
+    checkObject(options, 'options');
     this.direction = options.direction;
     if (options.direction === 'receive') this.#endOfDocument = new EndOfDocumentWatch();
     let nativeOptions;
@@ -271,6 +291,9 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
   /** Feeds one batch of received audio (or `null` for a lost batch) and fills `transmit`. */
   process(received: Int16Array | null, transmit: Int16Array): void {
     const session = this.#open();
+    // As strict as the native call: set() would convert a Float32Array, not refuse it.
+    if (!(transmit instanceof Int16Array)) throw notInt16('transmit', transmit);
+    if (received !== null && !(received instanceof Int16Array)) throw notInt16('received', received);
     let pending: number;
     // A single 20 ms frame, the real-time case, goes through buffers shared with the addon:
     // copying 320 bytes each way costs less than N-API checking two typed arrays.
@@ -284,12 +307,32 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
       }
       transmit.set(line.transmit);
     } else {
-      pending = session.process(received, transmit);
+      try {
+        pending = session.process(received, transmit);
+      } catch (error) {
+        rethrowNative(error);
+      }
     }
-    if (pending > 0) this.#drain();
-    this.#advance(transmit.length);
+    this.#afterFrame(pending > 0, transmit.length);
+  }
+
+  /** What follows every audio frame, fed by the host or by a group: events, the clock, a T.38 request. */
+  #afterFrame(events: boolean, samples: number): void {
+    if (events) this.#drain();
+    this.#advance(samples);
     // After the frame: a host that switches from inside its listener does so between frames.
     if (this.#switch?.request && !this.#t38 && !this.#result) this.#requestT38();
+  }
+
+  /** The SessionGroup's hold on this session (see GroupSide). */
+  [groupSide](): GroupSide {
+    const native = this.#open();
+    return {
+      native,
+      afterTick: (events) => {
+        if (this.#native) this.#afterFrame(events, SAMPLES_PER_FRAME);
+      },
+    };
   }
 
   /** Feeds received line audio. */
@@ -427,6 +470,24 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
 
   #drain(): void {
     if (!this.#native) return;
+    if (this.#draining) {
+      this.#drainAgain = true;
+      return;
+    }
+    this.#draining = true;
+    try {
+      do {
+        this.#drainAgain = false;
+        this.#deliverPending();
+      } while (this.#drainAgain && this.#native);
+    } finally {
+      this.#draining = false;
+    }
+  }
+
+  /** Delivers the events waiting in the addon, in order; see #drain for listeners that call back in. */
+  #deliverPending(): void {
+    if (!this.#native) return;
     let restartedAfterDocument = false;
     for (const raw of this.#native.takeEvents()) {
       let event: FaxEvent;
@@ -446,8 +507,11 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
       this.emit('event', event);
       if (event.type === 'finished') this.#resolveDone(event.result);
     }
-    // Not from inside the loop: the hang-up drains its own finished event, which must come last.
-    if (restartedAfterDocument && !this.#result) this.hangUp();
+    // Not from inside the loop: the hang-up's finished event must come last.
+    if (restartedAfterDocument && !this.#result) {
+      this.#native.hangUp();
+      this.#drainAgain = true;
+    }
   }
 
   /** The result as SpanDSP gave it, with what the host or the end-of-document watch know besides. */
@@ -468,6 +532,12 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
   }
 }
 
+/** The error for a frame buffer that is not an Int16Array. */
+function notInt16(what: string, got: unknown): InvalidOptionError {
+  const type = got === null ? 'null' : typeof got === 'object' ? (got.constructor?.name ?? 'object') : typeof got;
+  return new InvalidOptionError(`Expected an Int16Array for ${what} but got ${type}`);
+}
+
 /** Where an audio session's T.38 switch stands. */
 interface SwitchState {
   offer: Required<T38Options>;
@@ -479,12 +549,9 @@ interface SwitchState {
 }
 
 function checkSwitch(o: T38SwitchOptions): SwitchState {
-  if (typeof o !== 'object' || o === null) throw new InvalidOptionError('Expected an object for t38Switch');
-  if (o.request !== undefined && typeof o.request !== 'boolean')
-    throw new InvalidOptionError('t38Switch.request must be a boolean');
-  const timeoutMs = o.answerTimeoutMs ?? T38_ANSWER_TIMEOUT_MS;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs))
-    throw new InvalidOptionError('t38Switch.answerTimeoutMs must be a positive number of milliseconds');
+  checkObject(o, 't38Switch');
+  if (o.request !== undefined) checkBoolean(o.request, 't38Switch.request');
+  const timeoutMs = checkPositive(o.answerTimeoutMs ?? T38_ANSWER_TIMEOUT_MS, 't38Switch.answerTimeoutMs');
   return {
     offer: checkT38Options(o.offer ?? {}),
     request: o.request ?? false,

@@ -1,13 +1,21 @@
 /**
- * A FaxMedia over an AudioLine (RTP, AudioSocket, the impaired in-process line): the terminal
- * runs on the line's audio, paced by the line driver's clock.
+ * A FaxMedia over lines (RTP, AudioSocket, UDPTL, the impaired in-process line): the terminal runs
+ * on the line's audio or datagrams, on a 20 ms clock of its own or a SessionGroup's.
  */
-import { InvalidOptionError } from '../engine/errors';
+import { checkObject } from '../base/checks';
+import { InvalidOptionError } from '../base/errors';
 import type { ReceiveOptions, SendOptions, T38Options } from '../engine/options';
 import { FaxSession, type FaxSessionOptions, type T38SwitchOptions } from '../engine/session';
-import type { AudioLine, DatagramLine, LineStats } from './line';
-import { callLines, driveOnLine, withUdptlStats, type CallLines } from './line-driver';
-import type { FaxMedia, MediaControl, MediaOutcome } from './media';
+import {
+  callLines,
+  withUdptlStats,
+  type AudioLine,
+  type CallLines,
+  type DatagramLine,
+  type LineStats,
+} from '../transports/line';
+import type { FaxMedia, MediaControl, MediaOutcome } from '../transports/media';
+import { driveOnLine, type SessionGroup } from './group';
 
 /** Options of LineMedia. */
 export interface LineMediaOptions {
@@ -25,6 +33,8 @@ export interface LineMediaOptions {
   t38Switch?: T38SwitchOptions;
   /** Called with the session once it exists, before the call runs: the host's hook for T.38 signalling. */
   onSession?: (session: FaxSession) => void;
+  /** Run the call in this group, on its clock (a pool worker's); default: a clock of its own. */
+  group?: SessionGroup;
 }
 
 /** Default wait for a line to become ready. */
@@ -69,7 +79,7 @@ export class LineMedia implements FaxMedia {
   #used = false;
 
   constructor(line: AudioLine | DatagramLine | CallLines, options: LineMediaOptions = {}) {
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
+    checkObject(options, 'options');
     this.lines = callLines(line);
     if (!this.lines.audio && !this.lines.t38)
       throw new InvalidOptionError('LineMedia needs an audio line, a T.38 line or both');
@@ -118,11 +128,10 @@ export class LineMedia implements FaxMedia {
         session.hangUp(notReady);
         return { result: await session.done, durationMs: 0, line: this.#stats(session) };
       }
-      const { result, durationMs } = await driveOnLine(session, this.lines, {
-        paced: this.options.paced,
-        timeLimitMs: this.options.timeLimitMs,
-        signal: control.signal,
-      });
+      const drive = { paced: this.options.paced, timeLimitMs: this.options.timeLimitMs, signal: control.signal };
+      const { result, durationMs } = this.options.group
+        ? await this.options.group.run(session, this.lines, drive)
+        : await driveOnLine(session, this.lines, drive);
       return { result, durationMs, line: this.#stats(session) };
     } finally {
       session.close();

@@ -2,9 +2,9 @@
  * Two FaxSessions wired back to back in JavaScript, frame by frame: the same per-frame path
  * a media server drives, either as fast as possible or paced at one frame per 20 ms.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
 import { checkTimeLimit, timeLimitDetail } from '../engine/call-limit';
 import { SAMPLES_PER_FRAME, type FaxSession } from '../engine/session';
+import { FRAME_MS, FrameClock } from './clock';
 
 /** Options of connectSessions. */
 export interface LinePairOptions {
@@ -18,7 +18,6 @@ export interface LinePairOptions {
 
 /** Frames run between yields to the event loop when unpaced, so timers and I/O still run. */
 const FRAMES_PER_SLICE = 250;
-const FRAME_MS = 20;
 
 /**
  * Runs a call between a and b until both have finished. Resolves with the line time in ms.
@@ -28,7 +27,7 @@ export async function connectSessions(a: FaxSession, b: FaxSession, options: Lin
   const limitMs = checkTimeLimit(options.timeLimitMs);
   const aToB = new Int16Array(SAMPLES_PER_FRAME);
   const bToA = new Int16Array(SAMPLES_PER_FRAME);
-  const start = performance.now();
+  const clock = options.paced ? new FrameClock() : null;
   let frames = 0;
   const hangUpBoth = (detail: string): void => {
     a.hangUp(detail);
@@ -46,11 +45,8 @@ export async function connectSessions(a: FaxSession, b: FaxSession, options: Lin
       a.process(bToA, aToB);
       b.process(aToB, bToA);
       frames++;
-      if (options.paced) {
-        // Sleep to the frame's due time, not a fixed 20 ms, so timer jitter does not accumulate.
-        const due = start + frames * FRAME_MS;
-        const wait = due - performance.now();
-        if (wait > 1) await sleep(wait);
+      if (clock) {
+        await clock.next();
       } else if (frames % FRAMES_PER_SLICE === 0) {
         await new Promise((resolve) => setImmediate(resolve));
       }

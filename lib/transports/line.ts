@@ -5,6 +5,7 @@
  * owns its transport, its receive buffer and its statistics; the driver (line-driver.ts) owns
  * the clock.
  */
+import type { UdptlStats } from '../engine/session';
 
 /** Why a line ended on its own side, as the fax result's `detail` says it. */
 export interface LineEnd {
@@ -65,4 +66,35 @@ export interface DatagramLine {
   stats(): LineStats;
   /** Releases the transport. Idempotent. */
   close(): Promise<void>;
+}
+
+/**
+ * The lines of one call: audio (RTP, AudioSocket, …) and T.38 (UDPTL). A call that starts in audio
+ * and may switch to T.38 has both; the session's medium says which one carries each tick.
+ */
+export interface CallLines {
+  audio?: AudioLine;
+  t38?: DatagramLine;
+}
+
+/** Whether `line` is a T.38 line (it polls datagrams) rather than an audio one. */
+export function isDatagramLine(line: AudioLine | DatagramLine): line is DatagramLine {
+  return typeof (line as DatagramLine).poll === 'function';
+}
+
+/**
+ * A line's statistics with the session's UDPTL figures beside them, prefixed (`udptlSent`,
+ * `udptlRecoveredByRedundancy`, …): the line counts datagrams on the wire, UDPTL counts IFPs.
+ */
+export function withUdptlStats(line: LineStats, udptl: UdptlStats | null): LineStats {
+  if (!udptl) return line;
+  const out: LineStats = { ...line };
+  for (const [key, value] of Object.entries(udptl)) out[`udptl${key[0]!.toUpperCase()}${key.slice(1)}`] = value;
+  return out;
+}
+
+/** A single line, or both, as CallLines. */
+export function callLines(lines: AudioLine | DatagramLine | CallLines): CallLines {
+  if ('kind' in lines) return isDatagramLine(lines) ? { t38: lines } : { audio: lines };
+  return lines;
 }

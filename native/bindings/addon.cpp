@@ -9,6 +9,7 @@
 #include "bindings/gateway.h"
 #include "bindings/image.h"
 #include "bindings/media.h"
+#include "bindings/session_group.h"
 #include "bindings/udptl.h"
 #include "engine/terminal.h"
 #include "engine/udptl.h"
@@ -85,7 +86,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<AddonState>(state);
   env.AddCleanupHook(CleanUp, state);
   InitSession(env, exports);
-  InitLoopback(env, exports);
+  InitSessionGroup(env, exports);
   InitImage(env, exports);
   InitBilevel(env, exports);
   InitMedia(env, exports);

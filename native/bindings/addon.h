@@ -23,7 +23,6 @@ struct OpenRegistry {
 
 struct AddonState {
   std::shared_ptr<OpenRegistry> registry = std::make_shared<OpenRegistry>();
-  Napi::FunctionReference session_constructor;
 };
 
 AddonState& GetAddonState(Napi::Env env);
@@ -62,6 +61,5 @@ class OpenRegistration {
 };
 
 void InitSession(Napi::Env env, Napi::Object exports);
-void InitLoopback(Napi::Env env, Napi::Object exports);
 
 }  // namespace faxline::bindings

@@ -81,6 +81,7 @@ struct DatagramLine {
   size_t inbound_length = 0;
   uint8_t* outbox = nullptr;
   uint16_t* lengths = nullptr;
+  const char* unavailable = "closed";  // why port is null, for the error the functions throw
 };
 
 struct DatagramBuffersRefs {

@@ -4,6 +4,7 @@
 
 #include "bindings/args.h"
 #include "bindings/convert.h"
+#include "bindings/session_group.h"
 
 namespace faxline::bindings {
 namespace {
@@ -20,6 +21,8 @@ void CheckLength(Napi::Env env, size_t length, const char* what) {
 constexpr const char* kClosed = "The fax session is closed";
 constexpr const char* kInT38 = "The fax session is in T.38 mode";
 constexpr const char* kInAudio = "The fax session is in audio mode: switch it to T.38 first";
+constexpr const char* kInGroup =
+    "The fax session is driven by a SessionGroup: its group ticks it, not its own calls";
 
 // A tick's return value: the datagram count (below 65536: the outbox holds 64) plus this many
 // per pending event, so the real-time path needs no second call to learn of events.
@@ -30,7 +33,7 @@ constexpr int kMaxTickSamples = 10 * kSampleRate;
 
 }  // namespace
 
-const napi_type_tag FaxSession::kTypeTag = {0x6661786c696e6531ULL, 0x73657373696f6e31ULL};
+const napi_type_tag FaxSession::kTypeTag = NewTypeTag();
 
 Napi::Function FaxSession::DefineClass(Napi::Env env) {
   return DefineTaggedClass<FaxSession>(
@@ -80,22 +83,50 @@ FaxSession::FaxSession(const Napi::CallbackInfo& info) : ObjectWrap<FaxSession>(
 
 FaxSession::~FaxSession() { Close(); }
 
-void FaxSession::ReleaseTerminal() {
+FaxSession* FaxSession::FromValue(Napi::Env env, Napi::Value value) {
+  if (!HasTag(env, value, kTypeTag)) return nullptr;
+  return Unwrap(value.As<Napi::Object>());
+}
+
+void FaxSession::UpdateLines() {
+  const char* why = !terminal_ ? kClosed : group_ != nullptr ? kInGroup : nullptr;
   if (frame_line_) {
-    frame_line_->terminal = nullptr;
-    frame_line_->unavailable = kClosed;
+    frame_line_->terminal = why == nullptr ? audio_ : nullptr;
+    frame_line_->unavailable = why != nullptr ? why : kInT38;
   }
   if (datagram_line_) {
-    datagram_line_->terminal = nullptr;
-    datagram_line_->port = nullptr;
+    T38Terminal* t38 = why == nullptr ? t38_ : nullptr;
+    datagram_line_->terminal = t38;
+    datagram_line_->port = t38 != nullptr ? &t38->port() : nullptr;
+    datagram_line_->unavailable = why != nullptr ? why : kInAudio;
   }
+}
+
+void FaxSession::JoinGroup(SessionGroup* group, int slot) {
+  group_ = group;
+  group_slot_ = slot;
+  UpdateLines();
+}
+
+void FaxSession::LeaveGroup() {
+  group_ = nullptr;
+  group_slot_ = -1;
+  UpdateLines();
+}
+
+void FaxSession::ReleaseTerminal() {
   audio_ = nullptr;
   t38_ = nullptr;
   terminal_.reset();
+  UpdateLines();
 }
 
 void FaxSession::Close() {
   ReleaseTerminal();
+  if (group_ != nullptr) {
+    group_->Detach(group_slot_);
+    LeaveGroup();
+  }
   // Release now: the wrapper itself may wait a long time for its finalizer.
   std::vector<Event>().swap(scratch_events_);
   registration_.Unregister();
@@ -108,12 +139,14 @@ Terminal& FaxSession::Open(const Napi::CallbackInfo& info) {
 
 AudioTerminal& FaxSession::Audio(const Napi::CallbackInfo& info) {
   Open(info);
+  if (group_ != nullptr) throw Napi::Error::New(info.Env(), kInGroup);
   if (audio_ == nullptr) throw Napi::Error::New(info.Env(), kInT38);
   return *audio_;
 }
 
 T38Terminal& FaxSession::T38(const Napi::CallbackInfo& info) {
   Open(info);
+  if (group_ != nullptr) throw Napi::Error::New(info.Env(), kInGroup);
   if (t38_ == nullptr) throw Napi::Error::New(info.Env(), kInAudio);
   return *t38_;
 }
@@ -224,7 +257,8 @@ Napi::Value FaxSession::JsClosed(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value FaxSession::JsMedium(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), Open(info).medium() == Medium::kT38 ? "t38" : "audio");
+  Open(info);
+  return Napi::String::New(info.Env(), t38_ != nullptr ? "t38" : "audio");
 }
 
 Napi::Value FaxSession::JsDatagramBuffers(const Napi::CallbackInfo& info) {
@@ -246,7 +280,7 @@ Napi::Value FaxSession::JsDatagramBuffers(const Napi::CallbackInfo& info) {
 Napi::Value FaxSession::DatagramReceive(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   DatagramLine& line = LineOf<DatagramLine>(info);
-  if (line.terminal == nullptr) throw Napi::Error::New(env, kClosed);
+  if (line.terminal == nullptr) throw Napi::Error::New(env, line.unavailable);
   const int length =
       IntArg(info, 0, "the datagram length", 0, static_cast<int>(line.inbound_length));
   line.terminal->ReceiveDatagram(line.inbound, static_cast<size_t>(length));
@@ -256,7 +290,7 @@ Napi::Value FaxSession::DatagramReceive(const Napi::CallbackInfo& info) {
 Napi::Value FaxSession::DatagramTick(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   DatagramLine& line = LineOf<DatagramLine>(info);
-  if (line.terminal == nullptr) throw Napi::Error::New(env, kClosed);
+  if (line.terminal == nullptr) throw Napi::Error::New(env, line.unavailable);
   line.terminal->Tick(IntArg(info, 0, "the tick's samples", 1, kMaxTickSamples));
   // One call per tick says both what to send and whether events wait (see kTickEventsUnit).
   const size_t datagrams = TakeIntoOutbox(line);
@@ -266,7 +300,7 @@ Napi::Value FaxSession::DatagramTick(const Napi::CallbackInfo& info) {
 
 Napi::Value FaxSession::DatagramPendingEvents(const Napi::CallbackInfo& info) {
   DatagramLine& line = LineOf<DatagramLine>(info);
-  if (line.terminal == nullptr) throw Napi::Error::New(info.Env(), kClosed);
+  if (line.terminal == nullptr) throw Napi::Error::New(info.Env(), line.unavailable);
   return Napi::Number::New(info.Env(),
                            static_cast<double>(line.terminal->session().pending_events()));
 }
@@ -291,13 +325,10 @@ Napi::Value FaxSession::JsSwitchToT38(const Napi::CallbackInfo& info) {
     throw Napi::Error::New(env, std::string("cannot create the T.38 terminal: ") + e.what());
   }
   next->session().ContinueFrom(current.session());
-  if (frame_line_) {
-    frame_line_->terminal = nullptr;
-    frame_line_->unavailable = kInT38;
-  }
   audio_ = nullptr;
   t38_ = next.get();
   terminal_ = std::move(next);
+  UpdateLines();
   return env.Undefined();
 }
 
@@ -309,7 +340,6 @@ Napi::Value FaxSession::JsUdptlStats(const Napi::CallbackInfo& info) {
 
 void InitSession(Napi::Env env, Napi::Object exports) {
   Napi::Function ctor = FaxSession::DefineClass(env);
-  GetAddonState(env).session_constructor = Napi::Persistent(ctor);
   exports.Set("FaxSession", ctor);
 }
 

@@ -6,7 +6,8 @@
 // whichever comes first. Every call after close() throws. Per-frame calls (process/receive/
 // transmit, and the datagram port's receive/tick) allocate nothing in steady state: they read
 // and write the caller's typed arrays in place and report only how many events are waiting.
-// The audio calls throw on a T.38 session and the datagram calls on an audio one.
+// The audio calls throw on a T.38 session and the datagram calls on an audio one; all of them
+// throw while the session is in a SessionGroup, which then drives it.
 #pragma once
 
 #include <napi.h>
@@ -21,6 +22,8 @@
 
 namespace faxline::bindings {
 
+class SessionGroup;
+
 class FaxSession : public Napi::ObjectWrap<FaxSession> {
  public:
   static Napi::Function DefineClass(Napi::Env env);
@@ -30,6 +33,17 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   // Marks objects made by this class, so a method called on a forged `this` throws.
   static const napi_type_tag kTypeTag;
   static constexpr const char* kClassName = "FaxSession";
+
+  // The session behind `value`, or null when it is not a FaxSession of this addon.
+  static FaxSession* FromValue(Napi::Env env, Napi::Value value);
+
+  // SessionGroup's side: the terminal of the session's medium (null when closed or in the
+  // other medium), and membership, which turns the session's own per-frame calls off.
+  AudioTerminal* audio_terminal() { return audio_; }
+  T38Terminal* t38_terminal() { return t38_; }
+  bool in_group() const { return group_ != nullptr; }
+  void JoinGroup(SessionGroup* group, int slot);
+  void LeaveGroup();
 
  private:
   Napi::Value JsProcess(const Napi::CallbackInfo& info);
@@ -55,6 +69,9 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   AudioTerminal& Audio(const Napi::CallbackInfo& info);
   T38Terminal& T38(const Napi::CallbackInfo& info);
   void Close();
+  // Points the real-time lines handed to JS at the terminal they may drive now, or at nothing
+  // with the reason (closed, in T.38, in a group), after any change of those.
+  void UpdateLines();
   // Frees the SpanDSP terminal; the session object itself stays until garbage collection.
   void ReleaseTerminal();
 
@@ -80,6 +97,8 @@ class FaxSession : public Napi::ObjectWrap<FaxSession> {
   FrameBuffersRefs frame_buffers_;
   std::shared_ptr<DatagramLine> datagram_line_;
   DatagramBuffersRefs datagram_buffers_;
+  SessionGroup* group_ = nullptr;
+  int group_slot_ = -1;
   OpenRegistration registration_;
 };
 

@@ -18,8 +18,6 @@ class AudioTerminal final : public Terminal {
   explicit AudioTerminal(const TerminalOptions& options);
   ~AudioTerminal() override;
 
-  Medium medium() const override { return Medium::kAudio; }
-
   // Feeds received line audio; advances the call's clock by count samples.
   void Receive(const int16_t* samples, int count);
   // Tells the modems count samples were lost (a missing packet); advances the clock too.

@@ -53,7 +53,6 @@ class T38Terminal final : public Terminal {
   T38Terminal(const TerminalOptions& options, const T38Config& config);
   ~T38Terminal() override;
 
-  Medium medium() const override { return Medium::kT38; }
   const T38Config& config() const { return config_; }
 
   // Advances the call's clock by samples (8 kHz) and lets SpanDSP send what is due by then

@@ -18,15 +18,11 @@ constexpr int kSampleRate = 8000;
 // One 20 ms frame, the unit media servers and RTP work in.
 constexpr int kSamplesPerFrame = 160;
 
-enum class Medium { kAudio, kT38 };
-
 class Terminal {
  public:
   virtual ~Terminal() = default;
   Terminal(const Terminal&) = delete;
   Terminal& operator=(const Terminal&) = delete;
-
-  virtual Medium medium() const = 0;
 
   T30Session& session() { return *session_; }
   const T30Session& session() const { return *session_; }

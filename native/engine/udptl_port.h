@@ -50,6 +50,8 @@ class UdptlPort {
   // The datagrams queued since the last Take, and marks them taken: the next Send starts the
   // outbox over. Datagram i is Datagram(i), DatagramLength(i) bytes long.
   size_t Take();
+  // How many datagrams the next Take would hand over, without taking them.
+  size_t pending() const { return taken_ ? 0 : count_; }
   const uint8_t* Datagram(size_t i) const { return &outbox_[i * kMaxDatagramBytes]; }
   size_t DatagramLength(size_t i) const { return lengths_[i]; }
 

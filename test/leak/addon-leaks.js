@@ -176,13 +176,6 @@ async function main() {
     expectThrow(() => probe.receiveMissing(-1), RangeError, 'negative count');
     expectThrow(() => addon.FaxSession.prototype.process.call({}, frame, out), TypeError, 'forged this');
     probe.close();
-    expectThrow(() => addon.startLoopback(), TypeError, 'no loopback options');
-    expectThrow(
-      () => addon.startLoopback({ sender: { direction: 'receive', rxFile: missing } }),
-      RangeError,
-      'sender receives',
-    );
-    expectThrow(() => addon.startLoopback({ sender: { direction: 'send', txFile } }), TypeError, 'no receiver');
 
     // ---- media: G.711 both ways, AWGN closed (twice), left open to teardown, and their errors
     const pcm = Int16Array.from({ length: 160 }, (_, i) => ((i * 409) % 65536) - 32768);
@@ -207,28 +200,46 @@ async function main() {
     globalThis.keepNoise = new addon.NoiseGenerator(8, -30); // freed by the environment's teardown
     globalThis.keepNoise.add(decoded);
 
-    // ---- loopback calls: two complete ones, one cancelled, one whose document is refused
-    for (const ecm of [true, false]) {
-      const rxFile = path.join(dir, `rx-loopback-${ecm}.tif`);
-      const { promise } = addon.startLoopback({
-        sender: { direction: 'send', txFile, ecm },
-        receiver: { direction: 'receive', rxFile, ecm },
+    // ---- whole calls: two sessions back to back through their frame buffers until both
+    // finish (ECM on and off), one hung up mid-call, one whose document is refused
+    const wholeCall = (sendOptions, rxFile, hangUpAtFrame = Infinity) => {
+      const sender = new addon.FaxSession({ direction: 'send', txFile, ...sendOptions });
+      const receiver = new addon.FaxSession({
+        direction: 'receive',
+        callingParty: false,
+        rxFile,
+        ecm: sendOptions.ecm,
       });
-      const result = await promise;
+      const s = sender.frameBuffers();
+      const r = receiver.frameBuffers();
+      for (let f = 0; f < 30000 && !(sender.finished() && receiver.finished()); ++f) {
+        if (f === hangUpAtFrame) {
+          sender.hangUp();
+          receiver.hangUp();
+          break;
+        }
+        s.process();
+        r.received.set(s.transmit);
+        r.process();
+        s.received.set(r.transmit);
+        sender.takeEvents();
+        receiver.takeEvents();
+      }
+      const results = { sender: sender.result(), receiver: receiver.result() };
+      sender.close();
+      receiver.close();
+      return results;
+    };
+    for (const ecm of [true, false]) {
+      const rxFile = path.join(dir, `rx-call-${ecm}.tif`);
+      const result = wholeCall({ ecm }, rxFile);
       assert.equal(result.sender.code, C.T30_ERR_OK, result.sender.text);
       assert.equal(result.receiver.pages, 2);
       assert.equal(addon.readTiff(rxFile).length, 2);
     }
-    const cancelled = addon.startLoopback({
-      sender: { direction: 'send', txFile },
-      receiver: { direction: 'receive', rxFile: path.join(dir, 'rx-cancelled.tif') },
-    });
-    cancelled.cancel();
-    await cancelled.promise;
-    const refused = await addon.startLoopback({
-      sender: { direction: 'send', txFile, firstPage: 3 },
-      receiver: { direction: 'receive', rxFile: path.join(dir, 'rx-refused.tif') },
-    }).promise;
+    const dropped = wholeCall({}, path.join(dir, 'rx-dropped.tif'), 500);
+    assert.equal(dropped.sender.code, C.T30_ERR_CALLDROPPED);
+    const refused = wholeCall({ firstPage: 3 }, path.join(dir, 'rx-refused.tif'), 0);
     assert.equal(refused.sender.code, C.T30_ERR_NOPAGE);
     assert.equal(refused.receiver.pages, 0);
 
@@ -299,7 +310,47 @@ async function main() {
     codec.close();
     globalThis.keepUdptl = peer;
 
-    // ---- a worker_thread that exits with a session and a call still open
+    // ---- session groups: audio and T.38 sessions ticked together; a session closed inside its
+    // group, a group closed with sessions in it, one left to teardown with its sessions
+    for (let round = 0; round < 3; ++round) {
+      const group = new addon.SessionGroup(8);
+      const members = [
+        new addon.FaxSession({ direction: 'send', txFile, pagesChecked: true }),
+        new addon.FaxSession({ direction: 'receive', rxFile: path.join(dir, `rx-group-${round}.tif`) }),
+        new addon.FaxSession({ direction: 'send', txFile, pagesChecked: true, t38: {} }),
+        new addon.FaxSession({ direction: 'receive', rxFile: path.join(dir, `rx-group-t38-${round}.tif`), t38: {} }),
+      ];
+      const slots = members.map((m) => group.add(m));
+      const b = group.buffers();
+      for (let tick = 0; tick < 200; ++tick) {
+        // Audio crosses between slots 0 and 1, datagrams between 2 and 3.
+        b.received.copyWithin(slots[0] * 160, slots[1] * 160, slots[1] * 160 + 160);
+        b.heard[slots[0]] = tick % 7 === 0 ? 0 : 1;
+        let inbound = 0;
+        for (let i = 0; i < b.counts[0]; ++i) {
+          const to = b.outboxSlots[i] === slots[2] ? slots[3] : slots[2];
+          b.inbound.set(
+            b.outbox.subarray(i * b.datagramStride, i * b.datagramStride + b.outboxLengths[i]),
+            inbound * b.datagramStride,
+          );
+          b.inboundSlots[inbound] = to;
+          b.inboundLengths[inbound++] = b.outboxLengths[i];
+        }
+        const withEvents = group.tick(inbound);
+        for (let i = 0; i < withEvents; ++i) members[slots.indexOf(b.eventSlots[i])].takeEvents();
+      }
+      members[1].close();
+      group.tick(0);
+      if (round === 2) {
+        globalThis.keepGroup = [group, ...members]; // freed by the environment's teardown
+      } else {
+        group.close();
+        group.close();
+        for (const m of members) m.close();
+      }
+    }
+
+    // ---- a worker_thread that exits with sessions still open
     await new Promise((resolve, reject) => {
       const worker = new Worker(
         `const { parentPort, workerData } = require('node:worker_threads');
@@ -309,10 +360,10 @@ async function main() {
          globalThis.keepT38 = new addon.FaxSession({ direction: 'send', txFile: workerData.txFile, t38: {} });
          globalThis.keepGateway = new addon.T38Gateway({});
          globalThis.keepUdptl = new addon.Udptl({});
-         addon.startLoopback({
-           sender: { direction: 'send', txFile: workerData.txFile },
-           receiver: { direction: 'receive', rxFile: workerData.rxFile },
-         });
+         globalThis.keepReceiver = new addon.FaxSession({ direction: 'receive', rxFile: workerData.rxFile });
+         globalThis.keepGroup = new addon.SessionGroup(4);
+         globalThis.keepGroup.add(globalThis.keepReceiver);
+         globalThis.keepGroup.tick(0);
          parentPort.postMessage('ready');`,
         { eval: true, workerData: { root, txFile, rxFile: path.join(dir, 'rx-worker.tif') } },
       );

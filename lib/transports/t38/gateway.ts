@@ -7,12 +7,14 @@
  */
 import { EventEmitter } from 'node:events';
 import { checkTimeLimit, timeLimitDetail } from '../../engine/call-limit';
-import { InvalidOptionError, SessionClosedError, rethrowNative } from '../../engine/errors';
+import { checkObject } from '../../base/checks';
+import { InvalidOptionError, SessionClosedError, rethrowNative } from '../../base/errors';
 import { checkT38Options, toNativeModems, toNativeT38, type Modem, type T38Options } from '../../engine/options';
 import type { UdptlStats } from '../../engine/session';
 import { native, type NativeFrameLine, type NativeGatewayDatagramPort, type NativeT38Gateway } from '../../native';
 import type { AudioLine, DatagramLine, LineEnd, LineStats } from '../line';
-import { FrameClock, FRAME_MS, withUdptlStats } from '../line-driver';
+import { FrameClock, FRAME_MS } from '../clock';
+import { withUdptlStats } from '../line';
 
 const SAMPLES_PER_FRAME = native.constants.SAMPLES_PER_FRAME;
 const MAX_DATAGRAM = native.constants.UDPTL_MAX_DATAGRAM;
@@ -65,7 +67,7 @@ export class T38Gateway extends EventEmitter<T38GatewayEvents> {
 
   constructor(options: T38GatewayOptions = {}) {
     super();
-    if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
+    checkObject(options, 'options');
     if (options.ecm !== undefined && typeof options.ecm !== 'boolean')
       throw new InvalidOptionError('ecm must be a boolean');
     this.t38 = checkT38Options(options.t38 ?? {});

@@ -5,7 +5,8 @@
  * validates options and maps errors. Each call allocates its result: the real-time path of a
  * T.38 session runs inside the addon instead.
  */
-import { FaxlineError, InvalidOptionError, rethrowNative } from '../../engine/errors';
+import { checkBytes, checkInteger, checkObject } from '../../base/checks';
+import { FaxlineError, InvalidOptionError, rethrowNative } from '../../base/errors';
 import { native, type NativeUdptl } from '../../native';
 import { checkT38Options, T38_DEFAULTS, type T38ErrorCorrection } from '../../engine/options';
 import type { UdptlStats } from '../../engine/session';
@@ -70,25 +71,9 @@ export class UdptlClosedError extends FaxlineError {
 
 const EC_CODES: Readonly<Record<UdptlErrorCorrection, 0 | 1 | 2>> = { none: 0, redundancy: 1, fec: 2 };
 
-function checkInt(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidOptionError(`Expected an integer from ${min} to ${max} for ${name} but got ${String(value)}`);
-  }
-  return value;
-}
-
-function checkBytes(name: string, value: unknown): Uint8Array {
-  if (!(value instanceof Uint8Array)) {
-    throw new InvalidOptionError(`Expected a Uint8Array for ${name} but got ${typeof value}`);
-  }
-  return value;
-}
-
 /** Options with the defaults filled in; InvalidOptionError for anything out of bounds (the T.38 settings' rules). */
 export function normalizeUdptlOptions(options: UdptlOptions = {}): Required<UdptlOptions> {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidOptionError(`Expected an object for UDPTL options but got ${String(options)}`);
-  }
+  checkObject(options, 'UDPTL options');
   const c = checkT38Options({
     errorCorrection: options.errorCorrection,
     redundancy: options.redundancy,
@@ -150,7 +135,7 @@ export class UdptlCodec {
    */
   encode(ifp: Uint8Array): Uint8Array {
     const udptl = this.#open();
-    checkBytes('ifp', ifp);
+    checkBytes(ifp, 'ifp');
     if (ifp.length > UDPTL_LIMITS.maxIfp) {
       throw new InvalidOptionError(`Expected at most ${UDPTL_LIMITS.maxIfp} octets for ifp but got ${ifp.length}`);
     }
@@ -169,7 +154,7 @@ export class UdptlCodec {
    */
   decode(datagram: Uint8Array): UdptlDelivery[] {
     const udptl = this.#open();
-    checkBytes('datagram', datagram);
+    checkBytes(datagram, 'datagram');
     try {
       return udptl.decode(datagram);
     } catch (error) {
@@ -177,8 +162,8 @@ export class UdptlCodec {
     }
   }
 
-  /** The counters so far. @throws UdptlClosedError. */
-  stats(): UdptlStats {
+  /** The counters so far (a codec has no outbox, so no outbox overflows). @throws UdptlClosedError. */
+  stats(): Omit<UdptlStats, 'outboxOverflows'> {
     return this.#open().stats();
   }
 
@@ -190,13 +175,15 @@ export class UdptlCodec {
   /** Sets the next sequence number (0..65535), e.g. to cross the wrap in a test. */
   setNextSequence(seq: number): void {
     const udptl = this.#open();
-    udptl.setNextSequence(checkInt('seq', seq, 0, 0xffff));
+    udptl.setNextSequence(checkInteger(seq, 'seq', 0, 0xffff));
   }
 
   /** Changes the far end's maximum datagram (a re-negotiation), 32..1500 octets. */
   setMaxDatagram(maxDatagram: number): void {
     const udptl = this.#open();
-    udptl.setMaxDatagram(checkInt('maxDatagram', maxDatagram, UDPTL_LIMITS.minMaxDatagram, UDPTL_LIMITS.maxDatagram));
+    udptl.setMaxDatagram(
+      checkInteger(maxDatagram, 'maxDatagram', UDPTL_LIMITS.minMaxDatagram, UDPTL_LIMITS.maxDatagram),
+    );
     this.#options = Object.freeze({ ...this.#options, maxDatagram });
   }
 
