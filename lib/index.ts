@@ -1,5 +1,5 @@
 /** faxline's public API. */
-export { FaxlineError, InvalidOptionError, SessionClosedError, ImageFileError } from './engine/errors';
+export { FaxlineError, InvalidOptionError, SessionClosedError, ImageFileError } from './base/errors';
 export { FaxSession, SAMPLE_RATE, SAMPLES_PER_FRAME, T38_ANSWER_TIMEOUT_MS } from './engine/session';
 export type { FaxSessionOptions, FaxSessionEvents, T38SwitchOptions, T38Refusal, UdptlStats } from './engine/session';
 export type { FaxEvent, NegotiatedEvent, PageEvent, FrameEvent, FinishedEvent } from './engine/events';
@@ -14,10 +14,11 @@ export type {
   T38ErrorCorrection,
   T38RateManagement,
 } from './engine/options';
-export { ResultCode, completionCodes, resultText } from './engine/result';
-export type { FaxResult, FaxStats, CompletionCode, Resolution } from './engine/result';
-export { runLoopback } from './engine/loopback';
-export type { LoopbackOptions, LoopbackCall } from './engine/loopback';
+export { ResultCode, completionCodes, resultText } from './base/result-codes';
+export type { CompletionCode } from './base/result-codes';
+export type { FaxResult, FaxStats, Resolution } from './engine/result';
+export { runLoopback } from './transports/loopback';
+export type { LoopbackOptions, LoopbackCall } from './transports/loopback';
 export { readTiffPages, writeTiffF, pageToPng, rowBytes, checkTiffForSending } from './engine/page';
 export type { FaxPage, TiffCompression, TiffSendCheck } from './engine/page';
 export { lineAudioToWav } from './engine/wav';
@@ -74,11 +75,27 @@ export { LoopbackMedia } from './transports/media';
 export type { FaxMedia, MediaControl, MediaOutcome, LoopbackMediaOptions, LoopbackMediaSpec } from './transports/media';
 export { PcmMedia } from './transports/pcm';
 export type { AudioLine, DatagramLine, LineEnd, LineStats } from './transports/line';
-export { LineMedia, DEFAULT_READY_TIMEOUT_MS } from './transports/line-media';
-export type { LineMediaOptions } from './transports/line-media';
-export { driveOnLine, FrameClock, FRAME_MS, isDatagramLine } from './transports/line-driver';
+export { LineMedia, DEFAULT_READY_TIMEOUT_MS } from './realtime/line-media';
+export type { LineMediaOptions } from './realtime/line-media';
+export { driveOnLine, SessionGroup, DEFAULT_GROUP_CAPACITY } from './realtime/group';
+export type { SessionGroupOptions, GroupStats } from './realtime/group';
+export { FaxPool, PooledFax } from './realtime/pool';
+export type { FaxPoolOptions } from './realtime/pool';
+export type {
+  PoolCallOptions,
+  PoolLines,
+  PoolLoopbackOptions,
+  PoolOutcome,
+  PoolRtpLine,
+  PoolStats,
+  PoolUdptlLine,
+} from './realtime/pool-protocol';
+export { PoolMetrics } from './realtime/metrics';
+export { FrameClock, FRAME_MS } from './transports/clock';
+export { isDatagramLine } from './transports/line';
 export { DEFAULT_CALL_LIMIT_MS } from './engine/call-limit';
-export type { DriveOptions, DriveOutcome, CallLines } from './transports/line-driver';
+export type { DriveOptions, DriveOutcome } from './realtime/group';
+export type { CallLines } from './transports/line';
 export {
   RtpLine,
   RtpLineError,
