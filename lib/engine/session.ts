@@ -11,7 +11,7 @@ import {
   type NativeFrameLine,
   type NativeUdptlStats,
 } from '../native';
-import { checkBoolean, checkObject, checkPositive } from '../base/checks';
+import { checkBoolean, checkObject, checkPositive, describeType, invalidOption } from '../base/checks';
 import { InvalidOptionError, SessionClosedError, rethrowNative } from '../base/errors';
 import {
   toFaxEvent,
@@ -238,6 +238,8 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
   /** T.38: one UDPTL datagram received from the far end. Malformed ones are counted, never thrown. */
   receiveDatagram(datagram: Uint8Array): void {
     const port = this.#datagramPort();
+    // As strict as a native call: set() would convert an array of numbers, not refuse it.
+    if (!(datagram instanceof Uint8Array)) throw invalidOption('a Uint8Array', 'the datagram', describeType(datagram));
     if (datagram.length > port.inbound.length) {
       this.#oversized++;
       return;
@@ -534,8 +536,7 @@ export class FaxSession extends EventEmitter<FaxSessionEvents> {
 
 /** The error for a frame buffer that is not an Int16Array. */
 function notInt16(what: string, got: unknown): InvalidOptionError {
-  const type = got === null ? 'null' : typeof got === 'object' ? (got.constructor?.name ?? 'object') : typeof got;
-  return new InvalidOptionError(`Expected an Int16Array for ${what} but got ${type}`);
+  return invalidOption('an Int16Array', what, describeType(got));
 }
 
 /** Where an audio session's T.38 switch stands. */

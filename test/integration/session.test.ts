@@ -6,6 +6,7 @@ import {
   ResultCode,
   SessionClosedError,
   readTiffPages,
+  SAMPLES_PER_FRAME,
   type FaxEvent,
 } from '../../lib';
 import { differingRows, tempDir, writeTextDocument } from '../helpers/pages';
@@ -135,5 +136,25 @@ describe('FaxSession options', () => {
     receiver.close();
     expect(() => sender.process(null, new Int16Array(160))).toThrow(SessionClosedError);
     expect(() => sender.elapsedMs).toThrow(SessionClosedError);
+  });
+});
+
+describe('the per-frame calls check their buffers as strictly as the addon', () => {
+  test('a Float32Array frame or a plain array datagram is refused, not converted, and the session goes on', () => {
+    const audio = new FaxSession({ direction: 'receive', receivedFile: path.join(tmp.dir, 'strict.tif') });
+    const frame = new Int16Array(SAMPLES_PER_FRAME);
+    expect(() => audio.process(new Float32Array(SAMPLES_PER_FRAME) as never, frame)).toThrow(
+      new InvalidOptionError('Expected an Int16Array for received but got a Float32Array'),
+    );
+    expect(() => audio.process(frame, [] as never)).toThrow(/Expected an Int16Array for transmit but got an array/);
+    audio.process(frame, frame);
+    expect(audio.elapsedMs).toBe(20);
+    audio.close();
+    const t38 = new FaxSession({ direction: 'receive', receivedFile: path.join(tmp.dir, 'strict-t38.tif'), t38: {} });
+    expect(() => t38.receiveDatagram([0, 0, 0] as never)).toThrow(
+      new InvalidOptionError('Expected a Uint8Array for the datagram but got an array'),
+    );
+    expect(t38.udptlStats()).toMatchObject({ received: 0, malformed: 0 });
+    t38.close();
   });
 });
