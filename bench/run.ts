@@ -8,6 +8,7 @@ import { type BenchOptions, type BenchPart, type BenchTable } from './part';
 import { documents } from './parts/documents';
 import { engine } from './parts/engine';
 import { rtp } from './parts/rtp';
+import { scale } from './parts/scale';
 import { t38 } from './parts/t38';
 
 const parts: Record<string, BenchPart<object>> = {
@@ -15,6 +16,7 @@ const parts: Record<string, BenchPart<object>> = {
   documents,
   rtp,
   t38,
+  scale,
 };
 
 function positiveInteger(value: string): number {

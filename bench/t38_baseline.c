@@ -68,11 +68,6 @@ enum {
   MAX_PACKET_REPEATS = 3,
   /* SpanDSP's largest IFP: an ECM HDLC frame of T38_MAX_HDLC_LEN octets plus the IFP header. */
   MAX_IFP_BYTES = 512,
-  /* What faxline's T.38 terminal sends by default (native/engine/t38_terminal.h). */
-  MAX_BIT_RATE = 14400,
-  MAX_BUFFER = 2000,
-  MAX_DATAGRAM = 400,
-  UDPTL_FRAMING_BYTES = 6,
 };
 
 /* The IFPs one side sent during the current tick, for the other side's next tick. */
@@ -146,28 +141,12 @@ static int on_tx_packet(t38_core_state_t* core, void* user_data, const uint8_t* 
 }
 
 static void open_terminal(terminal_t* t, int sending, const char* file, queue_t* outbox) {
-  t38_core_state_t* core;
   memset(t, 0, sizeof(*t));
   t->outbox = outbox;
   if ((t->t38 = t38_terminal_init(NULL, sending, on_tx_packet, t)) == NULL)
     fail("t38_terminal_init failed");
-  core = t38_terminal_get_t38_core_state(t->t38);
-  /* Paced (no NO_PACING: that is for TCP), indicators sent when the signal changes. Not
-     REGULAR_INDICATORS: with SpanDSP 0.0.6, two terminals that repeat their indicators never
-     finish a call (the sender misses the CFR after TCF and stalls after repeating the DCS). */
-  t38_terminal_set_config(t->t38, 0);
-  t38_set_data_transport_protocol(core, T38_TRANSPORT_UDPTL);
-  t38_set_t38_version(core, 0);
-  t38_set_fastest_image_data_rate(core, MAX_BIT_RATE);
-  t38_set_data_rate_management_method(core, T38_DATA_RATE_MANAGEMENT_TRANSFERRED_TCF);
-  t38_set_max_buffer_size(core, MAX_BUFFER);
-  /* The far end's limit is on the whole datagram; faxline leaves 6 octets for UDPTL framing. */
-  t38_set_max_datagram_size(core, MAX_DATAGRAM - UDPTL_FRAMING_BYTES);
-  t38_set_fill_bit_removal(core, 0);
-  t38_set_mmr_transcoding(core, 0);
-  t38_set_jbig_transcoding(core, 0);
-  t38_set_sequence_number_handling(core, 1);
-  t38_terminal_set_fill_bit_removal(t->t38, 0);
+  /* As faxline's T.38 terminal is set up (bench/baseline.h). */
+  configure_t38_terminal(t->t38);
 
   configure_t30(t38_terminal_get_t30_state(t->t38), 1, ALL_MODEMS, ALL_COMPRESSIONS, sending, file,
                 -1, &t->end);
