@@ -86,6 +86,23 @@ static inline void configure_t30(t30_state_t* t30, int ecm, int modems, int comp
   t30_set_phase_e_handler(t30, on_phase_e, end);
 }
 
+enum {
+  /* The IFPs one T.38 side may queue in one tick. SpanDSP sends a few per 20 ms (one per 30 ms
+     chunk of image data, indicators three times); overflow fails the run rather than hiding. */
+  QUEUE_PACKETS = 256,
+  /* SpanDSP's largest IFP: an ECM HDLC frame of T38_MAX_HDLC_LEN octets plus the IFP header. */
+  MAX_IFP_BYTES = 512,
+};
+
+/* The IFPs one T.38 side sent during a tick, for the other side's next tick. */
+typedef struct {
+  int count;
+  int overflow;
+  uint16_t lengths[QUEUE_PACKETS];
+  uint16_t seqs[QUEUE_PACKETS];
+  uint8_t bytes[QUEUE_PACKETS][MAX_IFP_BYTES];
+} queue_t;
+
 /*
  * A T.38 terminal's set-up as the addon makes it with its default T.38 settings
  * (native/engine/t38_terminal.cpp): version 0, 14 400 bit/s, transferred TCF, a 2000-octet

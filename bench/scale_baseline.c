@@ -39,10 +39,6 @@ enum {
   MAX_FRAMES = 30 * 60 * 50,
   /* Timed calls per kind; the median is reported. */
   RUNS = 3,
-  /* The IFPs one side may send in a tick (SpanDSP sends a few): overflow fails the run. */
-  QUEUE_PACKETS = 256,
-  /* SpanDSP's largest IFP: an ECM HDLC frame plus the IFP header. */
-  MAX_IFP_BYTES = 512,
 };
 
 typedef struct {
@@ -121,15 +117,6 @@ static timed_call_t audio_call(const char* document, const char* received, int p
   check_call("audio", &sender_end, &receiver_end, received_pages, pages);
   return call;
 }
-
-/* The IFPs one side sent in a tick, for the other side's next tick. */
-typedef struct {
-  int count;
-  int overflow;
-  uint16_t lengths[QUEUE_PACKETS];
-  uint16_t seqs[QUEUE_PACKETS];
-  uint8_t bytes[QUEUE_PACKETS][MAX_IFP_BYTES];
-} queue_t;
 
 typedef struct {
   t38_terminal_state_t* t38;

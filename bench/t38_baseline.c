@@ -61,23 +61,9 @@ enum {
   MAX_LOSSY_TICKS = 600 * 50,
   /* Untimed calls before the timed one. */
   WARM_UP_CALLS = 2,
-  /* The IFPs one side may queue in one tick. SpanDSP sends a few per 20 ms (one per 30 ms
-     chunk of image data, indicators three times); overflow fails the run rather than hiding. */
-  QUEUE_PACKETS = 256,
   /* The copies of one IFP sent, as faxline's UDPTL sender caps SpanDSP's repeat count. */
   MAX_PACKET_REPEATS = 3,
-  /* SpanDSP's largest IFP: an ECM HDLC frame of T38_MAX_HDLC_LEN octets plus the IFP header. */
-  MAX_IFP_BYTES = 512,
 };
-
-/* The IFPs one side sent during the current tick, for the other side's next tick. */
-typedef struct {
-  int count;
-  int overflow;
-  uint16_t lengths[QUEUE_PACKETS];
-  uint16_t seqs[QUEUE_PACKETS];
-  uint8_t bytes[QUEUE_PACKETS][MAX_IFP_BYTES];
-} queue_t;
 
 typedef struct {
   t38_terminal_state_t* t38;
