@@ -9,10 +9,11 @@
 // Header only and pure: no I/O, safe on any thread.
 #pragma once
 
-#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace faxline::image {
@@ -41,9 +42,19 @@ inline size_t PageBytes(uint32_t width, uint32_t height) { return PageStride(wid
 inline std::string FormatNumber(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
+  // The fewest significant digits that read back as the same number (std::to_chars for double
+  // would do this, but the g++ 10 of the prebuild's Debian 11 root lacks it).
   char text[32];
-  const auto end = std::to_chars(text, text + sizeof text, value).ptr;
-  return std::string(text, end);
+  // Whole numbers in full, as JavaScript prints them below 1e21 (%g would write 1e+04).
+  if (std::floor(value) == value && std::fabs(value) < 1e21) {
+    std::snprintf(text, sizeof text, "%.0f", value);
+    return text;
+  }
+  for (int digits = 1; digits <= 17; ++digits) {
+    std::snprintf(text, sizeof text, "%.*g", digits, value);
+    if (std::strtod(text, nullptr) == value) break;
+  }
+  return text;
 }
 
 // The rule's bounds as messages state them: "Expected <this> for page.width but got 0".
