@@ -8,44 +8,10 @@ import { native, type NativeResult, type NativeStats } from '../native';
 /** Vertical resolutions of fax pages, by their T.30 names. */
 export type Resolution = 'standard' | 'fine' | 'superfine' | 'other';
 
-/** Transfer statistics of a fax, from SpanDSP. */
-export interface FaxStats {
-  /** Image data rate in bit/s (2400 … 14400). */
-  bitRate: number;
-  /** Whether error correcting mode was used. */
-  ecm: boolean;
-  /** Pages confirmed by the receiver (sending) or received (receiving). */
-  pagesTransferred: number;
-  /** Pages in the file being sent (sending), -1 when unknown. */
-  pagesInFile: number;
-  /** Horizontal resolution of the last page, pixels per metre. */
-  xResolution: number;
-  /** Vertical resolution of the last page, pixels per metre. */
-  yResolution: number;
+/** Transfer statistics of a fax, from SpanDSP (each field documented on NativeStats), with the derived ones. */
+export interface FaxStats extends NativeStats {
   /** The vertical resolution by name. */
   resolution: Resolution;
-  /** Width of the last page in pixels. */
-  width: number;
-  /** Length of the last page in rows. */
-  length: number;
-  /** Size of the last page's coded image, bytes. */
-  imageSize: number;
-  /** The compression used on the line, as SpanDSP names it (e.g. "T.6"). */
-  compression: string;
-  /** The compression as SpanDSP's T4_COMPRESSION_ITU_* number. */
-  encoding: number;
-  /** Rows received damaged in the last page. */
-  badRows: number;
-  /** Longest run of damaged rows in the last page. */
-  longestBadRowRun: number;
-  /** ECM frame retransmissions. */
-  ecmRetries: number;
-  /** The far end's station identity (TSI or CSI), `""` if it sent none. */
-  remoteIdentity: string;
-  /** The far end's country, vendor and model, from its NSF, when known. */
-  remoteCountry: string;
-  remoteVendor: string;
-  remoteModel: string;
 }
 
 /** How a fax ended. */

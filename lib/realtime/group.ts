@@ -105,6 +105,8 @@ interface Member {
   /** The line this tick runs on (chosen before the native call, by the session's medium). */
   line: AudioLine | DatagramLine | null;
   heard: Int16Array;
+  /** Copies a datagram its line received into the group's inbound records (made once: no closure per tick). */
+  queueDatagram: (datagram: Uint8Array) => void;
   transmit: Int16Array;
   resolve: (outcome: DriveOutcome) => void;
 }
@@ -187,6 +189,7 @@ export class SessionGroup {
       lateTicksAtStart: this.#stats.lateTicks,
       line: null,
       heard: this.#buffers.received.subarray(slot * frame, (slot + 1) * frame),
+      queueDatagram: this.#queueDatagram(slot),
       transmit: this.#buffers.transmit.subarray(slot * frame, (slot + 1) * frame),
       resolve,
     };
@@ -299,7 +302,7 @@ export class SessionGroup {
     // end's silence once it has hung up as lost packets.
     if (session.closed) return false;
     if (isDatagramLine(line)) {
-      if (!session.finished) line.poll(this.#queueDatagram(m.slot), nowMs);
+      if (!session.finished) line.poll(m.queueDatagram, nowMs);
     } else {
       this.#buffers.heard[m.slot] = !session.finished && line.read(m.heard, nowMs) ? 1 : 0;
     }
