@@ -5,8 +5,11 @@
 # Needed: pkg-config, libspandsp-dev (SpanDSP 0.0.6), libtiff-dev.
 # Assumed: g++ (C++17), make, python3 (node-gyp) and cmake (cmake-js); they are checked
 # and reported, and installed too only with --with-build-tools (CI on a bare image).
+# --with-test-tools adds the SIP peers the tests judge faxline's SIP endpoint against:
+# SIPp (sip-tester), Kamailio and baresip. Kamailio's packaged service is left stopped and
+# disabled: the tests start their own instances on 127.0.0.1 with their own configuration.
 #
-#   bash scripts/setup.sh [--with-build-tools]
+#   bash scripts/setup.sh [--with-build-tools] [--with-test-tools]
 #
 # An install from the published package needs none of this: it carries a prebuilt
 # addon with SpanDSP beside it.
@@ -15,10 +18,12 @@ set -euo pipefail
 say() { printf 'faxline setup: %s\n' "$*"; }
 
 with_tools=false
+with_test_tools=false
 for arg in "$@"; do
   case "$arg" in
     --with-build-tools) with_tools=true ;;
-    -h | --help) sed -n '2,12p' "$0" | cut -c3-; exit 0 ;;
+    --with-test-tools) with_test_tools=true ;;
+    -h | --help) sed -n '2,15p' "$0" | cut -c3-; exit 0 ;;
     *) say "unknown option: $arg" >&2; exit 2 ;;
   esac
 done
@@ -52,6 +57,17 @@ if $with_tools && [ "${#tools_missing[@]}" -gt 0 ]; then
   tools_missing=()
 fi
 
+# command -> Debian package: the SIP peers of the tests (test/sip)
+kamailio_new=false
+if $with_test_tools; then
+  for tool in sipp:sip-tester kamailio:kamailio baresip:baresip; do
+    if ! command -v "${tool%%:*}" >/dev/null 2>&1 && [ ! -x "/usr/sbin/${tool%%:*}" ]; then
+      missing+=("${tool#*:}")
+      [ "${tool%%:*}" = kamailio ] && kamailio_new=true
+    fi
+  done
+fi
+
 if [ "${#missing[@]}" -gt 0 ]; then
   # stable order for messages
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
@@ -77,6 +93,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
       exit 1
     fi
   done
+  if $kamailio_new && command -v systemctl >/dev/null 2>&1; then
+    # A service on the machine's port 5060 is not what a test tool install should leave behind.
+    systemctl disable --now kamailio >/dev/null 2>&1 || true
+  fi
   if $with_tools; then
     for tool in g++ make python3 cmake; do
       command -v "$tool" >/dev/null 2>&1 || { say "$tool still missing after install" >&2; exit 1; }
