@@ -5,10 +5,10 @@ import { ResultCode } from '../base/result-codes';
 /** The kinds of document failure, each a stable reason string. */
 export type DocumentFailure =
   | 'fetch' // the URL could not be fetched (network, HTTP status, timeout, refused address or file: URL)
-  | 'too-large' // more bytes than the size limit
-  | 'not-pdf' // the content is not a PDF
+  | 'too-large' // more bytes than the size limit, or an image beyond the image limits (image-document.ts)
+  | 'not-pdf' // the content is not a PDF, PNG or JPEG (the name is kept: it is a stable reason string)
   | 'encrypted' // needs a user password
-  | 'corrupt' // the renderer cannot read it
+  | 'corrupt' // the renderer cannot read it: a damaged PDF, a damaged or undecodable image
   | 'no-pages' // zero pages
   | 'too-many-pages'; // more pages than the page limit
 

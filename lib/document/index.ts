@@ -1,6 +1,10 @@
-/** The document room: fetch a PDF under the net policy and render it to fax pages in a TIFF-F file. */
+/**
+ * The document room: fetch a PDF (or a PNG or JPEG image, placed on a page of its own) under
+ * the net policy and render it to fax pages in a TIFF-F file.
+ */
 export { DocumentError, type DocumentFailure } from './errors';
-export { fetchDocument } from './fetch';
+export { fetchDocument, type DocumentFormat } from './fetch';
+export { DEFAULT_IMAGE_DPI, MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE_PX, type ImageKind } from './image-document';
 export {
   prepareDocument,
   preparePdf,

@@ -1,7 +1,8 @@
 /**
  * A document URL to a TIFF-F file the engine can send: fetch (through lib/net's policy and
  * limits), check, render page by page on a worker thread, and keep the result in a private
- * temp folder until the caller cleans it up.
+ * temp folder until the caller cleans it up. A PNG or JPEG document becomes a one-page PDF
+ * first (image-document.ts), so it is rendered by the same rules.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -19,8 +20,9 @@ import { makeTempDir } from '../engine/temp-dir';
 import { DEFAULT_TIMEOUT_MS, type NetOptions } from '../net';
 import type { NativeTiffCompression } from '../native';
 import { DocumentError } from './errors';
-import { describeContent, fetchDocument, isPdf } from './fetch';
+import { describeContent, documentFormat, fetchDocument, isPdf } from './fetch';
 import { RESOLUTIONS, type DocumentResolution } from './geometry';
+import { imageToPdf } from './image-document';
 import { renderToTiff, type Conversion } from './render';
 
 /** Default page limit: a PDF with more pages is refused ('too-many-pages'). */
@@ -56,7 +58,10 @@ export interface PreparedDocument {
   file: string;
   /** Fax pages in the file. */
   pages: number;
-  /** Pages of the PDF (fewer than `pages` only when a very long page was cut; see geometry.ts). */
+  /**
+   * Pages of the PDF, 1 for an image (fewer than `pages` only when a very long page was cut;
+   * see geometry.ts).
+   */
   documentPages: number;
   /**
    * Always true: faxline wrote the pages, so a sending session need not decode them again
@@ -100,7 +105,8 @@ function settingsOf(options: PrepareOptions): Settings {
 }
 
 /**
- * Fetches a PDF and renders it to fax pages in a TIFF-F file (see {@link PrepareOptions}).
+ * Fetches a document (a PDF, or a PNG or JPEG image placed on a page of its natural size) and
+ * renders it to fax pages in a TIFF-F file (see {@link PrepareOptions}).
  *
  * Rejects with a DocumentError (its `resultCode` is SpanDSP's file-error or no-page code, its
  * `detail` the cause) for every bad document or failed fetch, with InvalidOptionError for bad
@@ -112,9 +118,9 @@ export async function prepareDocument(url: string, options: PrepareOptions = {})
   const settings = settingsOf(options);
   const deadline = Date.now() + settings.timeLimitMs;
   settings.signal?.throwIfAborted();
-  let pdf: Buffer;
+  let document: Buffer;
   try {
-    pdf = await fetchDocument(url, {
+    document = await fetchDocument(url, {
       ...options,
       timeoutMs: Math.min(options.timeoutMs ?? DEFAULT_TIMEOUT_MS, settings.timeLimitMs),
     });
@@ -129,7 +135,7 @@ export async function prepareDocument(url: string, options: PrepareOptions = {})
       `fetching the document used up the time limit of ${settings.timeLimitMs / 1000} s`,
     );
   }
-  return prepareSettled(pdf, { ...settings, timeLimitMs: remaining });
+  return prepareSettled(document, { ...settings, timeLimitMs: remaining }, true);
 }
 
 /**
@@ -137,15 +143,29 @@ export async function prepareDocument(url: string, options: PrepareOptions = {})
  * errors and clean-up are those of {@link prepareDocument} (the net options are not used).
  */
 export async function preparePdf(pdf: Uint8Array, options: PrepareOptions = {}): Promise<PreparedDocument> {
-  return prepareSettled(checkBytes(pdf, 'pdf'), settingsOf(options));
+  return prepareSettled(checkBytes(pdf, 'pdf'), settingsOf(options), false);
 }
 
-async function prepareSettled(pdf: Uint8Array, settings: Settings): Promise<PreparedDocument> {
+async function prepareSettled(document: Uint8Array, settings: Settings, images: boolean): Promise<PreparedDocument> {
   settings.signal?.throwIfAborted();
+  const deadline = Date.now() + settings.timeLimitMs;
+  const bytes = Buffer.from(document.buffer, document.byteOffset, document.byteLength);
+  const format = images ? documentFormat(bytes) : isPdf(bytes) ? 'pdf' : undefined;
   // The same check as a fetch's, for bytes given directly (fetched ones passed it already).
-  const bytes = Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength);
-  if (!isPdf(bytes)) {
+  if (!format) {
     throw new DocumentError('not-pdf', `the document is not a PDF: it looks like ${describeContent(bytes)}`);
+  }
+  let pdf = document;
+  let remaining = settings.timeLimitMs;
+  if (format !== 'pdf') {
+    pdf = await imageToPdf(document, { signal: settings.signal, timeLimitMs: settings.timeLimitMs });
+    remaining = deadline - Date.now();
+    if (remaining <= 0) {
+      throw new DocumentError(
+        'corrupt',
+        `decoding the image used up the time limit of ${settings.timeLimitMs / 1000} s`,
+      );
+    }
   }
   // Not withTempDir: the folder outlives this call, until the caller's cleanup().
   const dir = await makeTempDir('document');
@@ -161,7 +181,7 @@ async function prepareSettled(pdf: Uint8Array, settings: Settings): Promise<Prep
         conversion: settings.conversion,
         compression: settings.compression,
       },
-      { onPage: settings.onPage, signal: settings.signal, timeLimitMs: settings.timeLimitMs },
+      { onPage: settings.onPage, signal: settings.signal, timeLimitMs: remaining },
     );
     let removed: Promise<void> | undefined;
     return {

@@ -121,8 +121,7 @@ describe('content that is not a PDF fails with not-pdf and says what it looks li
       () => Buffer.from('\n  <HTML><HEAD><TITLE>Error</TITLE></HEAD></HTML>'),
       /an HTML page/,
     ],
-    ['a PNG named .pdf', () => png, /a PNG image/],
-    ['a JPEG named .pdf', () => jpeg, /a JPEG image/],
+    ['a GIF named .pdf', () => Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1'), /a GIF image/],
     ['an empty body', () => Buffer.alloc(0), /empty/],
     ['plain text', () => Buffer.from('This is not a PDF.\n'), /plain text/],
     [
@@ -145,9 +144,21 @@ describe('content that is not a PDF fails with not-pdf and says what it looks li
     expect(error.detail).toContain('Content-Type text/html; charset=utf-8');
   });
 
-  test('a PNG in a data: URL', async () => {
-    const error = await failure(fetchDocument(`data:image/png;base64,${png.toString('base64')}`, {}), 'not-pdf');
-    expect(error.detail).toMatch(/a PNG image \(Content-Type image\/png/);
+  test('a GIF in a data: URL', async () => {
+    const gif = Buffer.from('GIF89a\x01\x00\x01\x00', 'latin1');
+    const error = await failure(fetchDocument(`data:image/gif;base64,${gif.toString('base64')}`, {}), 'not-pdf');
+    expect(error.detail).toMatch(/a GIF image \(Content-Type image\/gif/);
+    expect(error.detail).toContain('is not a PDF, PNG or JPEG');
+  });
+
+  test.each([
+    ['a PNG named .pdf', () => png],
+    ['a JPEG named .pdf', () => jpeg],
+  ])('%s is fetched as an image document, byte for byte', async (_name, content) => {
+    const bytes = content();
+    const server = await serve({ '/doc.pdf': body(bytes) });
+    const fetched = await fetchDocument(`${server.url}/doc.pdf`, allow);
+    expect(Buffer.compare(fetched, bytes)).toBe(0);
   });
 });
 
