@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { PDFDocument, StandardFonts, degrees, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
 import { PNG } from 'pngjs';
 import { rowBytes, type FaxPage } from '../../lib';
@@ -43,6 +44,8 @@ export interface PageSpec {
   photo?: [number, number, number, number];
   /** A real photograph (JPEG bytes) filling this box in mm. */
   jpeg?: { bytes: Uint8Array; box: [number, number, number, number] };
+  /** A PNG image filling this box in mm. */
+  png?: { bytes: Uint8Array; box: [number, number, number, number] };
   /** Vector art: circles, a grid, curves and thin lines. */
   vector?: boolean;
   /** Form fields with values: a text field, a checked checkbox, a dropdown. */
@@ -191,6 +194,7 @@ export async function makePdf(pages: PageSpec[], options: { useObjectStreams?: b
       page.drawImage(photo, box(page, spec.photo));
     }
     if (spec.jpeg) page.drawImage(await doc.embedJpg(spec.jpeg.bytes), box(page, spec.jpeg.box));
+    if (spec.png) page.drawImage(await doc.embedPng(spec.png.bytes), box(page, spec.png.box));
     if (spec.vector) drawVector(page);
     if (spec.form) drawForm(doc, page, index, fonts.regular);
   }
@@ -293,7 +297,21 @@ export type ThirdPartyFile =
   | 'package-lifecycle.pdf'
   | 'cups-testpage.pdf'
   | 'cups-form.pdf'
-  | 'grace_hopper.jpg';
+  | 'grace_hopper.jpg'
+  | PhotoFile;
+
+/** The photographs of the documents benchmark's photo pages, in the order it places them. */
+export const PHOTO_FILES = [
+  'grace_hopper.jpg',
+  'scribus-nature.jpg',
+  'scribus-sunset.jpg',
+  'scribus-pizza.jpg',
+  'scribus-kites-bw.png',
+  'imagemagick-bluebells.jpg',
+] as const;
+
+/** A photograph fetched by fetch-pdfs.sh (see test/fixtures/pdfs/README.md). */
+export type PhotoFile = (typeof PHOTO_FILES)[number];
 
 /** A third-party file's bytes, or undefined when the fixture script has not been run. */
 export function thirdParty(name: ThirdPartyFile): Buffer | undefined {
@@ -529,6 +547,41 @@ export function blurredSsim(page: FaxPage, reference: GrayImage, sigmaMm = 0.3):
   return windows === 0 ? 1 : total / windows;
 }
 
+/**
+ * How far the tone of a 1-bit page is from a gray image of the same page: the mean absolute
+ * difference, 0 to 1, of the two after a Gaussian blur (σ = sigmaMm on paper, default 0.5 mm:
+ * a halftone screen merges into the gray it stands for), over the 8 × 8 windows where either
+ * image has ink (as blurredSsim). 0 is the same tone everywhere; a page darker or lighter than
+ * its source by a tenth of the gray scale scores 0.1.
+ */
+export function toneError(page: FaxPage, reference: GrayImage, sigmaMm = 0.5): number {
+  if (page.width !== reference.width || page.height !== reference.height) {
+    throw new Error(`sizes differ: ${page.width}×${page.height} against ${reference.width}×${reference.height}`);
+  }
+  const a = blur(pageToGray(page), sigmaMm);
+  const b = blur(reference, sigmaMm);
+  const { width, height } = reference;
+  let total = 0;
+  let pixels = 0;
+  for (let y0 = 0; y0 + 8 <= height; y0 += 8) {
+    for (let x0 = 0; x0 + 8 <= width; x0 += 8) {
+      let [difference, minimum] = [0, 1];
+      for (let y = y0; y < y0 + 8; y++) {
+        for (let x = x0; x < x0 + 8; x++) {
+          const [va, vb] = [a[y * width + x]!, b[y * width + x]!];
+          difference += va > vb ? va - vb : vb - va;
+          if (va < minimum) minimum = va;
+          if (vb < minimum) minimum = vb;
+        }
+      }
+      if (minimum > 0.97) continue;
+      total += difference;
+      pixels += 64;
+    }
+  }
+  return pixels === 0 ? 0 : total / pixels;
+}
+
 let pdfium: Promise<Pdfium> | undefined;
 
 /**
@@ -554,4 +607,102 @@ export async function grayRenders(
   } finally {
     renderer.close();
   }
+}
+
+// --- Images as documents ---------------------------------------------------------------------
+
+/** Where the committed image fixtures are (made for these tests: test/fixtures/pdfs/README.md). */
+export const IMAGES_DIR = path.join(__dirname, '..', 'fixtures', 'images');
+
+/**
+ * A gray PNG of `width` × `height` pixels painted by `paint(x, y)` (0 black, 255 white), with
+ * a pHYs chunk of `pixelsPerMetre` (unit 1, metres) when given: 3937 is 100 dpi.
+ */
+export function grayPng(
+  width: number,
+  height: number,
+  paint: (x: number, y: number) => number,
+  pixelsPerMetre?: number | [number, number],
+): Buffer {
+  const png = new PNG({ width, height });
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = (y * width + x) * 4;
+      png.data[i] = png.data[i + 1] = png.data[i + 2] = paint(x, y);
+      png.data[i + 3] = 255;
+    }
+  }
+  const bytes = PNG.sync.write(png, { colorType: 0, filterType: 0 });
+  if (pixelsPerMetre === undefined) return bytes;
+  const [x, y] = typeof pixelsPerMetre === 'number' ? [pixelsPerMetre, pixelsPerMetre] : pixelsPerMetre;
+  const phys = Buffer.alloc(9);
+  phys.writeUInt32BE(x, 0);
+  phys.writeUInt32BE(y, 4);
+  phys[8] = 1;
+  return withPngChunk(bytes, 'pHYs', phys);
+}
+
+/** One PNG chunk: length, type, data and its CRC-32 (over type and data). */
+export function pngChunk(type: string, data: Buffer): Buffer {
+  const head = Buffer.alloc(8);
+  head.writeUInt32BE(data.length, 0);
+  head.write(type, 4, 'latin1');
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])), 0);
+  return Buffer.concat([head, data, crc]);
+}
+
+/** A PNG with a chunk added right after IHDR (signature 8 bytes, IHDR 25). */
+export function withPngChunk(png: Buffer, type: string, data: Buffer): Buffer {
+  return Buffer.concat([png.subarray(0, 33), pngChunk(type, data), png.subarray(33)]);
+}
+
+/** A JPEG with a marker segment added after its first segment (the JFIF APP0 in ours). */
+export function withJpegSegment(jpeg: Buffer, marker: number, body: Buffer): Buffer {
+  const firstEnd = 4 + jpeg.readUInt16BE(4);
+  const head = Buffer.from([0xff, marker, 0, 0]);
+  head.writeUInt16BE(body.length + 2, 2);
+  return Buffer.concat([jpeg.subarray(0, firstEnd), head, body, jpeg.subarray(firstEnd)]);
+}
+
+/**
+ * The body of an Exif APP1 segment: "Exif\0\0", then a TIFF header and IFD0 with the
+ * orientation (tag 0x0112, SHORT) and, when given, XResolution and YResolution (0x011A,
+ * 0x011B, RATIONAL) in dots per inch (ResolutionUnit 0x0128 = 2). Big-endian unless `intel`.
+ */
+export function exifBody(options: { orientation?: number; dpi?: [number, number]; intel?: boolean }): Buffer {
+  const le = options.intel ?? false;
+  const entries: [number, number, number][] = []; // tag, type, value (or offset)
+  if (options.orientation !== undefined) entries.push([0x0112, 3, options.orientation]);
+  const dataAt = 8 + 2 + 12 * (options.orientation !== undefined ? 1 : 0) + (options.dpi ? 36 : 0) + 4;
+  if (options.dpi) {
+    entries.push([0x011a, 5, dataAt], [0x011b, 5, dataAt + 8], [0x0128, 3, 2]);
+  }
+  const tiff = Buffer.alloc(dataAt + (options.dpi ? 16 : 0));
+  const u16 = (v: number, at: number) => (le ? tiff.writeUInt16LE(v, at) : tiff.writeUInt16BE(v, at));
+  const u32 = (v: number, at: number) => (le ? tiff.writeUInt32LE(v, at) : tiff.writeUInt32BE(v, at));
+  tiff.write(le ? 'II' : 'MM', 0, 'latin1');
+  u16(42, 2);
+  u32(8, 4);
+  u16(entries.length, 8);
+  entries.forEach(([tag, type, value], i) => {
+    const at = 10 + i * 12;
+    u16(tag, at);
+    u16(type, at + 2);
+    u32(1, at + 4);
+    if (type === 3) u16(value, at + 8);
+    else u32(value, at + 8);
+  });
+  if (options.dpi) {
+    u32(options.dpi[0], dataAt);
+    u32(1, dataAt + 4);
+    u32(options.dpi[1], dataAt + 8);
+    u32(1, dataAt + 12);
+  }
+  return Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+}
+
+/** Bytes as a data: URL of a media type. */
+export function dataUrl(bytes: Uint8Array, type: string): string {
+  return `data:${type};base64,${Buffer.from(bytes).toString('base64')}`;
 }
