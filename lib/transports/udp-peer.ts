@@ -19,6 +19,8 @@ const SEND_POOL_SIZE = 64;
 const CLOSE_DRAIN_MS = 250;
 /** Most copies of one datagram the impairment may ask for. */
 const MAX_DELIVERIES = 8;
+/** Most datagrams one prime() sends. */
+export const MAX_PRIME = 16;
 
 /** A UDP endpoint. */
 export interface UdpEndpoint {
@@ -274,6 +276,39 @@ export class UdpPeer {
   /** The peer's own monotonic clock, ms since it was made: the time base of `receive`. */
   now(): number {
     return performance.now() - this.#start;
+  }
+
+  /**
+   * Sets the far end learnt from signalling after the line was bound (an SDP answer): sends go
+   * there from now on, and ready() resolves once bound. A symmetric line still moves to where
+   * valid datagrams come from, so a far end behind NAT is followed as before.
+   */
+  setRemote(remote: UdpEndpoint): void {
+    const checked = checkUdpEndpoint('remote', remote, true);
+    if (this.#closed) return;
+    this.#peer = checked;
+    if (this.#local) this.#setReady();
+  }
+
+  /**
+   * Sends `count` (at most MAX_PRIME) empty datagrams to the far end at once, to open the path
+   * through our NAT before the far end's media arrives. Empty: no RTP or UDPTL receiver takes one
+   * as media (each drops it as malformed), so the far end's stream and sequence are untouched.
+   * Returns how many were handed to the socket (none while the far end is unknown).
+   */
+  prime(count: number): number {
+    if (!Number.isInteger(count) || count < 0 || count > MAX_PRIME)
+      throw new InvalidOptionError(`Expected an integer in [0, ${MAX_PRIME}] for count but got ${String(count)}`);
+    if (this.#closed || !this.#peer) return 0;
+    let sent = 0;
+    for (let i = 0; i < count; i++) {
+      const slot = this.#freeSlot();
+      if (!slot) break;
+      slot.length = 0;
+      this.#transmit(slot);
+      sent++;
+    }
+    return sent;
   }
 
   /** Sends what the impairment held back until line time `nowMs`. */

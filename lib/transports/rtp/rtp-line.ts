@@ -126,6 +126,22 @@ export class RtpLine implements AudioLine {
     return this.#peer.remoteAddress;
   }
 
+  /**
+   * Sets the far end learnt after binding (an SDP answer, early media); ready() resolves once
+   * bound. With `symmetric` the line still follows where valid packets come from.
+   */
+  setRemote(remote: RtpEndpoint): void {
+    this.#peer.setRemote(remote);
+  }
+
+  /**
+   * Sends `count` empty datagrams to the far end now, opening the NAT path before audio flows
+   * (receivers drop them as malformed RTP, so the stream is untouched). Returns how many went.
+   */
+  prime(count: number): number {
+    return this.#peer.prime(count);
+  }
+
   /** @inheritdoc */
   get ended(): LineEnd | null {
     return this.#peer.ended;

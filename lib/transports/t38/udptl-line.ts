@@ -136,6 +136,22 @@ export class UdptlLine implements DatagramLine {
     return this.#peer.remoteAddress;
   }
 
+  /**
+   * Sets the far end learnt after binding (the SDP answer to a T.38 re-INVITE); ready() resolves
+   * once bound. With `symmetric` the line still follows where datagrams come from.
+   */
+  setRemote(remote: UdptlEndpoint): void {
+    this.#peer.setRemote(remote);
+  }
+
+  /**
+   * Sends `count` empty datagrams to the far end now, opening the NAT path before T.38 flows
+   * (a UDPTL receiver drops an empty datagram). Returns how many went.
+   */
+  prime(count: number): number {
+    return this.#peer.prime(count);
+  }
+
   /** @inheritdoc */
   get ended(): LineEnd | null {
     return this.#peer.ended;
