@@ -184,3 +184,4 @@ export {
 export type { DocumentFailure, PrepareOptions, PreparedDocument, Conversion, DocumentResolution } from './document';
 export { NetError, fetchBytes, postJson, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS } from './net';
 export type { NetFailure, NetOptions, FetchResult, PostOptions, PostResult } from './net';
+export * from './sip';
