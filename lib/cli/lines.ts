@@ -29,8 +29,8 @@ export interface LineFlags {
   /** Unset: each transport's default (RTP none, T.38 three). */
   redundancy?: number;
   fec?: boolean;
-  /** Loopback: run the call over T.38 instead of audio. */
-  t38?: boolean;
+  /** Loopback: run the call over T.38 instead of audio (bare flag). sip: the T.38 policy (prefer, off, only). */
+  t38?: boolean | string;
   line?: LineSpec;
 }
 
@@ -100,7 +100,10 @@ export function addLineFlags(command: Command): Command {
       redundancyDepth,
     )
     .option('--fec', 'T.38: send UDPTL forward error correction instead of redundancy')
-    .option('--t38', 'loopback: run the call over T.38 (UDPTL) instead of audio')
+    .option(
+      '--t38 [policy]',
+      'loopback: run the call over T.38 (UDPTL) instead of audio; sip: the T.38 policy, prefer (default), off or only',
+    )
     .option(
       '--line <spec>',
       "simulate a bad line on what we send (loopback: both ways), e.g. 'loss=1%,jitter=40ms,seed=7'; keys: loss, burst=P%/R%, jitter, dup, noise=LdBm0, gain=GdB, seed",
@@ -120,6 +123,10 @@ export function loopbackLineOptions(flags: LineFlags & { paced?: boolean }): {
 } {
   if (flags.symmetric || flags.local)
     throw new InvalidOptionError('--symmetric and --local apply to RTP and T.38 only');
+  if (typeof flags.t38 === 'string')
+    throw new InvalidOptionError(
+      `--t38 ${flags.t38}: a T.38 policy applies to sip: calls; the loopback takes a bare --t38`,
+    );
   if (flags.t38) {
     if (flags.codec !== 'pcmu') throw new InvalidOptionError('--codec is for audio; --t38 carries no audio');
     return { line: flags.line, t38: t38Settings(flags) };

@@ -13,6 +13,7 @@ import { LineMedia } from '../realtime/line-media';
 import { LoopbackMedia, type FaxMedia } from '../transports/media';
 import { addLineFlags, loopbackLineOptions, openLine, parseMediaTarget, type LineFlags } from './lines';
 import { addReceiveCommand } from './receive';
+import { addServeCommand, addSipSendFlags, isSipTarget, sendFaxOverSip, type SipSendFlags } from './sip';
 import {
   cliContext,
   documentArgument,
@@ -55,7 +56,7 @@ function pageNumber(value: string): number {
   return n;
 }
 
-interface SendFlags extends LineFlags {
+interface SendFlags extends LineFlags, Omit<SipSendFlags, 't38' | 'local'> {
   to: string;
   timeout: number;
   identity?: string;
@@ -78,7 +79,7 @@ interface SendFlags extends LineFlags {
 }
 
 async function send(document: string, flags: SendFlags): Promise<number> {
-  const target = parseMediaTarget(flags.to);
+  const target = isSipTarget(flags.to) ? null : parseMediaTarget(flags.to);
   const progress = new SendProgress(!flags.json && process.stdout.isTTY === true);
   const secret = flags.callbackSecret ?? process.env.FAXLINE_CALLBACK_SECRET;
   const url = documentArgument(document);
@@ -115,7 +116,9 @@ async function send(document: string, flags: SendFlags): Promise<number> {
   let loopback: LoopbackMedia | null = null;
   let outcome;
   try {
-    if (target.kind === 'loopback') {
+    if (target === null) {
+      outcome = await sendFaxOverSip(params, options, flags);
+    } else if (target.kind === 'loopback') {
       loopback = new LoopbackMedia({
         recordAudio: flags.wav !== undefined,
         paced: flags.paced,
@@ -187,7 +190,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .argument('<document>', 'PDF or TIFF-F file, or a URL (https:, http:, file:, data:)')
     .option(
       '--to <destination>',
-      'loopback (a built-in receiver), rtp://HOST:PORT, audiosocket://HOST:PORT or t38://HOST:PORT (UDPTL)',
+      'loopback (a built-in receiver), rtp://HOST:PORT, audiosocket://HOST:PORT, t38://HOST:PORT (UDPTL) or sip:USER@HOST[:PORT]',
       'loopback',
     )
     .option('--timeout <s>', 'seconds to wait for the far end to connect or answer the first packet', seconds, 60)
@@ -212,7 +215,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     .option('--wav <file>', 'write the line audio as a stereo WAV (left: sender, right: receiver)')
     .option('--trace', 'print every T.30 frame sent and received with its time')
     .option('--json', 'print one JSON object {variables, stats} and nothing else on stdout');
-  addLineFlags(sendCommand).action(async (document: string, flags: SendFlags) => {
+  addSipSendFlags(addLineFlags(sendCommand)).action(async (document: string, flags: SendFlags) => {
     if (flags.callbackCa && !fs.existsSync(flags.callbackCa)) {
       throw new InvalidOptionError(`--callback-ca ${flags.callbackCa}: no such file`);
     }
@@ -221,6 +224,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
     setExit(await send(document, flags));
   });
   addReceiveCommand(program, setExit);
+  addServeCommand(program, setExit);
   return program;
 }
 
