@@ -48,13 +48,16 @@ export function parseHostPort(text: string, anyPort = true): RtpEndpoint {
   return { host, port };
 }
 
-/** `loopback`, `rtp://HOST:PORT`, `audiosocket://HOST:PORT` or `t38://HOST:PORT`. */
-export function parseMediaTarget(text: string): MediaTarget {
+/**
+ * `loopback`, `rtp://HOST:PORT`, `audiosocket://HOST:PORT` or `t38://HOST:PORT`; `alsoAccepted`
+ * names what the caller takes besides (send's `sip:USER@HOST[:PORT]`) in the error.
+ */
+export function parseMediaTarget(text: string, alsoAccepted?: string): MediaTarget {
   if (text === 'loopback') return { kind: 'loopback' };
   const match = /^(rtp|audiosocket|t38):\/\/(.+)$/.exec(text);
   if (!match)
     throw new InvalidArgumentError(
-      `expected loopback, rtp://HOST:PORT, audiosocket://HOST:PORT or t38://HOST:PORT; got '${text}'`,
+      `expected loopback, rtp://HOST:PORT, audiosocket://HOST:PORT${alsoAccepted ? ', t38://HOST:PORT or ' + alsoAccepted : ' or t38://HOST:PORT'}; got '${text}'`,
     );
   return { kind: match[1] as 'rtp' | 'audiosocket' | 't38', ...parseHostPort(match[2]!, false) };
 }

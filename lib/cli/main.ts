@@ -79,7 +79,7 @@ interface SendFlags extends LineFlags, Omit<SipSendFlags, 't38' | 'local'> {
 }
 
 async function send(document: string, flags: SendFlags): Promise<number> {
-  const target = isSipTarget(flags.to) ? null : parseMediaTarget(flags.to);
+  const target = isSipTarget(flags.to) ? null : parseMediaTarget(flags.to, 'sip:USER@HOST[:PORT]');
   const progress = new SendProgress(!flags.json && process.stdout.isTTY === true);
   const secret = flags.callbackSecret ?? process.env.FAXLINE_CALLBACK_SECRET;
   const url = documentArgument(document);
