@@ -157,6 +157,7 @@ interface ServeFlags {
   publicIp?: string;
   statusUrl?: string;
   maxCalls?: number;
+  answerAfter?: number;
   identity?: string;
   allowPrivate?: boolean;
   callbackSecret?: string;
@@ -192,6 +193,7 @@ async function serve(flags: ServeFlags): Promise<number> {
     publicAddress: flags.publicIp,
     t38: flags.t38,
     maxCalls: flags.maxCalls,
+    ...(flags.answerAfter !== undefined && { answerDelayMs: flags.answerAfter }),
     ports: flags.ports,
     log: (message) => process.stderr.write(`faxline: ${message}\n`),
   });
@@ -270,6 +272,9 @@ export function addServeCommand(program: Command, setExit: (code: number) => voi
     )
     .option('--public-ip <ip>', 'our address as callers see it (NAT): Contact, Via and SDP', ipv4)
     .option('--ports <min-max>', 'local UDP ports for RTP and UDPTL (default 16384-32767)', portRange)
+    .option('--answer-after <ms>', 'ring each call this long (180 Ringing) before answering (default 0)', (v) =>
+      positiveInteger(v),
+    )
     .option('--max-calls <n>', 'calls at once at most; more are answered 503 (default 1000)', positiveInteger)
     .option('--identity <id>', 'our station identity (CSI), up to 20 of 0-9 + space (default: the dialled number)')
     .option('--no-ecm', 'disable error correcting mode')

@@ -40,7 +40,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { isIPv4 } from 'node:net';
 import * as os from 'node:os';
-import { checkInteger, checkObject, checkOneOf, checkPositive, checkString } from '../base/checks';
+import { checkInteger, checkNumber, checkObject, checkOneOf, checkPositive, checkString } from '../base/checks';
 import { CapacityError, InvalidOptionError } from '../base/errors';
 import { ResultCode } from '../base/result-codes';
 import { checkT38Options, type T38Options } from '../engine/options';
@@ -100,6 +100,11 @@ export interface SipEndpointOptions {
   timers?: Partial<Timers>;
   /** How long an outgoing call may ring before it is cancelled, ms (default 60 000). */
   ringTimeoutMs?: number;
+  /**
+   * Inbound calls ring this long (180 Ringing) before they are answered, ms (default 0: at once).
+   * A caller's CANCEL in that time ends the call with 487, as with a fax machine that rings.
+   */
+  answerDelayMs?: number;
   /** How long a T.38 re-INVITE may go unanswered before the fax stays in G.711, ms (default 10 000). */
   t38AnswerTimeoutMs?: number;
   /** How long the media may take to be ready once the call is up, ms (default 60 000). */
@@ -692,6 +697,7 @@ export class SipEndpoint extends EventEmitter<SipEndpointEvents> {
     ] as const) {
       if (options[key] !== undefined) checkPositive(options[key], key);
     }
+    if (options.answerDelayMs !== undefined) checkNumber(options.answerDelayMs, 'answerDelayMs', 0, UNHANDLED_CALL_MS);
     this.#maxCalls = checkInteger(options.maxCalls ?? DEFAULT_MAX_CALLS, 'maxCalls', 1);
     if (options.outboundProxy !== undefined) parseUri(checkString(options.outboundProxy, 'outboundProxy'));
     if (options.storeDir !== undefined) defaultReceiveStore(options.storeDir);
@@ -973,6 +979,22 @@ export class SipEndpoint extends EventEmitter<SipEndpointEvents> {
         return outcome;
       }
       if (remote) fax.useRemote(remote);
+      if (!(await this.#ring(incoming, cancelled))) {
+        fax.status = 487;
+        const failed = await receiveFax(
+          params,
+          {
+            ...callContext,
+            media: failedMedia(
+              ResultCode.CALL_DROPPED,
+              'the caller cancelled the call before it was answered (SIP 487)',
+            ),
+          },
+          options,
+        );
+        outcome = { ...failed, ...fax.info() };
+        return outcome;
+      }
       let call: SipCall;
       try {
         call = await incoming.accept(answer);
@@ -1015,6 +1037,26 @@ export class SipEndpoint extends EventEmitter<SipEndpointEvents> {
       this.#end(fax);
       if (outcome) this.#count(outcome, fax);
     }
+  }
+
+  /**
+   * Rings an inbound call for `answerDelayMs` (180 Ringing first); false when the caller
+   * cancelled meanwhile (the user agent has answered the INVITE 487).
+   */
+  async #ring(incoming: IncomingCall, cancelled: () => boolean): Promise<boolean> {
+    const delayMs = this.options.answerDelayMs ?? 0;
+    if (delayMs <= 0 || cancelled()) return !cancelled();
+    incoming.progress(180);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, delayMs);
+      function done(): void {
+        clearTimeout(timer);
+        incoming.off('cancelled', done);
+        resolve();
+      }
+      incoming.once('cancelled', done);
+    });
+    return !cancelled();
   }
 
   /** The far end's SDP answer (or ACK) read into the lines: which medium the fax starts on. */
