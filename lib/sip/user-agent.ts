@@ -50,6 +50,8 @@ export const MAX_AUTH_RETRIES = 4;
 export const MAX_422_RETRIES = 2;
 /** 491 Request Pending retries of one re-INVITE at most (RFC 3261 §14.1 back-off between them). */
 export const MAX_491_RETRIES = 2;
+/** Early dialogs (forks answering 18x with SDP) whose SDP one INVITE remembers at most. */
+export const MAX_EARLY_DIALOGS = 16;
 /** How long an incoming INVITE may wait for accept() or reject() before the UA answers 480 itself. */
 export const DEFAULT_ANSWER_TIMEOUT_MS = 180_000;
 /** How long a host name in a URI may take to resolve. */
@@ -86,6 +88,17 @@ export interface UserAgentOptions {
   random?: () => number;
   /** How long an incoming INVITE may go unanswered before the UA answers 480 (ms). */
   answerTimeout?: number;
+}
+
+/** What SipUserAgent.stats() returns: call counters, then the layers' own. */
+export interface UserAgentStats {
+  callsIn: number;
+  callsOut: number;
+  /** Calls established or ending now. */
+  active: number;
+  rejected: number;
+  transport: ReturnType<SipTransport['stats']>;
+  transactions: ReturnType<TransactionLayer['stats']>;
 }
 
 /** The end of a call, reported once by 'ended'. */
@@ -168,44 +181,71 @@ function sessionExpiresOf(m: SipRequest | SipResponse): { interval: number; refr
   return { interval: Number(match[1]), refresher };
 }
 
+/** What a 415 carries (§21.4.13): the one body type and encoding we read. */
+const ACCEPT_HEADERS: readonly SipHeader[] = [
+  { name: 'Accept', value: 'application/sdp' },
+  { name: 'Accept-Encoding', value: 'identity' },
+];
+
+/**
+ * Whether a request's body is one we cannot read (§8.2.3: answered 415): a type other than
+ * application/sdp, or an encoding other than identity. A body without Content-Type is read as SDP,
+ * as lenient peers do; an empty body is always fine.
+ */
+function unreadableBody(m: SipRequest): boolean {
+  if (m.body.length === 0) return false;
+  const type = getHeader(m, 'Content-Type');
+  if (type !== undefined && type.split(';')[0].trim().toLowerCase() !== 'application/sdp') return true;
+  const encoding = getHeader(m, 'Content-Encoding');
+  return encoding !== undefined && encoding.trim().toLowerCase() !== 'identity';
+}
+
+/** The option tags of Require we lack (§8.2.2.3: answered 420 with Unsupported); timer is the one we have. */
+function unsupportedExtensions(m: SipRequest): string[] {
+  return getHeaders(m, 'Require')
+    .map((t) => t.trim())
+    .filter((t) => t.toLowerCase() !== 'timer');
+}
+
 function supportsTimer(m: SipRequest | SipResponse): boolean {
   return [...getHeaders(m, 'Supported'), ...getHeaders(m, 'Require')].some((t) => t.trim().toLowerCase() === 'timer');
 }
 
 /**
- * A SIP user agent over one transport: emits 'call' (IncomingCall) for each new INVITE and places
- * calls with invite(). close() ends every call and closes the transaction layer and the transport.
+ * The machinery of a SipUserAgent: addressing, client requests with digest retries, the UAC and UAS
+ * halves, and the table of calls. Not exported: the calls and incoming INVITEs reach it, hosts do not.
  */
-export class SipUserAgent extends EventEmitter {
-  /** The transport it sends and listens on. */
+class UserAgentCore {
   readonly transport: SipTransport;
-  /** Its transaction layer. */
   readonly transactions: TransactionLayer;
-  /** @internal */ readonly clock: Clock;
-  /** @internal */ readonly timers: Timers;
-  /** @internal */ readonly random: () => number;
-  /** @internal */ readonly credentials?: Credentials;
-  /** @internal */ readonly sessionExpires: number;
-  /** @internal */ readonly minSE: number;
+  readonly clock: Clock;
+  readonly timers: Timers;
+  readonly random: () => number;
+  readonly credentials?: Credentials;
+  readonly sessionExpires: number;
+  readonly minSE: number;
   private readonly publicHost?: string;
   private readonly userName: string;
   private readonly outboundProxy?: SipUri;
   private readonly userAgent: string;
   private readonly answerTimeout: number;
-  /** @internal Established (and ending) calls by dialog id. */
+  /** Established (and ending) calls by dialog id. */
   readonly dialogs = new Map<string, CallImpl>();
   private readonly incoming = new Map<ServerTransaction, IncomingCallImpl>();
   private readonly pendingRejects = new Set<(e: Error) => void>();
   private readonly outgoing = new Set<() => void>();
   private readonly ncByNonce = new Map<string, number>();
-  private isDraining = false;
+  isDraining = false;
   private closed = false;
   private counts = { callsIn: 0, callsOut: 0, rejected: 0 };
   private registerCallId?: string;
   private registerSeq = 0;
 
-  constructor(options: UserAgentOptions) {
-    super();
+  /** `events` is the SipUserAgent that emits 'call'. */
+  constructor(
+    options: UserAgentOptions,
+    private readonly events: EventEmitter,
+  ) {
     checkObject(options, 'options');
     if (options.transport === null || typeof options.transport !== 'object')
       throw new TypeError('Expected a SipTransport for options.transport');
@@ -248,23 +288,8 @@ export class SipUserAgent extends EventEmitter {
     this.transactions.on('timeout', this.onServerTimeout);
   }
 
-  /** While draining, new INVITEs get 503 with Retry-After and OPTIONS 503. */
-  get draining(): boolean {
-    return this.isDraining;
-  }
-  set draining(v: boolean) {
-    this.isDraining = v;
-  }
-
   /** Counters and the layers' own stats. */
-  stats(): {
-    callsIn: number;
-    callsOut: number;
-    active: number;
-    rejected: number;
-    transport: ReturnType<SipTransport['stats']>;
-    transactions: ReturnType<TransactionLayer['stats']>;
-  } {
+  stats(): UserAgentStats {
     return {
       ...this.counts,
       active: this.dialogs.size,
@@ -275,7 +300,7 @@ export class SipUserAgent extends EventEmitter {
 
   // ---- addressing ----
 
-  /** @internal The Contact header value for requests and responses sent over `kind`. */
+  /** The Contact header value for requests and responses sent over `kind`. */
   contact(kind: SipTransportKind): string {
     const local = this.transport.local(kind);
     const params: Record<string, string | null> = kind === 'tcp' ? { transport: 'tcp' } : {};
@@ -292,7 +317,7 @@ export class SipUserAgent extends EventEmitter {
     });
   }
 
-  /** @internal Common headers of every request and 2xx we send. */
+  /** Common headers of every request and 2xx we send. */
   commonHeaders(): SipHeader[] {
     const h: SipHeader[] = [
       { name: 'Allow', value: ALLOW },
@@ -302,7 +327,7 @@ export class SipUserAgent extends EventEmitter {
     return h;
   }
 
-  /** @internal Resolves a host name (bounded); IP literals pass through. */
+  /** Resolves a host name (bounded); IP literals pass through. */
   async resolve(address: SipAddress): Promise<SipAddress> {
     if (isIP(address.host) !== 0) return address;
     let timer: unknown;
@@ -366,7 +391,7 @@ export class SipUserAgent extends EventEmitter {
     });
   }
 
-  /** @internal Sends a request, answering 401/407 with credentials (once per realm unless stale). */
+  /** Sends a request, answering 401/407 with credentials (once per realm unless stale). */
   async run(opts: RunOptions): Promise<FinalResult> {
     const answered = new Map<string, SipHeader>();
     const tried = new Set<string>();
@@ -420,7 +445,11 @@ export class SipUserAgent extends EventEmitter {
     const from = parseNameAddr(fromValue);
     from.params.tag = fromTag;
     const callId = newCallId(this.publicHost ?? local.host);
-    const toValue = formatNameAddr({ uri: target, params: {} });
+    // §19.1.5: URI headers and the method parameter never go into a Request-URI (nor into To).
+    const targetParams = { ...target.params };
+    delete targetParams.method;
+    const requestUri: SipUri = { ...target, params: targetParams, headers: {} };
+    const toValue = formatNameAddr({ uri: requestUri, params: {} });
     let cseq = Math.floor(this.random() * 0x7fff);
     let sessionExpires = this.sessionExpires;
     let minSE = this.minSE;
@@ -473,17 +502,36 @@ export class SipUserAgent extends EventEmitter {
           name: 'Content-Type',
           value: 'application/sdp',
         });
-        return { type: 'request', method: 'INVITE', uri: formatUri(target), headers, body: Buffer.from(options.offer) };
+        return {
+          type: 'request',
+          method: 'INVITE',
+          uri: formatUri(requestUri),
+          headers,
+          body: Buffer.from(options.offer),
+        };
       };
 
+    // The dialogs of 2xx we do not keep (other forks, or an answer that crossed our CANCEL), by To tag:
+    // each is ACKed every time its 2xx comes and gets one BYE. Bounded by the forks' 2xx that reach
+    // Timer M of the one INVITE transaction (each costs a BYE transaction, capped by maxTransactions).
+    const discarded = new Map<string, Dialog>();
     const ackAndBye = (response: SipResponse, request: SipRequest, auth: SipHeader[]): void => {
-      const d = Dialog.fromUac(request, response);
+      const tag = tagOf(getHeader(response, 'To')) ?? '';
       const seq = parseCSeq(getHeader(response, 'CSeq') ?? '0 INVITE').seq;
+      const known = discarded.get(tag);
+      const d = known ?? Dialog.fromUac(request, response);
       void this.sendInDialogAck(d, seq, auth, kind).catch(() => undefined);
-      void this.run({ build: () => d.buildRequest('BYE', { headers: this.commonHeaders() }), to })
+      if (known) return; // a retransmission: its BYE is out already
+      discarded.set(tag, d);
+      void this.run({
+        build: (byeAuth) => d.buildRequest('BYE', { headers: [...this.commonHeaders(), ...byeAuth] }),
+        to,
+      })
         .then(() => undefined)
         .catch(() => undefined);
     };
+    // The SDP of each early dialog (To tag): a 2xx that leaves the answer out repeats it (§13.2.1).
+    const earlySdp = new Map<string, string>();
 
     try {
       if (options.signal?.aborted) onAbort();
@@ -501,7 +549,11 @@ export class SipUserAgent extends EventEmitter {
               if (r.status === 100) return;
               options.onProvisional?.(r.status, r.reason);
               const sdp = sdpOf(r);
-              if (sdp !== null && (r.status === 183 || r.status === 180)) options.onEarly?.(sdp);
+              if (sdp !== null && (r.status === 183 || r.status === 180)) {
+                const tag = tagOf(getHeader(r, 'To'));
+                if (tag !== undefined && earlySdp.size < MAX_EARLY_DIALOGS) earlySdp.set(tag, sdp);
+                options.onEarly?.(sdp);
+              }
             },
             onLate2xx: (response, request, auth) => {
               // The same dialog's 2xx again: the ACK was lost; another dialog's: a fork we do not keep.
@@ -523,7 +575,9 @@ export class SipUserAgent extends EventEmitter {
             throw new SipCallError(487, 'cancelled (answered before the CANCEL took; BYE sent)');
           }
           const dialog = Dialog.fromUac(request, response);
-          const call = new CallImpl(this, dialog, 'out', options.offer, sdpOf(response) ?? '', kind);
+          // A 2xx must carry the answer; some gateways leave it in the 183 only, so that one stands in.
+          const answer = sdpOf(response) ?? earlySdp.get(dialog.state.remoteTag) ?? '';
+          const call = new CallImpl(this, dialog, 'out', options.offer, answer, kind);
           established = call;
           this.dialogs.set(dialog.id, call);
           await this.sendInDialogAck(dialog, dialog.state.localSeq, auth, kind);
@@ -551,7 +605,7 @@ export class SipUserAgent extends EventEmitter {
     }
   }
 
-  /** @internal The ACK for a 2xx (§13.2.2.4): a request in the dialog with the INVITE's CSeq number. */
+  /** The ACK for a 2xx (§13.2.2.4): a request in the dialog with the INVITE's CSeq number. */
   async sendInDialogAck(dialog: Dialog, seq: number, auth: SipHeader[], kind: SipTransportKind): Promise<void> {
     const ack = dialog.buildRequest('ACK', { cseq: seq, headers: [...auth, ...this.commonHeaders().slice(2)] });
     const to = await this.resolve(uriAddress(dialog.nextHopUri(), kind));
@@ -641,7 +695,7 @@ export class SipUserAgent extends EventEmitter {
 
   // ---- UAS: requests from the transaction layer ----
 
-  /** @internal A response to `req` with our common headers. */
+  /** A response to `req` with our common headers. */
   respond(tx: ServerTransaction, status: number, reason?: string, toTag?: string, headers: SipHeader[] = []): void {
     const r = makeResponse(tx.request, status, reason, toTag);
     for (const h of headers) addHeader(r, h.name, h.value, 'bottom');
@@ -669,6 +723,11 @@ export class SipUserAgent extends EventEmitter {
       const id = incomingDialogId(request);
       const call = id === undefined ? undefined : this.dialogs.get(id);
       if (!call) return this.respond(tx, 481, 'Call/Transaction Does Not Exist');
+      const unsupported = unsupportedExtensions(request);
+      if (unsupported.length > 0)
+        return this.respond(tx, 420, 'Bad Extension', undefined, [
+          { name: 'Unsupported', value: unsupported.join(', ') },
+        ]);
       return call.onRequest(request, tx);
     }
     switch (request.method) {
@@ -702,10 +761,15 @@ export class SipUserAgent extends EventEmitter {
       ]);
     }
     // §8.2.2.3: an extension the caller requires and we lack is refused with 420.
-    const unsupported = getHeaders(request, 'Require').filter((t) => t.trim().toLowerCase() !== 'timer');
+    const unsupported = unsupportedExtensions(request);
     if (unsupported.length > 0) {
       this.counts.rejected += 1;
       return this.respond(tx, 420, 'Bad Extension', newTag(), [{ name: 'Unsupported', value: unsupported.join(', ') }]);
+    }
+    // §8.2.3: a body we cannot read (ISUP, multipart, compressed) is refused with 415 naming what we read.
+    if (unreadableBody(request)) {
+      this.counts.rejected += 1;
+      return this.respond(tx, 415, 'Unsupported Media Type', newTag(), [...ACCEPT_HEADERS]);
     }
     const se = sessionExpiresOf(request);
     if (se && se.interval < this.minSE) {
@@ -720,20 +784,18 @@ export class SipUserAgent extends EventEmitter {
     }
     const incoming = new IncomingCallImpl(this, request, tx);
     this.incoming.set(tx, incoming);
-    if (this.listenerCount('call') === 0) {
+    if (this.events.listenerCount('call') === 0) {
       incoming.reject(480, 'Temporarily Unavailable');
       return;
     }
     incoming.startAnswerTimer(this.answerTimeout);
-    this.emit('call', incoming);
+    this.events.emit('call', incoming);
   }
 
-  /** @internal */
   forgetIncoming(tx: ServerTransaction): void {
     this.incoming.delete(tx);
   }
 
-  /** @internal */
   countRejected(): void {
     this.counts.rejected += 1;
   }
@@ -782,6 +844,70 @@ export class SipUserAgent extends EventEmitter {
   }
 }
 
+/**
+ * A SIP user agent over one transport: emits 'call' (IncomingCall) for each new INVITE and places
+ * calls with invite(). OPTIONS is answered 200 (Allow, Accept), or 503 while draining. close() ends
+ * every call and closes the transaction layer and the transport.
+ */
+export class SipUserAgent extends EventEmitter {
+  readonly #core: UserAgentCore;
+
+  constructor(options: UserAgentOptions) {
+    super();
+    this.#core = new UserAgentCore(options, this);
+  }
+
+  /** The transport it sends and listens on. */
+  get transport(): SipTransport {
+    return this.#core.transport;
+  }
+
+  /** Its transaction layer. */
+  get transactions(): TransactionLayer {
+    return this.#core.transactions;
+  }
+
+  /** While draining, new INVITEs get 503 with Retry-After and OPTIONS 503. */
+  get draining(): boolean {
+    return this.#core.isDraining;
+  }
+  set draining(v: boolean) {
+    this.#core.isDraining = v;
+  }
+
+  /** Counters and the layers' own stats. */
+  stats(): UserAgentStats {
+    return this.#core.stats();
+  }
+
+  /**
+   * Places a call. Resolves with the established call on the first 2xx (ACK sent); rejects with
+   * SipCallError {status, reason} for a final status of 300 or more (487 when `signal` aborted it and
+   * the CANCEL took), SipTimeoutError when nothing final came within Timer B.
+   */
+  invite(options: InviteOptions): Promise<SipCall> {
+    return this.#core.invite(options);
+  }
+
+  /**
+   * REGISTER with `registrar` (a SIP URI) for `expires` seconds, answering 401/407. Resolves the
+   * expiry the registrar granted; rejects with SipCallError for a final status of 300 or more.
+   */
+  register(registrar: string, expires = 3600): Promise<{ status: number; expires: number }> {
+    return this.#core.register(registrar, expires);
+  }
+
+  /** Sends OPTIONS to `target` (a SIP URI) and resolves its final response's status. */
+  options(target: string): Promise<number> {
+    return this.#core.options(target);
+  }
+
+  /** Ends every call with BYE (each bounded by Timer F), answers waiting INVITEs 503, closes the layers. */
+  close(): Promise<void> {
+    return this.#core.close();
+  }
+}
+
 /** An incoming INVITE before its final response. */
 class IncomingCallImpl extends EventEmitter implements IncomingCall {
   readonly requestUri: SipUri;
@@ -796,7 +922,7 @@ class IncomingCallImpl extends EventEmitter implements IncomingCall {
   private answerTimer: unknown;
 
   constructor(
-    private readonly ua: SipUserAgent,
+    private readonly ua: UserAgentCore,
     request: SipRequest,
     private readonly tx: ServerTransaction,
   ) {
@@ -817,17 +943,17 @@ class IncomingCallImpl extends EventEmitter implements IncomingCall {
     }, ms);
   }
 
-  private kind(): SipTransportKind {
+  #kind(): SipTransportKind {
     return this.tx.source.transport;
   }
 
-  private recordRoute(): SipHeader[] {
+  #recordRoute(): SipHeader[] {
     return getHeaders(this.request, 'Record-Route').map((value) => ({ name: 'Record-Route', value }));
   }
 
   progress(status: 180 | 183, sdp?: string): void {
     if (this.final) return;
-    const headers = [...this.recordRoute(), { name: 'Contact', value: this.ua.contact(this.kind()) }];
+    const headers = [...this.#recordRoute(), { name: 'Contact', value: this.ua.contact(this.#kind()) }];
     const r = makeResponse(this.request, status, undefined, this.localTag);
     for (const h of headers) addHeader(r, h.name, h.value, 'bottom');
     if (sdp !== undefined) {
@@ -853,12 +979,12 @@ class IncomingCallImpl extends EventEmitter implements IncomingCall {
     this.final = true;
     this.ua.clock.clearTimeout(this.answerTimer);
     this.ua.forgetIncoming(this.tx);
-    const kind = this.kind();
+    const kind = this.#kind();
     const dialog = Dialog.fromUas(this.request, this.localTag);
     const call = new CallImpl(this.ua, dialog, 'in', answer, this.offer ?? '', kind);
     this.ua.dialogs.set(dialog.id, call);
     const response = makeResponse(this.request, 200, 'OK', this.localTag);
-    for (const h of this.recordRoute()) addHeader(response, h.name, h.value, 'bottom');
+    for (const h of this.#recordRoute()) addHeader(response, h.name, h.value, 'bottom');
     addHeader(response, 'Contact', this.ua.contact(kind), 'bottom');
     for (const h of this.ua.commonHeaders()) addHeader(response, h.name, h.value, 'bottom');
     call.negotiateSessionTimer(this.request, response);
@@ -933,9 +1059,11 @@ class CallImpl extends EventEmitter implements SipCall {
   private byePromise?: Promise<void>;
   private backoffTimer: unknown;
   private backoffWake?: () => void;
+  /** Settles what waits on the call (our pending re-INVITE) when it stops being active. */
+  private readonly onEnd = new Set<() => void>();
 
   constructor(
-    private readonly ua: SipUserAgent,
+    private readonly ua: UserAgentCore,
     readonly dialog: Dialog,
     readonly direction: 'in' | 'out',
     localSdp: string,
@@ -948,7 +1076,7 @@ class CallImpl extends EventEmitter implements SipCall {
     this.remoteSdp = remoteSdp;
   }
 
-  private async nextHop(): Promise<SipAddress> {
+  async #nextHop(): Promise<SipAddress> {
     return this.ua.resolve(uriAddress(this.dialog.nextHopUri(), this.kind));
   }
 
@@ -969,7 +1097,7 @@ class CallImpl extends EventEmitter implements SipCall {
           this.pending2xx.delete(seq);
           const detail = `no ACK for the 2xx within 64*T1 (${64 * T1} ms)`;
           reject(new SipCallError(408, detail));
-          void this.byeWith({ by: 'timeout', detail });
+          void this.#byeWith({ by: 'timeout', detail });
           return;
         }
         // RFC 6026: the transaction sits in Accepted and sends each 2xx the core hands it.
@@ -1020,27 +1148,27 @@ class CallImpl extends EventEmitter implements SipCall {
     this.refreshTimer = this.expiryTimer = undefined;
     if (!this.session || this.state !== 'active') return;
     const { interval, weRefresh } = this.session;
-    if (weRefresh) this.refreshTimer = this.ua.clock.setTimeout(() => this.refresh(), (interval * 1000) / 2);
+    if (weRefresh) this.refreshTimer = this.ua.clock.setTimeout(() => this.#refresh(), (interval * 1000) / 2);
     // §10: the side that does not refresh sends BYE before the interval ends by min(32 s, interval/3).
     const expiresMs = weRefresh ? interval * 1000 : (interval - Math.min(32, interval / 3)) * 1000;
     this.expiryTimer = this.ua.clock.setTimeout(
-      () => void this.byeWith({ by: 'timeout', detail: `session expired (RFC 4028) after ${interval} s` }),
+      () => void this.#byeWith({ by: 'timeout', detail: `session expired (RFC 4028) after ${interval} s` }),
       expiresMs,
     );
   }
 
-  private refresh(): void {
+  #refresh(): void {
     if (this.state !== 'active') return;
     if (this.ourReinvite || this.theirReinvite) {
       // A re-INVITE in progress either way refreshes the session when it ends; look again soon.
-      this.refreshTimer = this.ua.clock.setTimeout(() => this.refresh(), this.ua.timers.T2);
+      this.refreshTimer = this.ua.clock.setTimeout(() => this.#refresh(), this.ua.timers.T2);
       return;
     }
-    this.reinviteInternal(this.localSdp, true).catch(() => undefined);
+    this.#reinviteInternal(this.localSdp, true).catch(() => undefined);
   }
 
   /** Session-Expires for a re-INVITE of ours: the interval in force and its refresher kept. */
-  private sessionHeaders(): SipHeader[] {
+  #sessionHeaders(): SipHeader[] {
     if (!this.session) return [];
     return [
       {
@@ -1054,13 +1182,10 @@ class CallImpl extends EventEmitter implements SipCall {
 
   reinvite(offer: string): Promise<{ status: number; answer: string | null }> {
     checkNonEmptyString(offer, 'offer');
-    return this.reinviteInternal(offer, false);
+    return this.#reinviteInternal(offer, false);
   }
 
-  private async reinviteInternal(
-    offer: string,
-    isRefresh: boolean,
-  ): Promise<{ status: number; answer: string | null }> {
+  async #reinviteInternal(offer: string, isRefresh: boolean): Promise<{ status: number; answer: string | null }> {
     if (this.state !== 'active') throw new SipCallError(481, 'the call has ended');
     if (this.ourReinvite) throw new SipCallError(491, 'a re-INVITE of ours is already pending');
     this.ourReinvite = true;
@@ -1068,29 +1193,31 @@ class CallImpl extends EventEmitter implements SipCall {
       for (let retry = 0; ; retry++) {
         if (this.theirReinvite) {
           // §14.1: no re-INVITE while another is in progress in either direction; theirs is bounded.
-          await this.backoff(this.ua.timers.T1);
+          await this.#backoff(this.ua.timers.T1);
           if (this.state !== 'active') throw new SipCallError(481, 'the call has ended');
           if (this.theirReinvite) return { status: 491, answer: null };
         }
-        const to = await this.nextHop();
-        const result = await this.ua.run({
-          to,
-          build: (auth) =>
-            this.dialog.buildRequest('INVITE', {
-              headers: [
-                { name: 'Contact', value: this.ua.contact(this.kind) },
-                ...this.ua.commonHeaders(),
-                ...this.sessionHeaders(),
-                ...auth,
-                { name: 'Content-Type', value: 'application/sdp' },
-              ],
-              body: Buffer.from(offer),
-            }),
-          onLate2xx: (response, _request, auth) => {
-            const seq = parseCSeq(getHeader(response, 'CSeq') ?? '0 INVITE').seq;
-            void this.ua.sendInDialogAck(this.dialog, seq, auth, this.kind).catch(() => undefined);
-          },
-        });
+        const to = await this.#nextHop();
+        const result = await this.#whileActive(
+          this.ua.run({
+            to,
+            build: (auth) =>
+              this.dialog.buildRequest('INVITE', {
+                headers: [
+                  { name: 'Contact', value: this.ua.contact(this.kind) },
+                  ...this.ua.commonHeaders(),
+                  ...this.#sessionHeaders(),
+                  ...auth,
+                  { name: 'Content-Type', value: 'application/sdp' },
+                ],
+                body: Buffer.from(offer),
+              }),
+            onLate2xx: (response, _request, auth) => {
+              const seq = parseCSeq(getHeader(response, 'CSeq') ?? '0 INVITE').seq;
+              void this.ua.sendInDialogAck(this.dialog, seq, auth, this.kind).catch(() => undefined);
+            },
+          }),
+        );
         const { response, auth } = result;
         if (response.status >= 200 && response.status < 300) {
           this.dialog.refreshTarget(response);
@@ -1108,13 +1235,13 @@ class CallImpl extends EventEmitter implements SipCall {
           const ms = this.dialog.state.isUac
             ? 2100 + 10 * Math.floor(this.ua.random() * 191)
             : 10 * Math.floor(this.ua.random() * 201);
-          await this.backoff(ms);
+          await this.#backoff(ms);
           if (this.state !== 'active') throw new SipCallError(481, 'the call has ended');
           continue;
         }
         if (response.status === 481 || response.status === 408) {
           // §14.1: the dialog is gone at the far end.
-          void this.byeWith({ by: 'error', status: response.status, detail: `re-INVITE answered ${response.status}` });
+          void this.#byeWith({ by: 'error', status: response.status, detail: `re-INVITE answered ${response.status}` });
         }
         return { status: response.status, answer: null };
       }
@@ -1123,7 +1250,40 @@ class CallImpl extends EventEmitter implements SipCall {
     }
   }
 
-  private backoff(ms: number): Promise<void> {
+  /**
+   * `run` while the call lasts: when it ends first (our BYE, theirs, a timeout) the re-INVITE rejects
+   * at once with 481 rather than waiting for the far end or the transaction's own bounds; a 2xx that
+   * still comes later is ACKed (§13.2.2.4) and otherwise ignored.
+   */
+  #whileActive(run: Promise<FinalResult>): Promise<FinalResult> {
+    return new Promise<FinalResult>((resolve, reject) => {
+      const end = (): void => {
+        reject(new SipCallError(481, 'the call ended while the re-INVITE was pending'));
+        run.then(
+          ({ response, auth }) => {
+            if (response.status < 200 || response.status >= 300) return;
+            const seq = parseCSeq(getHeader(response, 'CSeq') ?? '0 INVITE').seq;
+            void this.ua.sendInDialogAck(this.dialog, seq, auth, this.kind).catch(() => undefined);
+          },
+          () => undefined,
+        );
+      };
+      if (this.state !== 'active') return end();
+      this.onEnd.add(end);
+      run.then(
+        (result) => {
+          this.onEnd.delete(end);
+          resolve(result);
+        },
+        (error: unknown) => {
+          this.onEnd.delete(end);
+          reject(error);
+        },
+      );
+    });
+  }
+
+  #backoff(ms: number): Promise<void> {
     return new Promise<void>((resolve) => {
       this.backoffWake = resolve;
       this.backoffTimer = this.ua.clock.setTimeout(() => {
@@ -1144,14 +1304,23 @@ class CallImpl extends EventEmitter implements SipCall {
       if (request.method === 'BYE') return this.ua.respond(tx, 200, 'OK');
       return this.ua.respond(tx, 481, 'Call/Transaction Does Not Exist');
     }
+    if ((request.method === 'INVITE' || request.method === 'UPDATE') && unreadableBody(request)) {
+      // §8.2.3 (RFC 3261 §14.2 for re-INVITE): the session stays as it was.
+      return this.ua.respond(tx, 415, 'Unsupported Media Type', undefined, [...ACCEPT_HEADERS]);
+    }
     switch (request.method) {
       case 'INVITE':
-        return this.onReinvite(request, tx);
+        return this.#onReinvite(request, tx);
       case 'BYE':
         this.ua.respond(tx, 200, 'OK');
-        if (this.theirReinvite && !this.theirReinvite.done) this.answerReinvite(487, 'Request Terminated');
+        if (this.theirReinvite && !this.theirReinvite.done) this.#answerReinvite(487, 'Request Terminated');
         return this.finish({ by: 'remote', detail: 'BYE from the peer' });
       case 'UPDATE': {
+        const offer = sdpOf(request);
+        // We answer an UPDATE with the SDP in force, which answers only an identical offer (a refresh);
+        // a new offer would need new media, so it is refused and the session stays (RFC 3311 §5.2).
+        if (offer !== null && !sameSession(offer, this.remoteSdp))
+          return this.ua.respond(tx, 488, 'Not Acceptable Here');
         this.dialog.refreshTarget(request);
         const headers: SipHeader[] = [{ name: 'Contact', value: this.ua.contact(this.kind) }];
         const se = sessionExpiresOf(request);
@@ -1161,8 +1330,7 @@ class CallImpl extends EventEmitter implements SipCall {
           this.session = { interval: se.interval, weRefresh: refresher === 'uas' };
           this.startSessionTimer();
         }
-        // An UPDATE's offer does not change our media: we answer with the SDP in force.
-        if (sdpOf(request) !== null) {
+        if (offer !== null) {
           headers.push({ name: 'Content-Type', value: 'application/sdp' });
           const r = makeResponse(request, 200, 'OK');
           for (const h of [...headers, ...this.ua.commonHeaders()]) addHeader(r, h.name, h.value, 'bottom');
@@ -1179,7 +1347,7 @@ class CallImpl extends EventEmitter implements SipCall {
     }
   }
 
-  private onReinvite(request: SipRequest, tx: ServerTransaction): void {
+  #onReinvite(request: SipRequest, tx: ServerTransaction): void {
     if (this.ourReinvite && !this.backoffWake) return this.ua.respond(tx, 491, 'Request Pending');
     if (this.theirReinvite && !this.theirReinvite.done) {
       return this.ua.respond(tx, 500, 'Server Internal Error (a re-INVITE is pending)', undefined, [
@@ -1198,18 +1366,18 @@ class CallImpl extends EventEmitter implements SipCall {
     // A bounded wait for the application's reply: it must not hold the dialog forever.
     const limit = 64 * this.ua.timers.T1;
     pending.timer = this.ua.clock.setTimeout(() => {
-      if (!pending.done) this.answerReinvite(500, `Server Internal Error (no reply within ${limit} ms)`);
+      if (!pending.done) this.#answerReinvite(500, `Server Internal Error (no reply within ${limit} ms)`);
     }, limit);
     if (offer === null || sameSession(offer, this.remoteSdp)) {
       // A session refresh (RFC 3264 §8 identical offer, or no offer): our SDP unchanged.
-      void this.answerReinvite(200, 'OK', this.localSdp).then(
+      void this.#answerReinvite(200, 'OK', this.localSdp).then(
         () => this.emit('refresh'),
         () => undefined,
       );
       return;
     }
     if (this.listenerCount('reinvite') === 0) {
-      this.answerReinvite(488, 'Not Acceptable Here');
+      this.#answerReinvite(488, 'Not Acceptable Here');
       return;
     }
     this.emit('reinvite', offer, {
@@ -1219,19 +1387,19 @@ class CallImpl extends EventEmitter implements SipCall {
         const previousLocal = this.localSdp;
         this.localSdp = answer;
         this.remoteSdp = offer;
-        this.answerReinvite(200, 'OK', answer).catch(() => {
+        this.#answerReinvite(200, 'OK', answer).catch(() => {
           this.localSdp = previousLocal;
         });
       },
       reject: (status: number, reason?: string) => {
         checkInteger(status, 'status', 300, 699);
-        if (!pending.done) this.answerReinvite(status, reason);
+        if (!pending.done) this.#answerReinvite(status, reason);
       },
     });
   }
 
   /** Answers the pending incoming re-INVITE; a 2xx is retransmitted until its ACK. */
-  private answerReinvite(status: number, reason?: string, sdp?: string): Promise<void> {
+  #answerReinvite(status: number, reason?: string, sdp?: string): Promise<void> {
     const pending = this.theirReinvite;
     if (!pending || pending.done) return Promise.resolve();
     pending.done = true;
@@ -1270,25 +1438,25 @@ class CallImpl extends EventEmitter implements SipCall {
 
   onCancelReinvite(tx: ServerTransaction): void {
     if (this.theirReinvite && this.theirReinvite.tx === tx && !this.theirReinvite.done)
-      this.answerReinvite(487, 'Request Terminated');
+      this.#answerReinvite(487, 'Request Terminated');
   }
 
   // ---- BYE and the end ----
 
   bye(): Promise<void> {
-    return this.byeWith({ by: 'local', detail: 'BYE sent' });
+    return this.#byeWith({ by: 'local', detail: 'BYE sent' });
   }
 
-  private byeWith(end: CallEnd): Promise<void> {
+  #byeWith(end: CallEnd): Promise<void> {
     if (this.byePromise) return this.byePromise;
     if (this.state === 'ended') return Promise.resolve();
     this.state = 'ending';
-    this.stopTimers();
+    this.#stopTimers();
     this.byePromise = (async () => {
       let status: number | undefined;
       let detail = end.detail;
       try {
-        const to = await this.nextHop();
+        const to = await this.#nextHop();
         const { response } = await this.ua.run({
           to,
           build: (auth) => this.dialog.buildRequest('BYE', { headers: [...this.ua.commonHeaders().slice(2), ...auth] }),
@@ -1302,7 +1470,7 @@ class CallImpl extends EventEmitter implements SipCall {
     return this.byePromise;
   }
 
-  private stopTimers(): void {
+  #stopTimers(): void {
     this.ua.clock.clearTimeout(this.refreshTimer);
     this.ua.clock.clearTimeout(this.expiryTimer);
     this.ua.clock.clearTimeout(this.backoffTimer);
@@ -1314,13 +1482,15 @@ class CallImpl extends EventEmitter implements SipCall {
     }
     this.pending2xx.clear();
     if (this.theirReinvite) this.ua.clock.clearTimeout(this.theirReinvite.timer);
+    for (const end of [...this.onEnd]) end();
+    this.onEnd.clear();
   }
 
-  /** @internal Marks the call ended and emits 'ended' once. */
+  /** Marks the call ended and emits 'ended' once. */
   finish(end: CallEnd): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
-    this.stopTimers();
+    this.#stopTimers();
     this.ua.dialogs.delete(this.dialog.id);
     this.emit('ended', end);
   }

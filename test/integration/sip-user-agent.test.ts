@@ -1,6 +1,22 @@
 import { verifyAuthorization } from '../../lib/sip/digest';
 import { SipCallError } from '../../lib/sip/errors';
-import { getHeader, parseCSeq, type SipMessage } from '../../lib/sip/message';
+import { tagOf, uriAddress } from '../../lib/sip/dialog';
+import {
+  addHeader,
+  formatVia,
+  getHeader,
+  getHeaders,
+  makeResponse,
+  parseCSeq,
+  parseNameAddr,
+  parseUri,
+  parseVia,
+  removeHeader,
+  setHeader,
+  type SipMessage,
+  type SipRequest,
+  type SipResponse,
+} from '../../lib/sip/message';
 import { TransactionLayer, type Clock } from '../../lib/sip/transaction';
 import { SipTransport, type SipAddress } from '../../lib/sip/transport';
 import {
@@ -493,3 +509,97 @@ describe('requests outside a call', () => {
     await expect(a.ua.register(b.uri, 60)).rejects.toMatchObject({ status: 405 });
   });
 });
+
+/**
+ * A stateless record-routing proxy on 127.0.0.1 at its own port (RFC 3261 §16.11), enough to carry
+ * one call: it is "us" only when host AND port match, the rule the `sip` package gets wrong.
+ */
+async function sameHostProxy(): Promise<{ port: number; seen: string[]; transport: SipTransport }> {
+  const transport = await SipTransport.open({ udp: { host: '127.0.0.1', port: 0 } });
+  proxies.push(transport);
+  const port = transport.local('udp').port;
+  const isUs = (uri: { host: string; port?: number }) => uri.host === '127.0.0.1' && (uri.port ?? 5060) === port;
+  const seen: string[] = [];
+  transport.on('message', (m: SipMessage) => {
+    const fwd = { ...m, headers: m.headers.map((h) => ({ ...h })) } as SipMessage;
+    if (fwd.type === 'request') {
+      seen.push(fwd.method);
+      let routes = getHeaders(fwd, 'Route');
+      if (routes.length > 0 && isUs(parseNameAddr(routes[0]).uri)) routes = routes.slice(1);
+      removeHeader(fwd, 'Route');
+      for (const r of routes) addHeader(fwd, 'Route', r);
+      if (fwd.method === 'INVITE' && tagOf(getHeader(fwd, 'To')) === undefined)
+        addHeader(fwd, 'Record-Route', `<sip:127.0.0.1:${port};lr>`, 'top');
+      setHeader(fwd, 'Max-Forwards', String(Number(getHeader(fwd, 'Max-Forwards') ?? '70') - 1));
+      const branch = `z9hG4bKpx${parseVia(getHeader(fwd, 'Via')!).params.branch}`;
+      addHeader(
+        fwd,
+        'Via',
+        formatVia({ transport: 'UDP', host: '127.0.0.1', port, params: { branch, rport: null } }),
+        'top',
+      );
+      const next = routes.length > 0 ? parseNameAddr(routes[0]).uri : parseUri(fwd.uri);
+      void transport.send(fwd, uriAddress(next)).catch(() => undefined);
+    } else {
+      seen.push(String(fwd.status));
+      // Our Via is the top line (the transport checked it is ours by port); the next one is the way back.
+      fwd.headers.splice(
+        fwd.headers.findIndex((h) => h.name === 'Via'),
+        1,
+      );
+      const via = parseVia(getHeader(fwd, 'Via')!);
+      const back: SipAddress = {
+        transport: 'udp',
+        host: via.params.received ?? via.host,
+        port: Number(via.params.rport ?? via.port ?? 5060),
+      };
+      void transport.send(fwd, back).catch(() => undefined);
+    }
+  });
+  return { port, seen, transport };
+}
+
+const proxies: SipTransport[] = [];
+afterEach(async () => {
+  await Promise.all(proxies.splice(0).map((t) => t.close()));
+});
+
+describe('behind a proxy on the same host at another port', () => {
+  it('routes the INVITE, its ACK and the BYE through the proxy and never takes the proxy for itself', async () => {
+    const proxy = await sameHostProxy();
+    const a = await agent({ outboundProxy: `sip:127.0.0.1:${proxy.port};lr` });
+    const b = await agent();
+    const incomingP = once<IncomingCall>(b.ua, 'call');
+    const callerP = a.ua.invite({ to: b.uri, offer: OFFER });
+    const incoming = await incomingP;
+    // The callee sees the proxy (same host, another port) on top of the Vias and in Record-Route.
+    expect(parseVia(getHeader(incoming.request, 'Via')!)).toMatchObject({ host: '127.0.0.1', port: proxy.port });
+    expect(getHeaders(incoming.request, 'Record-Route')).toEqual([`<sip:127.0.0.1:${proxy.port};lr>`]);
+    expect(getHeader(incoming.request, 'Max-Forwards')).toBe('69');
+    const callee = await incoming.accept(ANSWER);
+    const caller = await callerP;
+    expect(caller.remoteSdp).toBe(ANSWER);
+
+    const callerEnded = once<CallEnd>(caller, 'ended');
+    await callee.bye();
+    expect((await callerEnded).by).toBe('remote');
+    expect(proxy.seen.filter((x) => /^[A-Z]/.test(x))).toEqual(['INVITE', 'ACK', 'BYE']);
+    expect(proxy.seen.filter((x) => x === '200')).toHaveLength(2);
+    expect(a.transport.stats().dropped).toBe(0);
+    expect(b.transport.stats().dropped).toBe(0);
+
+    // A response whose top Via is the proxy's (127.0.0.1 at the proxy's port) is not ours: dropped, counted.
+    const stray: SipResponse = makeResponse(incoming.request as SipRequest, 200, 'OK', 'x');
+    await proxy.transport.send(stray, { transport: 'udp', host: '127.0.0.1', port: b.transport.local('udp').port });
+    await until(() => b.transport.stats().dropped === 1, 'the stray response dropped');
+  });
+});
+
+/** Waits (5 s at most) until `condition` holds. */
+async function until(condition: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
