@@ -7,8 +7,21 @@
 #include <utility>
 #include <vector>
 
+#include "image/t6_cost.h"
+
 namespace faxline::image {
 namespace {
+
+using t6::CodeRow;
+using t6::CoderState;
+using t6::IndexChanges;
+using t6::kNotQuick;
+using t6::MovedEdgeDelta;
+using t6::Recode;
+using t6::Recoding;
+using t6::ReindexAfterFlip;
+using t6::RowView;
+using t6::Splice;
 
 // The eye model: a Gaussian of this standard deviation, half the 0.3 mm the benchmark's
 // quality figure blurs with: a narrower model keeps edges where the gray has them and lets
@@ -26,111 +39,6 @@ constexpr double kBitsPerError = 25.0;
 constexpr double kMostBitsSaved = 32.0;
 // The eye model's reach in rows at superfine resolution (15.4 lines/mm) is 10.
 constexpr int kMaxReach = 16;
-
-// ---------------------------------------------------------------------------------------
-// T.6 code lengths (ITU-T T.4 tables 1-3), in bits.
-
-int WhiteTerminatingBits(int n) {
-  static constexpr uint8_t kBits[64] = {8, 6, 4, 4, 4, 4, 4, 4, 5, 5, 5, 5, 6, 6, 6, 6,
-                                        6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 8, 8, 8,
-                                        8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8,
-                                        8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8};
-  return kBits[n];
-}
-
-int BlackTerminatingBits(int n) {
-  static constexpr uint8_t kBits[64] = {
-      10, 3,  2,  2,  3,  4,  4,  5,  6,  6,  7,  7,  7,  8,  8,  9,  10, 10, 10, 11, 11, 11,
-      11, 11, 11, 11, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12,
-      12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12, 12};
-  return kBits[n];
-}
-
-// A run of n pixels of one colour: make-up codes for each 64 (up to 1728 at a time), then a
-// terminating code.
-int RunBits(int n, bool black) {
-  int bits = 0;
-  while (n >= 64) {
-    const int units = std::min(n / 64, 27);
-    if (black) {
-      bits += units == 1 ? 10 : units <= 7 ? 12 : 13;
-    } else {
-      bits += units <= 2    ? 5
-              : units == 3  ? 6
-              : units == 4  ? 7
-              : units <= 10 ? 8
-              : units == 26 ? 6
-                            : 9;
-    }
-    n -= units * 64;
-  }
-  return bits + (black ? BlackTerminatingBits(n) : WhiteTerminatingBits(n));
-}
-
-constexpr int kPassBits = 4;
-constexpr int kVerticalBits[4] = {1, 3, 6, 7};  // V0, VR1/VL1, VR2/VL2, VR3/VL3
-constexpr int kHorizontalBits = 3;
-
-// One row as T.6 sees it: its pixels and, for each position, the first changing element (a
-// pixel unlike the one before it, the first unlike white) at or after it; optionally with
-// one pixel taken as flipped.
-struct RowView {
-  const uint8_t* pixels;
-  const int* next;  // width + 1 entries; next[width] == width
-  int width;
-  int flipped = -1;
-  // With the flip: whether the flipped pixel, and the one after it, are changing elements
-  // (a flip changes nothing else).
-  bool change_at_flip = false;
-  bool change_after_flip = false;
-
-  RowView WithFlip(int x) const {
-    RowView view = *this;
-    view.flipped = x;
-    const uint8_t flipped_pixel = pixels[x] ^ 1;
-    view.change_at_flip = flipped_pixel != (x > 0 ? pixels[x - 1] : 0);
-    view.change_after_flip = x + 1 < width && pixels[x + 1] != flipped_pixel;
-    return view;
-  }
-  uint8_t Pixel(int x) const {
-    if (x < 0) return 0;
-    return static_cast<uint8_t>(pixels[x] ^ (x == flipped));
-  }
-  // The first changing element at or after `from`, or width.
-  int NextChange(int from) const {
-    if (from >= width) return width;
-    const int next_change = next[from];
-    if (flipped < 0 || from > flipped + 1 || next_change < flipped) return next_change;
-    if (change_at_flip && from <= flipped) return flipped;
-    if (change_after_flip) return flipped + 1;
-    return flipped + 2 <= width ? next[flipped + 2] : width;
-  }
-};
-
-// Fills next[0 .. width] for a row (see RowView): runs of the same value between changes,
-// found eight pixels at a time.
-void IndexChanges(const uint8_t* pixels, int width, int* next) {
-  int filled = 0;  // next[0 .. filled) are set
-  uint8_t before = 0;
-  int x = 0;
-  while (x < width) {
-    // Skip eight pixels at a time while they all equal the one before them.
-    while (x + 8 <= width) {
-      uint64_t word;
-      std::memcpy(&word, pixels + x, 8);
-      if (word != 0x0101010101010101ull * before) break;
-      x += 8;
-    }
-    const int end = std::min(width, x + 8);
-    for (; x < end; ++x) {
-      if (pixels[x] == before) continue;
-      std::fill(next + filled, next + x + 1, x);
-      filled = x + 1;
-      before = pixels[x];
-    }
-  }
-  std::fill(next + filled, next + width + 1, width);
-}
 
 // The span [first, last) of a row outside of which both the page (0/1 pixels) and the gray
 // are paper, eight pixels at a time.
@@ -157,10 +65,16 @@ std::pair<int, int> MarkedSpan(const uint8_t* page, const uint8_t* gray, int wid
 // also the number of pieces of paper meeting there). A pixel may change colour only where
 // that number is 1; a black one, also only where it is not a stroke's end.
 bool KeepsTopology(const uint8_t* up, const uint8_t* row, const uint8_t* down, int x, int width) {
-  auto at = [&](const uint8_t* r, int i) -> int { return i >= 0 && i < width ? r[i] : 0; };
-  // Around the pixel, counter-clockwise from east.
-  const int n[8] = {at(row, x + 1), at(up, x + 1),   at(up, x),   at(up, x - 1),
-                    at(row, x - 1), at(down, x - 1), at(down, x), at(down, x + 1)};
+  // Around the pixel, counter-clockwise from east; paper beyond the page's sides.
+  int n[8];
+  if (x > 0 && x + 1 < width) {
+    n[0] = row[x + 1], n[1] = up[x + 1], n[2] = up[x], n[3] = up[x - 1];
+    n[4] = row[x - 1], n[5] = down[x - 1], n[6] = down[x], n[7] = down[x + 1];
+  } else {
+    auto at = [&](const uint8_t* r, int i) -> int { return i >= 0 && i < width ? r[i] : 0; };
+    n[0] = at(row, x + 1), n[1] = at(up, x + 1), n[2] = at(up, x), n[3] = at(up, x - 1);
+    n[4] = at(row, x - 1), n[5] = at(down, x - 1), n[6] = at(down, x), n[7] = at(down, x + 1);
+  }
   int meeting = 0;
   for (int k = 0; k < 8; k += 2) {
     const int a = 1 - n[k], b = 1 - n[k + 1], c = 1 - n[(k + 2) % 8];
@@ -191,126 +105,6 @@ int NextCandidate(const int* next, int x, int width) {
 
 int FirstCandidate(const int* next, int width) {
   return next[0] >= width ? width : std::max(0, next[0] - 1);
-}
-
-// After pixel x of a row flipped: only next[] at or left of x + 1, back to the changing
-// element before x, can differ.
-void ReindexAfterFlip(const uint8_t* pixels, int width, int x, int* next) {
-  for (int p = std::min(x + 1, width - 1); p >= 0; --p) {
-    const uint8_t before = p > 0 ? pixels[p - 1] : 0;
-    const int value = pixels[p] != before ? p : next[p + 1];
-    if (p < x && value == next[p]) break;
-    next[p] = value;
-  }
-}
-
-// Where the coder of one row stands: T.6's a0 and its colour, the bits spent before it, and
-// how far right the steps before it looked (a flip at or left of that changes them).
-struct CoderState {
-  int a0;
-  uint8_t colour;
-  int bits;
-  int looked;
-};
-
-// One step of T.6 two-dimensional coding from `state`; returns its bits.
-int CodeStep(const RowView& ref, const RowView& cur, CoderState& state) {
-  const int w = cur.width;
-  const int a0 = state.a0;
-  const int a1 = cur.NextChange(a0 + 1);
-  int b1 = ref.NextChange(a0 + 1);
-  if (b1 < w && ref.Pixel(b1) == state.colour) b1 = ref.NextChange(b1 + 1);
-  // Pass mode needs b2 < a1, so b2 matters (and is looked at) only when b1 < a1.
-  int looked = std::max(a1, b1);
-  if (b1 < a1) {
-    const int b2 = ref.NextChange(b1 + 1);
-    if (b2 < a1) {
-      state.a0 = b2;
-      state.looked = std::max(state.looked, a1);
-      return kPassBits;
-    }
-    looked = std::max(looked, b2);
-  }
-  const int d = a1 - b1;
-  if (d >= -3 && d <= 3) {
-    state.a0 = a1;
-    state.colour ^= 1;
-    state.looked = std::max(state.looked, looked);
-    return kVerticalBits[std::abs(d)];
-  }
-  const int a2 = a1 < w ? cur.NextChange(a1 + 1) : w;
-  const int bits = kHorizontalBits + RunBits(a1 - std::max(a0, 0), state.colour != 0) +
-                   RunBits(a2 - a1, state.colour == 0);
-  state.a0 = a2;
-  state.looked = std::max(state.looked, std::max(looked, a2));
-  return bits;
-}
-
-// The whole coding of `cur` against `ref`: every state it passes through, the last at the
-// end of the row.
-void CodeRow(const RowView& ref, const RowView& cur, std::vector<CoderState>& states) {
-  states.clear();
-  CoderState state{-1, 0, 0, -1};
-  states.push_back(state);
-  while (state.a0 < cur.width) {
-    state.bits += CodeStep(ref, cur, state);
-    states.push_back(state);
-  }
-}
-
-// How many bits the coding in `states` (of the rows as they are) changes by with pixel
-// `flip` flipped in `ref` or `cur` (set in the views): codes from the last state whose steps
-// looked only left of the flip until the new coding meets the old one right of it. With
-// `splice`, also makes `states` the new coding's, for a flip that is kept.
-int CodingDelta(const RowView& ref, const RowView& cur, std::vector<CoderState>& states, int flip,
-                size_t& hint, std::vector<CoderState>* splice) {
-  // states[i].looked is the furthest right any step before state i looked: increasing, and
-  // -1 for the first state, so there is always a state to start from. Flips are tried left
-  // to right, so the start moves right from the last one (`hint`).
-  size_t k = std::min(hint, states.size() - 1);
-  while (k > 0 && states[k].looked >= flip) --k;
-  while (k + 1 < states.size() && states[k + 1].looked < flip) ++k;
-  hint = k;
-  const auto start = states.begin() + static_cast<std::ptrdiff_t>(k);
-  CoderState state = *start;
-  if (splice) splice->clear();
-  auto old_end = states.end();  // the old state the new coding meets, or the end
-  auto same = start;
-  while (state.a0 < cur.width) {
-    state.bits += CodeStep(ref, cur, state);
-    if (splice) splice->push_back(state);
-    if (state.a0 > flip + 1) {
-      // Right of the flip the coder looks only further right: where it stands in a state of
-      // the old coding, the rest is the same.
-      while (same != states.end() && same->a0 < state.a0) ++same;
-      if (same != states.end() && same->a0 == state.a0 && same->colour == state.colour) {
-        old_end = same;
-        break;
-      }
-    }
-  }
-  const int old_bits = (old_end != states.end() ? old_end->bits : states.back().bits) - start->bits;
-  const int delta = (state.bits - start->bits) - old_bits;
-  if (splice) {
-    // Replace the old states after `start` up to the meeting state (or to the end) with the
-    // new ones; the states after that keep their steps, shifted by the bits saved.
-    const auto first = start + 1;
-    const auto last = old_end != states.end() ? old_end + 1 : states.end();
-    const size_t at = static_cast<size_t>(first - states.begin());
-    const size_t after = static_cast<size_t>(states.end() - last);
-    if (static_cast<size_t>(last - first) == splice->size()) {
-      std::copy(splice->begin(), splice->end(), first);  // as many steps: most flips
-    } else {
-      states.erase(first, last);
-      states.insert(states.begin() + static_cast<std::ptrdiff_t>(at), splice->begin(),
-                    splice->end());
-    }
-    for (size_t i = states.size() - after; i < states.size(); ++i) {
-      states[i].bits += delta;
-      states[i].looked = std::max(states[i].looked, state.looked);
-    }
-  }
-  return delta;
 }
 
 // A Gaussian of `sigma` pixels out to 3 sigma, normalised.
@@ -517,11 +311,20 @@ class EdgeSearch {
       const bool like_above = std::memcmp(row + from, above.pixels + from, to - from) == 0;
       const bool like_below =
           last_row || std::memcmp(row + from, below.pixels + from, to - from) == 0;
+      // The change in bits, quickly where the flip is the common case (and `here_`, `below_`
+      // the codings with it, for Splice).
       auto code_here = [&] {
-        return CodingDelta(above, flipped, coding_here_, x, hint_here, nullptr);
+        const RowView current = View(y);
+        const int quick = MovedEdgeDelta<true>(above, current, coding_here_, x, hint_here, here_);
+        return quick != kNotQuick ? quick
+                                  : Recode(above, flipped, coding_here_, x, hint_here, here_);
       };
       auto code_below = [&] {
-        return last_row ? 0 : CodingDelta(flipped, below, coding_below_, x, hint_below, nullptr);
+        if (last_row) return 0;
+        const int quick =
+            MovedEdgeDelta<false>(View(y), below, coding_below_, x, hint_below, below_);
+        return quick != kNotQuick ? quick
+                                  : Recode(flipped, below, coding_below_, x, hint_below, below_);
       };
       const int here_bits = like_above ? 2 : code_here();
       const int below_bits = like_below ? (last_row ? 0 : 2) : code_below();
@@ -529,9 +332,10 @@ class EdgeSearch {
       const int bits =
           (like_above ? code_here() : here_bits) + (like_below ? code_below() : below_bits);
       if (bits + kBitsPerError * error >= 0) continue;
-      // Keep it: both codings, the row's index, and its row of `across`.
-      CodingDelta(above, flipped, coding_here_, x, hint_here, &splice_);
-      if (!last_row) CodingDelta(flipped, below, coding_below_, x, hint_below, &splice_);
+      // Keep it: both codings (recoded for this flip), the row's index, and its row of
+      // `across`.
+      Splice(coding_here_, here_);
+      if (!last_row) Splice(coding_below_, below_);
       row[x] ^= 1;
       ReindexAfterFlip(row, w, x, NextOf(y));
       AddFlipToAcross(y, x, ink);
@@ -564,7 +368,8 @@ class EdgeSearch {
   std::vector<std::pair<int, int>> dirty_;
   std::vector<float> difference_;
   std::vector<int> next_rows_;
-  std::vector<CoderState> coding_here_, coding_below_, splice_;
+  std::vector<CoderState> coding_here_, coding_below_;
+  Recoding here_, below_;             // the codings with the flip being tried
   std::vector<uint8_t> thresholded_;  // the row searched, as it was before any flip
 };
 
