@@ -30,12 +30,13 @@ struct ConversionOptions {
 // the page rule (page_rule.h) or a stride below the width.
 //
 // Text: black below 50% ink; also a faint thin stroke (a pixel clearly darker than the
-// paper on both sides of it, across or along) unless it is only the anti-aliased fringe
-// past the end of a stroke; then isolated single black pixels are dropped as specks, 1 px
-// bumps and notches on straight stroke edges are straightened, and the last pixel of a 1 px
-// stroke ending in a larger shape (a serif's tip) is trimmed. Last, each edge of the
-// thresholded regions may move by a pixel where that saves more line time than it costs
-// resemblance to the gray, keeping every shape whole (edge_placement.h).
+// paper on both sides of it, across or along, or a hairline split over two pixels, their
+// depths added where the line runs on) unless it is only the anti-aliased fringe past the end of a
+// stroke two pixels long or more (a dotted line's 1-pixel dash keeps its fringe); then isolated
+// single black pixels are dropped as specks, 1 px bumps and notches on straight stroke edges are
+// straightened, and the last pixel of a 1 px stroke ending in a larger shape (a serif's tip) is
+// trimmed. Last, each edge of the thresholded regions may move by a pixel where that saves more
+// line time than it costs resemblance to the gray, keeping every shape whole (edge_placement.h).
 // Tone: smoothed over 5 x 5 pixels, then an ordered clustered-dot screen on a checkerboard of
 // cells about 0.62 x 0.39 mm (5 x 3 px at 204 x 196 dpi; about 38 lpi on the diagonal), sized
 // from the resolution: rectangular black dots grow from the centres of half the cells, then
@@ -45,7 +46,11 @@ struct ConversionOptions {
 // measurements behind the choice. In a text tile next to a tone tile, flat greys are screened
 // too, so that a gradient does not stop in a step where its edge (a frame line, tick marks) falls
 // in a text tile. In auto mode, hard-edged marks inside a tone tile (paper and ink within 2 px:
-// a chart's labels and axis, a frame round a gradient) are thresholded like text, not screened.
+// a chart's labels and axis, a frame round a gradient) are thresholded like text, not screened;
+// so is text over a tint: a dark glyph (near black, at least 96 darker than the lightest
+// pixel within 2 rows and 4 columns) thresholded at the local midpoint with a 1 px white margin, a
+// white glyph on a tint of 50% or darker kept white with a 1 px dark rim, and the tint within 2 px
+// of either screened unsmoothed and pushed a quarter of the way away from the glyph's tone.
 BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t height, size_t stride,
                              const ConversionOptions& options);
 
