@@ -385,22 +385,16 @@ class ClientTx implements ClientTransaction {
 
   /** §9.1: a CANCEL names the INVITE it cancels by the same fields and the same top Via. */
   private buildCancel(): SipRequest {
-    const r = this.request;
-    const seq = parseCSeq(required(r, 'CSeq')).seq;
-    const headers: SipHeader[] = [
-      { name: 'Via', value: this.via },
-      { name: 'Max-Forwards', value: '70' },
-      ...rawHeaders(r, 'Route'),
-      { name: 'From', value: required(r, 'From') },
-      { name: 'To', value: required(r, 'To') },
-      { name: 'Call-ID', value: required(r, 'Call-ID') },
-      { name: 'CSeq', value: `${seq} CANCEL` },
-    ];
-    return { type: 'request', method: 'CANCEL', uri: r.uri, headers, body: Buffer.alloc(0) };
+    return this.sameTransactionRequest('CANCEL', required(this.request, 'To'));
   }
 
   /** §17.1.1.3: the ACK for a non-2xx final response, in this transaction (same branch, the response's To). */
   private buildAck(response: SipResponse): SipRequest {
+    return this.sameTransactionRequest('ACK', getHeader(response, 'To') ?? required(this.request, 'To'));
+  }
+
+  /** A CANCEL or non-2xx ACK: the INVITE's Request-URI, top Via, Route, From, Call-ID and CSeq number. */
+  private sameTransactionRequest(method: 'CANCEL' | 'ACK', to: string): SipRequest {
     const r = this.request;
     const seq = parseCSeq(required(r, 'CSeq')).seq;
     const headers: SipHeader[] = [
@@ -408,11 +402,11 @@ class ClientTx implements ClientTransaction {
       { name: 'Max-Forwards', value: '70' },
       ...rawHeaders(r, 'Route'),
       { name: 'From', value: required(r, 'From') },
-      { name: 'To', value: getHeader(response, 'To') ?? required(r, 'To') },
+      { name: 'To', value: to },
       { name: 'Call-ID', value: required(r, 'Call-ID') },
-      { name: 'CSeq', value: `${seq} ACK` },
+      { name: 'CSeq', value: `${seq} ${method}` },
     ];
-    return { type: 'request', method: 'ACK', uri: r.uri, headers, body: Buffer.alloc(0) };
+    return { type: 'request', method, uri: r.uri, headers, body: Buffer.alloc(0) };
   }
 
   /** Timer D or K: keep absorbing retransmissions over UDP; over TCP there are none, so end now. */

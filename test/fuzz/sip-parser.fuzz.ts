@@ -13,6 +13,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { random } from '../helpers/pages';
 import {
   getHeaders,
   MAX_MESSAGE_BYTES,
@@ -38,17 +39,8 @@ export function loadCorpus(dir = CORPUS_DIR): { name: string; data: Buffer }[] {
     .map((name) => ({ name, data: readFileSync(path.join(dir, name)) }));
 }
 
-/** mulberry32: a small, fast, seedable PRNG (deterministic runs, reproducible failures). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The tests' seedable PRNG (mulberry32): deterministic runs, reproducible failures. */
+export const prng = random;
 
 // Byte strings that matter to SIP's grammar, spliced in at random places.
 const TOKENS = [
