@@ -180,6 +180,7 @@ export {
   defaultRenderConcurrency,
   renderConcurrency,
   setRenderConcurrency,
+  closeIdleRenderWorkers,
 } from './document';
 export type { DocumentFailure, PrepareOptions, PreparedDocument, Conversion, DocumentResolution } from './document';
 export { NetError, fetchBytes, postJson, DEFAULT_MAX_BYTES, DEFAULT_MAX_REDIRECTS, DEFAULT_TIMEOUT_MS } from './net';

@@ -13,6 +13,6 @@ export {
   type PrepareOptions,
   type PreparedDocument,
 } from './prepare';
-export type { Conversion } from './render';
+export { closeIdleRenderWorkers, type Conversion } from './render';
 export { defaultRenderConcurrency, renderConcurrency, setRenderConcurrency } from './render-slots';
 export { RESOLUTIONS, type DocumentResolution } from './geometry';

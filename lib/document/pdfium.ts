@@ -102,8 +102,8 @@ let compiled: Promise<WasmModule> | undefined;
 
 /**
  * PDFium's WebAssembly, compiled once per thread and reused: each render worker instantiates
- * it from this Module (posted to the worker), so V8 compiles and optimises the 4 MB module
- * once per process instead of once per document.
+ * it from this Module (posted to the worker when it starts), once per document, so V8
+ * compiles and optimises the 4 MB module once per process instead of once per document.
  */
 export function compiledPdfium(): Promise<WasmModule> {
   compiled ??= fs.promises.readFile(pdfiumWasmPath()).then((bytes) => wasm.compile(bytes));

@@ -1,16 +1,17 @@
 /**
- * The render worker: one per document, on its own thread (see render.ts for why). It opens
- * the PDF in PDFium and, page by page, renders 8-bit gray at fax geometry, converts it to
- * 1-bit (native.grayToBilevel) and appends it to the TIFF-F (native.TiffFWriter), so at any
- * time it holds the PDF and one page. It reports progress and the outcome as RenderMessages
- * and then ends; the parent terminates it on abort or timeout.
+ * The render worker, on its own thread (see render.ts for when one is reused). For each job
+ * the parent posts, it instantiates a fresh PDFium from the compiled module, opens the PDF
+ * and, page by page, renders 8-bit gray at fax geometry, converts it to 1-bit
+ * (native.grayToBilevel) and appends it to the TIFF-F (native.TiffFWriter), so at any time
+ * it holds the PDF and one page. It reports progress and the outcome as RenderMessages, then
+ * waits for the next job; the parent terminates it on abort, timeout or any failure.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { native, type NativeTiffFWriter } from '../native';
 import { FAX_LINE_PX, X_DPI } from './geometry';
 import { PdfRenderer, RenderFailure } from './pdf-renderer';
 import { instantiatePdfium, isWasmRuntimeError } from './pdfium';
-import type { RenderMessage, RenderWorkerData } from './render';
+import type { RenderJob, RenderMessage, RenderWorkerData } from './render';
 
 /** A failure writing the TIFF (disk full, permissions): not the document's fault. */
 class WriteFailure extends Error {}
@@ -30,7 +31,7 @@ function writing<T>(call: () => T): T {
   }
 }
 
-function run(job: RenderWorkerData, renderer: PdfRenderer): number {
+function run(job: RenderJob, renderer: PdfRenderer): number {
   const total = renderer.pageCount;
   if (total <= 0) throw new RenderFailure('no-pages', 'the PDF has no pages');
   if (total > job.maxPages) {
@@ -56,15 +57,18 @@ function run(job: RenderWorkerData, renderer: PdfRenderer): number {
   return faxPages;
 }
 
-async function main(): Promise<void> {
-  const job = workerData as RenderWorkerData;
+async function render(job: RenderJob): Promise<void> {
+  currentPage = 0;
   try {
-    const pdfium = await instantiatePdfium(job.wasm);
+    // A fresh instance, with a fresh memory, per document: nothing one document left in
+    // PDFium's heap can reach the next, and the last one's memory goes with its instance.
+    const pdfium = await instantiatePdfium((workerData as RenderWorkerData).wasm);
     const renderer = new PdfRenderer(pdfium, job.pdf);
     // PDFium has its own copy now.
     job.pdf = new Uint8Array(0);
     try {
-      post({ type: 'done', pages: run(job, renderer) });
+      const pages = run(job, renderer);
+      post({ type: 'done', pages, heapBytes: pdfium.HEAPU8.byteLength });
     } finally {
       renderer.close();
     }
@@ -85,4 +89,4 @@ async function main(): Promise<void> {
   }
 }
 
-void main();
+parentPort!.on('message', (job: RenderJob) => void render(job));

@@ -1,11 +1,18 @@
 /**
- * PDF bytes to a TIFF-F file of fax pages, rendered off the JS thread: each document gets its
- * own worker_thread (render-worker.ts) running PDFium's WebAssembly. A worker per document
- * isolates what a hostile PDF can do to the renderer: a PDFium crash or runaway allocation
- * dies with the worker (WebAssembly memory never shrinks, so a reused worker would keep a bad
- * document's peak), and an abort or the time limit is `worker.terminate()`, which stops
- * even a render stuck inside one PDFium call. The cost of a fresh worker is small because the
- * WebAssembly is compiled once per process and handed to each worker (pdfium.ts).
+ * PDF bytes to a TIFF-F file of fax pages, rendered off the JS thread on a worker_thread
+ * (render-worker.ts) running PDFium's WebAssembly.
+ *
+ * Each document gets a PDFium instance of its own, with its own memory, instantiated from the
+ * WebAssembly compiled once per process (pdfium.ts): nothing one document leaves in PDFium's
+ * heap can reach the next, and WebAssembly memory, which never shrinks, goes with its
+ * instance. The thread is reused: starting one (an isolate, our modules, PDFium's JS glue)
+ * cost about as much CPU as rendering two text pages, on every document. A worker goes back
+ * to the idle list only after a document that ended well; any failure, an abort or the time
+ * limit is `worker.terminate()`, which stops even a render stuck inside one PDFium call, and
+ * a renderer that misbehaved is never used again. Idle workers do not keep the process alive
+ * and end after {@link IDLE_WORKER_MS}; a worker retires after {@link MAX_JOBS_PER_WORKER}
+ * documents, or after one whose PDFium heap grew past {@link RETIRE_HEAP_BYTES} (until the
+ * garbage collector takes that memory, it counts twice).
  *
  * Running from TypeScript sources (ts-jest, `ts-node` for the bench) there is no compiled
  * render-worker.js, and a worker is a new thread whose module loader knows nothing of the
@@ -13,7 +20,8 @@
  * transpile-only hook preloaded (`--require`), reading this package's tsconfig.json. The
  * built package (dist/) starts dist/document/render-worker.js and never needs ts-node.
  *
- * How many workers run at once is limited process-wide (render-slots.ts).
+ * How many documents render at once is limited process-wide (render-slots.ts), and so is the
+ * number of workers, idle or not.
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
@@ -22,7 +30,7 @@ import type { NativeTiffCompression } from '../native';
 import { DocumentError, type DocumentFailure } from './errors';
 import type { DocumentResolution } from './geometry';
 import { compiledPdfium, type WasmModule } from './pdfium';
-import { acquireRenderSlot } from './render-slots';
+import { acquireRenderSlot, renderConcurrency } from './render-slots';
 
 /** How gray becomes black and white: per region automatically, or all as text or all as photo. */
 export type Conversion = 'auto' | 'text' | 'photo';
@@ -58,8 +66,8 @@ export interface RenderOutcome {
   documentPages: number;
 }
 
-/** What the worker is given (workerData). */
-export interface RenderWorkerData extends RenderJob {
+/** What the worker is given when it starts (workerData); each job is then a posted RenderJob. */
+export interface RenderWorkerData {
   wasm: WasmModule;
 }
 
@@ -74,13 +82,84 @@ export interface RenderFailureMessage {
 export type RenderMessage =
   | { type: 'opened'; total: number }
   | { type: 'page'; page: number }
-  | { type: 'done'; pages: number }
+  | { type: 'done'; pages: number; heapBytes: number }
   | RenderFailureMessage
   | { type: 'error'; kind: 'write' | 'internal'; message: string };
 
 const PACKAGE_ROOT = path.resolve(__dirname, '..', '..');
 // setTimeout's largest delay; a longer one would fire at once.
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+/** How long a worker waits, idle, for another document before it ends. */
+export const IDLE_WORKER_MS = 10_000;
+/** Documents one worker renders before it is replaced (bounds anything the thread accumulates). */
+export const MAX_JOBS_PER_WORKER = 64;
+/** A document whose PDFium heap grew past this retires its worker after it. */
+export const RETIRE_HEAP_BYTES = 128 * 2 ** 20;
+
+/** A started render worker and how many documents it has rendered. */
+interface RenderWorker {
+  worker: Worker;
+  jobs: number;
+  idleTimer?: NodeJS.Timeout;
+}
+
+/** Workers that finished a document well, waiting for the next; most recent last. */
+const idleWorkers: RenderWorker[] = [];
+let workersStarted = 0;
+
+/** Render workers started in this process so far, and how many are idle now (for tests and diagnostics). */
+export function renderWorkerCounts(): { started: number; idle: number } {
+  return { started: workersStarted, idle: idleWorkers.length };
+}
+
+/** Ends the idle render workers now (a host shutting down, or a test that counts threads). */
+export async function closeIdleRenderWorkers(): Promise<void> {
+  const closing = idleWorkers.splice(0).map((idle) => {
+    clearTimeout(idle.idleTimer);
+    return idle.worker.terminate();
+  });
+  await Promise.all(closing);
+}
+
+function startWorker(wasm: WasmModule): RenderWorker {
+  const entry = workerEntry();
+  const data: RenderWorkerData = { wasm };
+  const worker = new Worker(entry.filename, { workerData: data, execArgv: entry.execArgv, env: entry.env });
+  workersStarted++;
+  const started: RenderWorker = { worker, jobs: 0 };
+  // A worker that ends while idle (terminated, or its thread died) leaves the idle list.
+  worker.once('exit', () => {
+    clearTimeout(started.idleTimer);
+    const at = idleWorkers.indexOf(started);
+    if (at >= 0) idleWorkers.splice(at, 1);
+  });
+  return started;
+}
+
+function takeWorker(wasm: WasmModule): RenderWorker {
+  const idle = idleWorkers.pop();
+  if (!idle) return startWorker(wasm);
+  clearTimeout(idle.idleTimer);
+  idle.worker.ref();
+  return idle;
+}
+
+function parkWorker(rendered: RenderWorker, heapBytes: number): void {
+  rendered.jobs++;
+  // One idle worker per render slot at most: more could never be used at once.
+  if (
+    rendered.jobs >= MAX_JOBS_PER_WORKER ||
+    heapBytes > RETIRE_HEAP_BYTES ||
+    idleWorkers.length >= renderConcurrency()
+  ) {
+    void rendered.worker.terminate();
+    return;
+  }
+  rendered.worker.unref();
+  rendered.idleTimer = setTimeout(() => void rendered.worker.terminate(), IDLE_WORKER_MS);
+  rendered.idleTimer.unref();
+  idleWorkers.push(rendered);
+}
 
 function workerEntry(): { filename: string; execArgv?: string[]; env?: NodeJS.ProcessEnv } {
   if (path.extname(__filename) !== '.ts') return { filename: path.join(__dirname, 'render-worker.js') };
@@ -91,14 +170,12 @@ function workerEntry(): { filename: string; execArgv?: string[]; env?: NodeJS.Pr
   };
 }
 
-type Settled = { ok: RenderOutcome } | { error: unknown };
-
 /**
  * Renders every page of a PDF into a TIFF-F file on a worker thread, once a render slot is
  * free (render-slots.ts). Rejects with a DocumentError for a bad document, with
  * `signal.reason` when aborted (waiting or rendering), with an ImageFileError when the file
- * cannot be written. It settles only once the worker has ended, so the file is closed (or
- * abandoned) by then. On failure the caller removes the file.
+ * cannot be written. It settles only once the file is closed (the worker wrote it whole) or
+ * abandoned (the worker has ended). On failure the caller removes the file.
  */
 export async function renderToTiff(job: RenderJob, control: RenderControl): Promise<RenderOutcome> {
   const wasm = await compiledPdfium();
@@ -113,41 +190,44 @@ export async function renderToTiff(job: RenderJob, control: RenderControl): Prom
 async function renderOnWorker(job: RenderJob, control: RenderControl, wasm: WasmModule): Promise<RenderOutcome> {
   control.signal?.throwIfAborted();
   const pdf = new Uint8Array(job.pdf);
-  const data: RenderWorkerData = { ...job, pdf, wasm };
-  const entry = workerEntry();
-  const worker = new Worker(entry.filename, {
-    workerData: data,
-    transferList: [pdf.buffer],
-    execArgv: entry.execArgv,
-    env: entry.env,
-  });
+  const rendering = takeWorker(wasm);
+  const { worker } = rendering;
 
   return new Promise<RenderOutcome>((resolve, reject) => {
-    let settled: Settled | undefined;
+    let failure: { error: unknown } | undefined;
     let total = 0;
     let done = 0;
-    const settle = (result: Settled): void => {
-      if (settled) return;
-      settled = result;
-      // The worker ends by itself after 'done'; otherwise it is stopped where it is.
-      if ('error' in result) void worker.terminate();
+    const detach = (): void => {
+      clearTimeout(timer);
+      control.signal?.removeEventListener('abort', onAbort);
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+    };
+    // A failure ends the worker where it is; the render rejects once it has exited, so a
+    // partly written file is abandoned (its writer deletes it) before the caller cleans up.
+    const fail = (error: unknown): void => {
+      if (failure) return;
+      failure = { error };
+      void worker.terminate();
     };
     const timer = setTimeout(
       () => {
         const at = total > 0 ? ` (${done} of ${total} pages done)` : '';
-        settle({
-          error: new DocumentError(
+        fail(
+          new DocumentError(
             'corrupt',
             `the PDF could not be rendered within the time limit of ${control.timeLimitMs / 1000} s${at}`,
           ),
-        });
+        );
       },
       Math.min(control.timeLimitMs, MAX_TIMEOUT_MS),
     );
-    const onAbort = (): void => settle({ error: control.signal!.reason });
+    const onAbort = (): void => fail(control.signal!.reason);
     control.signal?.addEventListener('abort', onAbort, { once: true });
 
-    worker.on('message', (message: RenderMessage) => {
+    const onMessage = (message: RenderMessage): void => {
+      if (failure) return;
       switch (message.type) {
         case 'opened':
           total = message.total;
@@ -157,41 +237,44 @@ async function renderOnWorker(job: RenderJob, control: RenderControl, wasm: Wasm
           try {
             control.onPage?.(message.page, total);
           } catch (error) {
-            settle({ error });
+            fail(error);
           }
           break;
         case 'done':
-          settle({ ok: { pages: message.pages, documentPages: total } });
+          // The worker closed the file before saying so: the render is over, the worker free.
+          detach();
+          parkWorker(rendering, message.heapBytes);
+          resolve({ pages: message.pages, documentPages: total });
           break;
         case 'failed':
-          settle({ error: new DocumentError(message.reason, message.detail) });
+          fail(new DocumentError(message.reason, message.detail));
           break;
         case 'error':
-          settle({
-            error:
-              message.kind === 'write'
-                ? new ImageFileError(`writing the fax pages to ${job.file} failed: ${message.message}`)
-                : new Error(`the render worker failed: ${message.message}`),
-          });
+          fail(
+            message.kind === 'write'
+              ? new ImageFileError(`writing the fax pages to ${job.file} failed: ${message.message}`)
+              : new Error(`the render worker failed: ${message.message}`),
+          );
           break;
       }
-    });
-    worker.on('error', (error) => {
+    };
+    const onError = (error: Error): void => {
       // ERR_WORKER_OUT_OF_MEMORY and the like: the document exhausted the renderer.
       const code = (error as NodeJS.ErrnoException).code;
-      settle({
-        error:
-          code === 'ERR_WORKER_OUT_OF_MEMORY'
-            ? new DocumentError('corrupt', 'the renderer ran out of memory on this PDF', { cause: error })
-            : error,
-      });
-    });
-    worker.on('exit', (code) => {
-      clearTimeout(timer);
-      control.signal?.removeEventListener('abort', onAbort);
-      const result = settled ?? { error: new Error(`the render worker exited (code ${code}) without a result`) };
-      if ('ok' in result) resolve(result.ok);
-      else reject(result.error);
-    });
+      fail(
+        code === 'ERR_WORKER_OUT_OF_MEMORY'
+          ? new DocumentError('corrupt', 'the renderer ran out of memory on this PDF', { cause: error })
+          : error,
+      );
+    };
+    const onExit = (code: number): void => {
+      detach();
+      reject(failure?.error ?? new Error(`the render worker exited (code ${code}) without a result`));
+    };
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    const posted: RenderJob = { ...job, pdf };
+    worker.postMessage(posted, [pdf.buffer]);
   });
 }
