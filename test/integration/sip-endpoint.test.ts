@@ -93,14 +93,20 @@ const send = (from: SipEndpoint, to: SipEndpoint, extra: object = {}) =>
     'the fax',
   );
 
+/** One fax from a new sender to a new receiver that answers it: both ends and both outcomes. */
+async function faxBetween(senderOptions: Partial<SipEndpointOptions>, receiverOptions: Partial<SipEndpointOptions>) {
+  const receiver = await endpoint(receiverOptions);
+  const sender = await endpoint(senderOptions);
+  const inbound = answerAll(receiver);
+  const sent = await send(sender, receiver);
+  await waitUntil(() => inbound.outcomes.length === 1, 5_000, 'the inbound call');
+  const received = await within(inbound.outcomes[0]!, CALL_MS, 'the received fax');
+  return { sender, receiver, inbound, sent, received };
+}
+
 describe('a fax over G.711', () => {
   test("both ends 'off': one page arrives row for row, code 0 and the seven variables on both sides", async () => {
-    const receiver = await endpoint({ t38: 'off' });
-    const sender = await endpoint({ t38: 'off' });
-    const inbound = answerAll(receiver);
-    const sent = await send(sender, receiver);
-    await waitUntil(() => inbound.outcomes.length === 1, 5_000, 'the inbound call');
-    const received = await within(inbound.outcomes[0]!, CALL_MS, 'the received fax');
+    const { sender, receiver, inbound, sent, received } = await faxBetween({ t38: 'off' }, { t38: 'off' });
 
     expect(sent.variables).toEqual({
       send_fax_document: pathToFileURL(doc.file).href,
@@ -144,12 +150,7 @@ describe('a fax over G.711', () => {
 
 describe('T.38', () => {
   test("'prefer' both sides: the answering side's re-INVITE moves the fax to T.38, the page arrives", async () => {
-    const receiver = await endpoint({ t38: 'prefer' });
-    const sender = await endpoint({ t38: 'prefer' });
-    const inbound = answerAll(receiver);
-    const sent = await send(sender, receiver);
-    await waitUntil(() => inbound.outcomes.length === 1, 5_000, 'the inbound call');
-    const received = await within(inbound.outcomes[0]!, CALL_MS, 'the received fax');
+    const { sender, receiver, sent, received } = await faxBetween({ t38: 'prefer' }, { t38: 'prefer' });
     expect(sent.result.code).toBe(ResultCode.OK);
     expect(sent.variables.send_fax_result).toBe('success');
     expect(sent).toMatchObject({ transport: 't38', fellBack: false });
@@ -163,12 +164,7 @@ describe('T.38', () => {
   });
 
   test("a receiver with T.38 'off' answers the re-INVITE 488: the sender falls back and the fax goes on in G.711", async () => {
-    const receiver = await endpoint({ t38: 'off' });
-    const sender = await endpoint({ t38: 'prefer' });
-    const inbound = answerAll(receiver);
-    const sent = await send(sender, receiver);
-    await waitUntil(() => inbound.outcomes.length === 1, 5_000, 'the inbound call');
-    const received = await within(inbound.outcomes[0]!, CALL_MS, 'the received fax');
+    const { sender, sent, received } = await faxBetween({ t38: 'prefer' }, { t38: 'off' });
     expect(sent.result.code).toBe(ResultCode.OK);
     expect(sent).toMatchObject({ transport: 'g711', fellBack: true });
     expect(received.result.code).toBe(ResultCode.OK);
@@ -179,12 +175,7 @@ describe('T.38', () => {
   });
 
   test("a sender with 'only' offers m=image first: the receiver takes T.38 from the start", async () => {
-    const receiver = await endpoint({ t38: 'prefer' });
-    const sender = await endpoint({ t38: 'only' });
-    const inbound = answerAll(receiver);
-    const sent = await send(sender, receiver);
-    await waitUntil(() => inbound.outcomes.length === 1, 5_000, 'the inbound call');
-    const received = await within(inbound.outcomes[0]!, CALL_MS, 'the received fax');
+    const { sent, received } = await faxBetween({ t38: 'only' }, { t38: 'prefer' });
     expect(sent.result.code).toBe(ResultCode.OK);
     expect(sent).toMatchObject({ transport: 't38', fellBack: false });
     expect(received).toMatchObject({ transport: 't38', fellBack: false });

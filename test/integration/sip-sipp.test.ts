@@ -80,6 +80,20 @@ function expectPassed(result: SippResult): void {
   if (result.status !== 0) throw new Error(describeSipp(result));
 }
 
+/**
+ * A send that SIPp hung up with a BYE, after the fax had started on `transport` (a line of the
+ * CLI's log): SIPp carries no fax, so the call was dropped, and the log says by whom.
+ */
+function expectHungUpBySipp(
+  out: { status: unknown; variables: Record<string, string>; log: string },
+  transport: string,
+): void {
+  expect(out.status).toBe(1);
+  expect(Number(out.variables.send_fax_result_code)).toBe(ResultCode.CALL_DROPPED);
+  expect(out.log).toContain(transport);
+  expect(out.log).toContain('(the far end hung up (SIP BYE))');
+}
+
 /** The messages of one direction and method (requests) or CSeq method and status (responses). */
 function pick(messages: TracedMessage[], direction: 'sent' | 'received', method: string, status = 0): TracedMessage[] {
   return messages.filter((m) => m.direction === direction && m.method === method && m.status === status);
@@ -321,11 +335,7 @@ describe('faxline send with SIPp as the far end', () => {
     ]);
     const [answer] = pick(out.sipp.messages, 'received', 'INVITE', 200);
     expect(mLine(answer!.body)).toMatch(/^m=image [1-9]\d* udptl t38$/);
-    // SIPp carries no fax: the call ends on its BYE, on T.38.
-    expect(out.status).toBe(1);
-    expect(Number(out.variables.send_fax_result_code)).toBe(ResultCode.CALL_DROPPED);
-    expect(out.log).toContain('fax over T.38.');
-    expect(out.log).toContain('(the far end hung up (SIP BYE))');
+    expectHungUpBySipp(out, 'fax over T.38.');
   });
 
   test('a 488 to the caller T.38 re-INVITE is ACKed and the fax falls back to G.711', async () => {
@@ -344,11 +354,7 @@ describe('faxline send with SIPp as the far end', () => {
     ]);
     const [reinvite] = pick(out.sipp.messages, 'received', 'INVITE').slice(1);
     expect(mLine(reinvite!.body)).toMatch(/^m=image [1-9]\d* udptl t38$/);
-    // The fax failed only because SIPp carries none: it went on in G.711 until SIPp's BYE.
-    expect(out.status).toBe(1);
-    expect(Number(out.variables.send_fax_result_code)).toBe(ResultCode.CALL_DROPPED);
-    expect(out.log).toContain('fax over G.711 (T.38 refused: fell back).');
-    expect(out.log).toContain('(the far end hung up (SIP BYE))');
+    expectHungUpBySipp(out, 'fax over G.711 (T.38 refused: fell back).');
   });
 
   test('a far end that never answers is cancelled at the ring timeout', async () => {
