@@ -26,24 +26,7 @@ import {
   type SipCall,
   type UserAgentOptions,
 } from '../../lib/sip/user-agent';
-
-/** A minimal SDP whose o= line (id, version) is what sameSession compares. */
-function sdp(id: string, version: number, port: number): string {
-  return [
-    'v=0',
-    `o=- ${id} ${version} IN IP4 127.0.0.1`,
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    `m=audio ${port} RTP/AVP 0`,
-    'a=rtpmap:0 PCMU/8000',
-    'a=sendrecv',
-    '',
-  ].join('\r\n');
-}
-
-/** Small timers keep every 64*T1 bound short; each test sets what it needs. */
-const FAST = { T1: 50, T2: 400, T4: 500 };
+import { ANSWER, FAST, OFFER, once, sdp } from '../helpers/sip-ua';
 
 type Wrapped = Pick<SipTransport, 'send' | 'local' | 'on' | 'off'>;
 
@@ -111,20 +94,6 @@ async function agent(
 afterEach(async () => {
   await Promise.all(agents.splice(0).map((ua) => ua.close()));
 });
-
-/** Resolves with the first emission of `event` (bounded). */
-function once<T>(emitter: NodeJS.EventEmitter, event: string, ms = 10_000): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no '${event}' within ${ms} ms`)), ms);
-    emitter.once(event, (value: T) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
-}
-
-const OFFER = sdp('1001', 1, 40000);
-const ANSWER = sdp('2002', 1, 41000);
 
 /** A calls B; B answers with ANSWER. Resolves both ends. */
 async function connect(a: Agent, b: Agent): Promise<{ caller: SipCall; callee: SipCall; incoming: IncomingCall }> {

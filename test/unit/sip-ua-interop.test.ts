@@ -28,45 +28,11 @@ import {
   type SipCall,
   type UserAgentOptions,
 } from '../../lib/sip/user-agent';
+import { within } from '../helpers/cli-peers';
+import { ANSWER, FAST, OFFER, once, sdp } from '../helpers/sip-ua';
 import { until } from '../helpers/udp';
 
-/** Small timers keep every 64*T1 bound short. */
-const FAST = { T1: 50, T2: 400, T4: 500 };
 const HOST = '127.0.0.1';
-
-/** A minimal SDP whose o= line (id, version) is what sameSession compares. */
-function sdp(id: string, version: number, port: number): string {
-  return [
-    'v=0',
-    `o=- ${id} ${version} IN IP4 127.0.0.1`,
-    's=-',
-    'c=IN IP4 127.0.0.1',
-    't=0 0',
-    `m=audio ${port} RTP/AVP 0`,
-    'a=rtpmap:0 PCMU/8000',
-    'a=sendrecv',
-    '',
-  ].join('\r\n');
-}
-
-const OFFER = sdp('1001', 1, 40000);
-const ANSWER = sdp('2002', 1, 41000);
-
-/** Resolves `p`, or rejects naming `what` after `ms` (every wait in these tests is bounded). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** Resolves with the first emission of `event` (bounded). */
-function once<T>(emitter: NodeJS.EventEmitter, event: string, ms = 5000): Promise<T> {
-  return within(new Promise<T>((resolve) => emitter.once(event, resolve)), ms, `'${event}'`);
-}
 
 /** A response to `request` from the scripted far end: To tag, Contact, extra headers and SDP as asked. */
 function reply(
