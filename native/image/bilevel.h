@@ -54,4 +54,15 @@ struct ConversionOptions {
 BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t height, size_t stride,
                              const ConversionOptions& options);
 
+// Parts with an exact shortcut, exposed for the tests (test/cpp).
+namespace bilevel_internal {
+
+// The text decisions (1 = black) for pixels [x0, x1) of rows[2], rows[0 .. 4] being the five
+// rows around it, `width` bytes each. With `skip_paper`, the paper at the ends is not decided
+// one by one (as the conversion does); without, every pixel is.
+void ThresholdRow(const uint8_t* const rows[5], uint32_t width, uint32_t x0, uint32_t x1,
+                  uint8_t* out, bool skip_paper);
+
+}  // namespace bilevel_internal
+
 }  // namespace faxline::image

@@ -58,30 +58,20 @@ std::pair<int, int> MarkedSpan(const uint8_t* page, const uint8_t* gray, int wid
   return {first, last};
 }
 
-// Whether flipping pixel x of `row` keeps the page's topology: no stroke broken or
-// shortened, no hole opened or filled, no two shapes joined. `up` and `down` are the rows
-// around it (0/1, paper beyond the page). Black takes 8-connectivity and paper 4; Yokoi's
-// connectivity number counts the black shapes meeting at the pixel (which, by duality, is
-// also the number of pieces of paper meeting there). A pixel may change colour only where
-// that number is 1; a black one, also only where it is not a stroke's end.
-bool KeepsTopology(const uint8_t* up, const uint8_t* row, const uint8_t* down, int x, int width) {
-  // Around the pixel, counter-clockwise from east; paper beyond the page's sides.
-  int n[8];
-  if (x > 0 && x + 1 < width) {
-    n[0] = row[x + 1], n[1] = up[x + 1], n[2] = up[x], n[3] = up[x - 1];
-    n[4] = row[x - 1], n[5] = down[x - 1], n[6] = down[x], n[7] = down[x + 1];
-  } else {
-    auto at = [&](const uint8_t* r, int i) -> int { return i >= 0 && i < width ? r[i] : 0; };
-    n[0] = at(row, x + 1), n[1] = at(up, x + 1), n[2] = at(up, x), n[3] = at(up, x - 1);
-    n[4] = at(row, x - 1), n[5] = at(down, x - 1), n[6] = at(down, x), n[7] = at(down, x + 1);
-  }
+// Black takes 8-connectivity and paper 4; Yokoi's connectivity number counts the black shapes
+// meeting at the pixel (which, by duality, is also the number of pieces of paper meeting
+// there). A pixel may change colour only where that number is 1; a black one, also only
+// where it is not a stroke's end. (edge_internal::FlipKeepsTopology.)
+constexpr bool YokoiRule(unsigned around, bool black) {
+  int n[8] = {};
+  for (int k = 0; k < 8; ++k) n[k] = (around >> k) & 1;
   int meeting = 0;
   for (int k = 0; k < 8; k += 2) {
     const int a = 1 - n[k], b = 1 - n[k + 1], c = 1 - n[(k + 2) % 8];
     meeting += a - a * b * c;
   }
   if (meeting != 1) return false;
-  if (!row[x]) return true;
+  if (!black) return true;
   // A stroke's end: one black neighbour, or two side by side. Taking it away would shorten
   // the stroke, and again at the next row. (Three side by side is a corner of a shape at
   // least 2 px thick, which may round off.)
@@ -93,6 +83,117 @@ bool KeepsTopology(const uint8_t* up, const uint8_t* row, const uint8_t* down, i
     if (n[k] && n[(k + 1) % 8]) return false;  // the two are side by side
   }
   return true;
+}
+
+// YokoiRule for every neighbourhood: bit 0 for a white pixel, bit 1 for a black one.
+struct TopologyTable {
+  uint8_t ok[256];
+};
+constexpr TopologyTable MakeTopologyTable() {
+  TopologyTable t{};
+  for (unsigned a = 0; a < 256; ++a) {
+    t.ok[a] = static_cast<uint8_t>((YokoiRule(a, false) ? 1 : 0) | (YokoiRule(a, true) ? 2 : 0));
+  }
+  return t;
+}
+constexpr TopologyTable kTopology = MakeTopologyTable();
+
+// edge_internal::Neighbours, inlined into the search.
+inline unsigned GatherNeighbours(const uint8_t* up, const uint8_t* row, const uint8_t* down, int x,
+                                 int width) {
+  if (x > 0 && x + 1 < width) {
+    return row[x + 1] | up[x + 1] << 1 | up[x] << 2 | up[x - 1] << 3 | row[x - 1] << 4 |
+           down[x - 1] << 5 | down[x] << 6 | down[x + 1] << 7;
+  }
+  auto at = [&](const uint8_t* r, int i) -> unsigned { return i >= 0 && i < width ? r[i] : 0; };
+  return at(row, x + 1) | at(up, x + 1) << 1 | at(up, x) << 2 | at(up, x - 1) << 3 |
+         at(row, x - 1) << 4 | at(down, x - 1) << 5 | at(down, x) << 6 | at(down, x + 1) << 7;
+}
+
+// Eight floats, for loops GCC would otherwise leave scalar or 4-wide. Every lane does the same
+// float operations, in the same order, as the scalar code it replaces (mul then add, never
+// fused: no FMA is enabled), so results are bit-identical on any x86-64.
+typedef float Floats8 __attribute__((vector_size(32)));
+// The same, at any float's address (loads and stores of rows at any offset).
+typedef float UnalignedFloats8 __attribute__((vector_size(32), aligned(4), may_alias));
+#define LOAD8(p) (*reinterpret_cast<const UnalignedFloats8*>(p))
+#define STORE8(p, v) (*reinterpret_cast<UnalignedFloats8*>(p) = (v))
+
+// The prebuild runs on any x86-64, so the hot loops are compiled twice, for AVX2 and for the
+// baseline, and the loader picks one for the CPU.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define FAXLINE_HOT_LOOP __attribute__((target_clones("avx2", "default")))
+#else
+#define FAXLINE_HOT_LOOP
+#endif
+
+}  // namespace
+
+namespace edge_internal {
+
+bool FlipKeepsTopology(unsigned around, bool black) { return YokoiRule(around, black); }
+
+bool FlipKeepsTopologyQuick(unsigned around, bool black) {
+  return (kTopology.ok[around & 255] >> black) & 1;
+}
+
+unsigned Neighbours(const uint8_t* up, const uint8_t* row, const uint8_t* down, int x, int width) {
+  return GatherNeighbours(up, row, down, x, width);
+}
+
+// All taps summed in registers rather than each tap's row added to `out` in turn.
+FAXLINE_HOT_LOOP
+void BlurRow(const float* in, const float* k, int taps, float* out, int x0, int x1) {
+  int x = x0;
+  for (; x + 32 <= x1; x += 32) {
+    Floats8 a = {}, b = {}, c = {}, d = {};
+    for (int i = 0; i < taps; ++i) {
+      const float* p = in + x + i;
+      const float ki = k[i];
+      a += ki * LOAD8(p), b += ki * LOAD8(p + 8), c += ki * LOAD8(p + 16), d += ki * LOAD8(p + 24);
+    }
+    STORE8(out + x, a), STORE8(out + x + 8, b), STORE8(out + x + 16, c), STORE8(out + x + 24, d);
+  }
+  for (; x + 8 <= x1; x += 8) {
+    Floats8 a = {};
+    for (int i = 0; i < taps; ++i) a += k[i] * LOAD8(in + x + i);
+    STORE8(out + x, a);
+  }
+  for (; x < x1; ++x) {
+    float sum = 0.0f;
+    for (int i = 0; i < taps; ++i) sum += k[i] * in[x + i];
+    out[x] = sum;
+  }
+}
+
+FAXLINE_HOT_LOOP
+void WeightedSum8(const float* const* rows, const float* weights, int terms, int x, float* out) {
+  Floats8 a = {};
+  for (int t = 0; t < terms; ++t) a += weights[t] * LOAD8(rows[t] + x);
+  STORE8(out, a);
+}
+
+}  // namespace edge_internal
+
+namespace {
+
+// Whether flipping pixel x of `row` keeps the page's topology: no stroke broken or
+// shortened, no hole opened or filled, no two shapes joined (edge_internal's rule, looked up).
+// `up` and `down` are the rows around it (0/1, paper beyond the page).
+inline bool KeepsTopology(const uint8_t* up, const uint8_t* row, const uint8_t* down, int x,
+                          int width) {
+  return (kTopology.ok[GatherNeighbours(up, row, down, x, width)] >> (row[x] != 0)) & 1;
+}
+
+// Whether a[0 .. n) equals b[0 .. n), for the few bytes around an edge (mostly 8).
+inline bool SameBytes(const uint8_t* a, const uint8_t* b, int n) {
+  if (n == 8) {
+    uint64_t u, v;
+    std::memcpy(&u, a, 8);
+    std::memcpy(&v, b, 8);
+    return u == v;
+  }
+  return std::memcmp(a, b, n) == 0;
 }
 
 // Edge pixels of a row, in order: the pixel before each changing element and its own. The
@@ -196,7 +297,10 @@ class EdgeSearch {
   // row of d by one pixel, so its row in `across` by one kernel's width. Rows enter in order,
   // from rows not yet searched. `dirty` is each slot's span that may be non-zero.
   void StartAcross() {
-    across_.assign(static_cast<size_t>(window_) * w_, 0.0f);
+    // (Eight floats more: the field is summed eight pixels at a time, past the last row's end.)
+    across_.assign(static_cast<size_t>(window_) * w_ + 8, 0.0f);
+    field_.assign(static_cast<size_t>(w_) + 8, 0.0f);
+    field_stamps_.assign(static_cast<size_t>(w_ + 7) / 8, 0);
     dirty_.assign(window_, {0, 0});
     difference_.assign(static_cast<size_t>(w_) + 2 * eye_.reach_x, 0.0f);  // padded row of d
     for (int y = 0; y < std::min(h_, eye_.reach + 1); ++y) BlurAcross(y);
@@ -208,25 +312,35 @@ class EdgeSearch {
   void BlurAcross(int y) {
     const int slot = y % window_;
     float* out = AcrossRow(y);
-    std::fill(out + dirty_[slot].first, out + dirty_[slot].second, 0.0f);
+    const auto [dirty_from, dirty_to] = dirty_[slot];
     dirty_[slot] = {0, 0};
-    if (!ActiveRows(y - eye_.reach, y + eye_.reach)) return;  // no search reads it
+    auto clear = [&](int from, int to) {
+      if (from < to) std::fill(out + from, out + to, 0.0f);
+    };
+    if (!ActiveRows(y - eye_.reach, y + eye_.reach)) {  // no search reads it
+      clear(dirty_from, dirty_to);
+      return;
+    }
     const uint8_t* p = pixels_ + static_cast<size_t>(y) * w_;
     const uint8_t* g = gray_ + static_cast<size_t>(y) * stride_;
     // d is zero where both are paper: the span from the first to the last pixel with ink in
     // the page or the gray.
     const auto [first, last] = MarkedSpan(p, g, w_);
-    if (first >= last) return;
+    if (first >= last) {
+      clear(dirty_from, dirty_to);
+      return;
+    }
     const int reach_x = eye_.reach_x;
     for (int x = first; x < last; ++x) {
       difference_[x + reach_x] = p[x] - (255 - g[x]) * (1.0f / 255);
     }
     const int x0 = std::max(0, first - reach_x), x1 = std::min(w_, last + reach_x);
-    for (int i = 0; i < static_cast<int>(eye_.kx.size()); ++i) {
-      const float k = eye_.kx[i];
-      const float* in = difference_.data() + i;  // in[x] = d[x + i - reach_x]
-      for (int x = x0; x < x1; ++x) out[x] += k * in[x];
-    }
+    // BlurRow writes [x0, x1) whole: only the rest of the old span needs clearing.
+    clear(dirty_from, std::min(dirty_to, x0));
+    clear(std::max(dirty_from, x1), dirty_to);
+    // in[x + i] = d[x + i - reach_x]
+    edge_internal::BlurRow(difference_.data(), eye_.kx.data(), static_cast<int>(eye_.kx.size()),
+                           out, x0, x1);
     std::fill(difference_.begin() + first + reach_x, difference_.begin() + last + reach_x, 0.0f);
     dirty_[slot] = {x0, x1};
   }
@@ -287,6 +401,7 @@ class EdgeSearch {
     // Each edge moves by one pixel at most: a pixel may flip only beside a changing element
     // of the row as thresholding left it, so a line cannot drift, however many flips pay.
     std::memcpy(thresholded_.data(), row, w);
+    ++field_stamp_;  // no block of the field is summed for this row yet
     const int* next = NextOf(y);
     for (int x = FirstCandidate(next, w); x < w; x = NextCandidate(next, x, w)) {
       if (!tiles[x >> region_.tile_shift]) continue;
@@ -296,8 +411,15 @@ class EdgeSearch {
       if (!KeepsTopology(above.pixels, row, below.pixels, x, w)) continue;
       const uint8_t c = row[x];
       const float ink = c ? -1.0f : 1.0f;
-      float field = 0;
-      for (int t = 0; t < terms; ++t) field += weights[t] * rows_across[t][x];
+      // d * K2 at x, summed for its block of eight pixels when the block is first needed (a
+      // kept flip voids the blocks it changes): the same sums, fewer and wider.
+      const int block = x >> 3;
+      if (field_stamps_[block] != field_stamp_) {
+        edge_internal::WeightedSum8(rows_across, weights, terms, block << 3,
+                                    field_.data() + (block << 3));
+        field_stamps_[block] = field_stamp_;
+      }
+      const float field = field_[x];
       const double error = 2.0 * ink * field + eye_.self;
       if (error * kBitsPerError >= kMostBitsSaved) continue;
       const RowView flipped = View(y).WithFlip(x);
@@ -308,9 +430,8 @@ class EdgeSearch {
       // only if it could be kept.
       const int edge_at = x > 0 && row[x - 1] != row[x] ? x : x + 1;
       const int from = std::max(0, edge_at - 4), to = std::min(w, edge_at + 4);
-      const bool like_above = std::memcmp(row + from, above.pixels + from, to - from) == 0;
-      const bool like_below =
-          last_row || std::memcmp(row + from, below.pixels + from, to - from) == 0;
+      const bool like_above = SameBytes(row + from, above.pixels + from, to - from);
+      const bool like_below = last_row || SameBytes(row + from, below.pixels + from, to - from);
       // The change in bits, quickly where the flip is the common case (and `here_`, `below_`
       // the codings with it, for Splice).
       auto code_here = [&] {
@@ -339,6 +460,9 @@ class EdgeSearch {
       row[x] ^= 1;
       ReindexAfterFlip(row, w, x, NextOf(y));
       AddFlipToAcross(y, x, ink);
+      const int void_from = std::max(0, x - eye_.reach_x) >> 3;
+      const int void_to = std::min(w - 1, x + eye_.reach_x) >> 3;
+      for (int b = void_from; b <= void_to; ++b) field_stamps_[b] = 0;
     }
   }
 
@@ -367,6 +491,9 @@ class EdgeSearch {
   std::vector<float> across_;
   std::vector<std::pair<int, int>> dirty_;
   std::vector<float> difference_;
+  std::vector<float> field_;            // d * K2 along the row searched, by blocks of 8
+  std::vector<uint32_t> field_stamps_;  // a block is summed for this row if it holds the stamp
+  uint32_t field_stamp_ = 0;            // the row's stamp (never 0)
   std::vector<int> next_rows_;
   std::vector<CoderState> coding_here_, coding_below_;
   Recoding here_, below_;             // the codings with the flip being tried

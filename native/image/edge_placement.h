@@ -31,4 +31,29 @@ struct EdgeRegion {
 void PlaceEdges(uint8_t* pixels, const uint8_t* gray, size_t stride, uint32_t width,
                 uint32_t height, const EdgeRegion& region, double x_dpi, double y_dpi);
 
+// The search's parts with an exact shortcut, exposed for the tests (test/cpp).
+namespace edge_internal {
+
+// The eight neighbours of pixel x of `row` as bits, counter-clockwise from east (bit 0 east,
+// 1 north-east, 2 north, ... 7 south-east); rows of 0/1 bytes, paper beyond the sides.
+unsigned Neighbours(const uint8_t* up, const uint8_t* row, const uint8_t* down, int x, int width);
+
+// Whether a pixel (black or not) with these neighbours may flip and keep the page's topology:
+// no stroke broken or shortened, no hole opened or filled, no two shapes joined.
+bool FlipKeepsTopology(unsigned around, bool black);
+
+// The same, looked up in a table of FlipKeepsTopology (what the search uses).
+bool FlipKeepsTopologyQuick(unsigned around, bool black);
+
+// out[x] = the sum over i of k[i] * in[x + i], for x in [x0, x1): float products added in
+// order of i from 0.0f, as a scalar loop would, so the result is the same to the bit on any
+// CPU (compiled for AVX2 and for baseline x86-64; no fused multiply-add).
+void BlurRow(const float* in, const float* k, int taps, float* out, int x0, int x1);
+
+// out[j] = the sum over t of weights[t] * rows[t][x + j], for j in [0, 8): likewise in order of
+// t, from 0.0f.
+void WeightedSum8(const float* const* rows, const float* weights, int terms, int x, float* out);
+
+}  // namespace edge_internal
+
 }  // namespace faxline::image

@@ -96,29 +96,37 @@ struct RowView {
   }
 };
 
-// Fills next[0 .. width] for a row (see RowView): runs of the same value between changes,
-// found eight pixels at a time.
+// Fills next[0 .. width] for a row (see RowView), from the right, eight entries at a time: a
+// block of eight pixels with no changing element among them (most blocks, even of text rows)
+// takes the value after it whole; one with changes, pixel by pixel. (Filling each run as it
+// ends, left to right, took a third longer on text pages: many short runs.)
 inline void IndexChanges(const uint8_t* pixels, int width, int* next) {
-  int filled = 0;  // next[0 .. filled) are set
-  uint8_t before = 0;
-  int x = 0;
-  while (x < width) {
-    // Skip eight pixels at a time while they all equal the one before them.
-    while (x + 8 <= width) {
-      uint64_t word;
+  next[width] = width;
+  int after = width;  // the first changing element right of the current block
+  int x = width;
+  // The ragged end first, so that the blocks start at multiples of eight.
+  for (const int end = width & ~7; x > end;) {
+    --x;
+    if (pixels[x] != (x > 0 ? pixels[x - 1] : 0)) after = x;
+    next[x] = after;
+  }
+  while (x > 0) {
+    x -= 8;
+    if (x > 0) {
+      uint64_t word, before;  // pixels x .. x + 7, and each one's left neighbour
       std::memcpy(&word, pixels + x, 8);
-      if (word != 0x0101010101010101ull * before) break;
-      x += 8;
+      std::memcpy(&before, pixels + x - 1, 8);
+      if (word == before) {
+        for (int i = 0; i < 8; ++i) next[x + i] = after;
+        continue;
+      }
     }
-    const int end = std::min(width, x + 8);
-    for (; x < end; ++x) {
-      if (pixels[x] == before) continue;
-      std::fill(next + filled, next + x + 1, x);
-      filled = x + 1;
-      before = pixels[x];
+    for (int i = 7; i >= 0; --i) {
+      const int p = x + i;
+      if (pixels[p] != (p > 0 ? pixels[p - 1] : 0)) after = p;
+      next[p] = after;
     }
   }
-  std::fill(next + filled, next + width + 1, width);
 }
 
 // After pixel x of a row flipped: only next[] at or left of x + 1, back to the changing

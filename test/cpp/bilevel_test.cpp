@@ -953,6 +953,39 @@ void ReportSpeed() {
             << " build)\n";
 }
 
+// Thresholding skips the paper at both ends of a row (ThresholdSpan's shortcut): it must decide
+// exactly as deciding every pixel does, on rows of mostly paper with ink, faint greys and 1 px
+// lines scattered in, at random spans (touching the row's ends, where pixels are clamped).
+void PaperSkipDecidesAsEveryPixel() {
+  std::mt19937 random(196);
+  int differences = 0;
+  for (int trial = 0; trial < 3000; ++trial) {
+    const uint32_t width = 1 + random() % 120;
+    const int odds = 2 + static_cast<int>(random() % 60);  // one pixel in `odds` not paper
+    std::vector<uint8_t> rows[5];
+    const uint8_t* pointers[5];
+    for (int r = 0; r < 5; ++r) {
+      rows[r].assign(width, 255);
+      for (uint8_t& g : rows[r]) {
+        if (static_cast<int>(random() % odds) != 0) continue;
+        const int kind = static_cast<int>(random() % 3);
+        g = kind == 0 ? 0 : kind == 1 ? static_cast<uint8_t>(random() % 256) : 200;
+      }
+      pointers[r] = rows[r].data();
+    }
+    const uint32_t x0 = random() % width;
+    const uint32_t x1 = x0 + random() % (width - x0 + 1);
+    std::vector<uint8_t> skipped(width, 7), every(width, 7);
+    faxline::image::bilevel_internal::ThresholdRow(pointers, width, x0, x1, skipped.data(), true);
+    faxline::image::bilevel_internal::ThresholdRow(pointers, width, x0, x1, every.data(), false);
+    if (skipped != every && ++differences <= 3) {
+      Expect(false, "trial " + std::to_string(trial) + ": width " + std::to_string(width) +
+                        ", span " + std::to_string(x0) + ".." + std::to_string(x1));
+    }
+  }
+  Expect(differences == 0, std::to_string(differences) + " rows decided differently");
+}
+
 }  // namespace
 
 int main() {
@@ -979,6 +1012,7 @@ int main() {
   Run("small, odd-sized and strided pages", SmallOddPagesAndStrides);
   Run("bad arguments throw", BadArgumentsThrow);
   Run("the page rule is the converter's rule", PageRuleIsTheConvertersRule);
+  Run("skipping paper decides as deciding every pixel", PaperSkipDecidesAsEveryPixel);
   Run("speed (printed, not checked)", ReportSpeed);
 
   return faxline::test::Finish("bilevel");

@@ -1,7 +1,7 @@
-// The T.6 cost model edge placement weighs its flips with (native/image/t6_cost.h): the quick
-// recoding of a moved edge (MovedEdgeDelta) against the general one (Recode), and both
-// against coding the flipped row from scratch, for every pixel of many random and text-like
-// rows.
+// The T.6 cost model edge placement weighs its flips with (native/image/t6_cost.h): the change
+// index against its definition; the quick recoding of a moved edge (MovedEdgeDelta) against
+// the general one (Recode), and both against coding the flipped row from scratch, for every
+// pixel of many random and text-like rows.
 //
 // Build by hand (one line):
 //   g++ -std=c++17 -O2 -Inative -Itest/cpp test/cpp/t6_cost_test.cpp native/image/tiff_io.cpp
@@ -219,9 +219,46 @@ void HandWorkedStem() {
          "a split stem is not the quick case");
 }
 
+// IndexChanges (eight pixels at a time, from the right) against its definition, pixel by pixel:
+// next[x] is the first p >= x with pixels[p] unlike pixels[p - 1] (white before the row), or the
+// width. Every width from 1 to 80 (shorter than a block of eight, and not a multiple of it), runs
+// of every length from sparse to one pixel.
+void IndexMatchesDefinition() {
+  std::mt19937 rng(2151);
+  int mismatches = 0;
+  for (int width = 1; width <= 80; ++width) {
+    for (int trial = 0; trial < 40; ++trial) {
+      std::vector<uint8_t> pixels(width);
+      const unsigned flip_one_in = 1 + trial % 20;  // the odds of a change at each pixel
+      uint8_t colour = static_cast<uint8_t>(rng() & 1);
+      for (uint8_t& p : pixels) {
+        if (rng() % flip_one_in == 0) colour ^= 1;
+        p = colour;
+      }
+      std::vector<int> next(width + 1, -1);
+      t6::IndexChanges(pixels.data(), width, next.data());
+      for (int x = 0; x <= width; ++x) {
+        int expected = width;
+        for (int p = x; p < width; ++p) {
+          if (pixels[p] != (p > 0 ? pixels[p - 1] : 0)) {
+            expected = p;
+            break;
+          }
+        }
+        if (next[x] != expected && ++mismatches <= 5) {
+          Expect(false, "width " + std::to_string(width) + ", next[" + std::to_string(x) +
+                            "] = " + std::to_string(next[x]) + ", not " + std::to_string(expected));
+        }
+      }
+    }
+  }
+  Expect(mismatches == 0, std::to_string(mismatches) + " entries differ");
+}
+
 }  // namespace
 
 int main() {
+  Run("the change index matches its definition", IndexMatchesDefinition);
   Run("quick recoding equals Recode and coding from scratch on random rows", RandomRowsAgree);
   Run("quick recoding equals Recode and coding from scratch on text-like rows", TextRowsAgree);
   Run("hand-worked stem", HandWorkedStem);
