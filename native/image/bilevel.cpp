@@ -46,14 +46,24 @@ constexpr uint8_t kSplitMargin = 56;
 constexpr uint8_t kRunDepth = 16;
 // How much darker than that paper a pixel may be and still count as paper.
 constexpr uint8_t kPaperTolerance = 24;
+// A black pixel with no black neighbour is a speck, dropped (CleanText), unless the gray there
+// is a lone dot: the darkest of its 3 x 3 pixels, another of those kRunDepth darker than the
+// paper (a dot drawn anti-aliased spreads over two pixels or more; a speck of dirt in a scan
+// is one), all the 16 around them within kPaperTolerance of the lightest of them. Then it is a
+// dot of a dotted line (a 0.5 pt dot at 30% grey thresholds to one pixel) or a full stop, and
+// stays.
 
 // A "flat mid-tone" pixel, the evidence for continuous tone: neither near-white nor
 // near-black, and close to its neighbours on both axes (anti-aliased text edges are
 // mid-tones too, but always steep). The dark end is low, so that the shadows of a photograph
 // (greys 20-40, smooth but for JPEG noise) count as tone and are screened, not thresholded
 // to solid black: text rendered for fax is 0 or 255, solid fills 0.
+// The light end reaches up to a 7% grey: a light tint (a shaded plot area, a table's 10%
+// band) is tone, screened near its grey rather than thresholded to plain paper; greys lighter
+// than the screen's light clip come out white either way. (At 216, a 10% tint came out blank
+// and a 15% one half blank, in a patchwork of tiles.)
 constexpr int kToneLow = 20;
-constexpr int kToneHigh = 216;
+constexpr int kToneHigh = 236;
 constexpr int kFlatStep = 24;
 // A tile is continuous tone when at least 1/8 of its pixels are flat mid-tones.
 constexpr uint32_t kToneShareDenominator = 8;
@@ -679,6 +689,43 @@ void KeepHardSpan(const Window& w, uint32_t width, const uint8_t* __restrict thr
   }
 }
 
+// Whether pixel (x, y) of the gray page is a lone dot (defined in the Tuning block, before
+// KeepDots: a dot of a dotted line, not a speck).
+bool LoneDot(const GrayPage& page, int64_t y, uint32_t x) {
+  const int64_t last = static_cast<int64_t>(page.width) - 1;
+  auto at = [&](int64_t dy, int64_t dx) {
+    return page.Row(y + dy)[std::clamp<int64_t>(static_cast<int64_t>(x) + dx, 0, last)];
+  };
+  const uint8_t g = at(0, 0);
+  uint8_t ring_light = 0, ring_dark = 255, twin = 255;
+  for (int dy = -2; dy <= 2; ++dy) {
+    for (int dx = -2; dx <= 2; ++dx) {
+      const uint8_t v = at(dy, dx);
+      if (std::abs(dy) <= 1 && std::abs(dx) <= 1) {
+        if (v < g) return false;
+        if (dy != 0 || dx != 0) twin = Min(twin, v);
+      } else {
+        ring_light = Max(ring_light, v);
+        ring_dark = Min(ring_dark, v);
+      }
+    }
+  }
+  return ring_light - ring_dark <= kPaperTolerance && twin + kRunDepth <= ring_light;
+}
+
+// After CleanText over pixels [x0, x1) of row y (padded rows, as CleanText's): puts back the
+// black pixels it dropped as specks (no black neighbour in `up`, `row`, `down`) where the gray
+// is a lone dot (LoneDot).
+void KeepDots(const GrayPage& page, int64_t y, const uint8_t* up, const uint8_t* row,
+              const uint8_t* down, uint32_t x0, uint32_t x1, uint8_t* cleaned) {
+  for (size_t i = x0 + 1; i < static_cast<size_t>(x1) + 1; ++i) {
+    if (!row[i] || cleaned[i]) continue;
+    const uint8_t neighbours = up[i - 1] | up[i] | up[i + 1] | row[i - 1] | row[i + 1] |
+                               down[i - 1] | down[i] | down[i + 1];
+    if (!neighbours && LoneDot(page, y, static_cast<uint32_t>(i - 1))) cleaned[i] = 1;
+  }
+}
+
 // Copies pixels [x0, x1) of a thresholded row, cleaned: without its isolated black pixels
 // (no black among the 8 neighbours), and with the 1 px jaggies of stroke edges straightened.
 // A bump is a black pixel sticking out of a straight edge, attached to it on one side only
@@ -934,6 +981,8 @@ class RowStages {
         return;
       }
       CleanText(OnPage(decided_rows_, y - 1), row, OnPage(decided_rows_, y + 1), x0, x1, cleaned);
+      KeepDots(page_, y, OnPage(decided_rows_, y - 1), row, OnPage(decided_rows_, y + 1), x0, x1,
+               cleaned);
       if (kind == kToneBorder) KeepScreened(y, row, x0, x1, cleaned);
     });
     *cleaned_blank_(y) = Blank(cleaned);  // its specks gone, a row may be blank now

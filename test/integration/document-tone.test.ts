@@ -4,9 +4,9 @@
  * tint stays solid and thin light lines stay continuous (generated PDFs rendered to gray as the
  * pipeline renders them, then native grayToBilevel).
  */
-import { PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage, type RGB } from 'pdf-lib';
+import { LineCapStyle, PDFDocument, StandardFonts, rgb, type PDFFont, type PDFPage, type RGB } from 'pdf-lib';
 import { native, type NativePage } from '../../lib/native';
-import { blur, grayRenders, pageToGray, type GrayImage } from '../helpers/pdfs';
+import { blur, grayPng, grayRenders, pageToGray, photoPng, type GrayImage } from '../helpers/pdfs';
 
 const WIDTH = 1728;
 const ROWS = 384;
@@ -74,13 +74,15 @@ function black(page: NativePage, x: number, y: number): boolean {
 }
 
 /** The first page of a one-page PDF drawn by `draw`, rendered to gray at fine. */
-async function renderStrip(draw: (page: PDFPage, fonts: Fonts) => void): Promise<GrayImage> {
+async function renderStrip(
+  draw: (page: PDFPage, fonts: Fonts, doc: PDFDocument) => void | Promise<void>,
+): Promise<GrayImage> {
   const doc = await PDFDocument.create();
   const fonts = {
     regular: await doc.embedFont(StandardFonts.Helvetica),
     bold: await doc.embedFont(StandardFonts.HelveticaBold),
   };
-  draw(doc.addPage(STRIP), fonts);
+  await draw(doc.addPage(STRIP), fonts, doc);
   const [gray] = await grayRenders(await doc.save(), 'fine');
   return gray!;
 }
@@ -300,5 +302,350 @@ describe('thin light lines', () => {
       });
     }
     expect(found).toEqual([]);
+  });
+});
+
+/**
+ * The glyph pixels of `reference` (darker than 128) inside `within`, and those the page does not
+ * make black. A pixel on the glyph's edge (one of its 8 neighbours is not glyph) may move by a
+ * pixel: it passes when it or one of its 8 neighbours is black. Inner pixels have no tolerance.
+ */
+function missingInk(reference: GrayImage, page: NativePage, within: Box): { ink: number; missing: string[] } {
+  const ink = (x: number, y: number): boolean => reference.gray[y * reference.width + x]! < 128;
+  let count = 0;
+  const missing: string[] = [];
+  for (let y = Math.max(1, within[1]); y < Math.min(reference.height - 1, within[3]); y++) {
+    for (let x = Math.max(1, within[0]); x < Math.min(reference.width - 1, within[2]); x++) {
+      if (!ink(x, y)) continue;
+      count++;
+      let inner = true;
+      for (let dy = -1; dy <= 1; dy++) for (let dx = -1; dx <= 1; dx++) inner &&= ink(x + dx, y + dy);
+      let ok = black(page, x, y);
+      for (let dy = -1; !ok && !inner && dy <= 1; dy++) {
+        for (let dx = -1; dx <= 1; dx++) ok ||= black(page, x + dx, y + dy);
+      }
+      if (!ok) missing.push(`${x},${y}`);
+    }
+  }
+  return { ink: count, missing };
+}
+
+/**
+ * The runs of positions along `box` (columns, or rows when `vertical`) where `image` has a pixel
+ * darker than 250 across the box, split where `split` positions or more have none.
+ */
+function inkRuns(image: GrayImage, box: Box, vertical: boolean, split: number): [number, number][] {
+  const [a0, a1] = vertical ? [box[1], box[3]] : [box[0], box[2]];
+  const [c0, c1] = vertical ? [box[0], box[2]] : [box[1], box[3]];
+  const runs: [number, number][] = [];
+  for (let a = a0; a < a1; a++) {
+    let ink = false;
+    for (let c = c0; c < c1; c++) ink ||= image.gray[vertical ? a * image.width + c : c * image.width + a]! < 250;
+    if (!ink) continue;
+    const last = runs[runs.length - 1];
+    if (last && a - last[1] < split) last[1] = a + 1;
+    else runs.push([a, a + 1]);
+  }
+  return runs;
+}
+
+/** One period of the fine screen: 2 x 2 cells of 5 x 3 pixels, from the page's top left. */
+const SCREEN_PERIOD: [number, number] = [10, 6];
+
+/**
+ * The share of black pixels in `box`, and how many whole periods of the screen inside it are
+ * plain white or solid black (none, where a tint is screened).
+ */
+function screenOf(page: NativePage, box: Box): { share: number; plain: number } {
+  let inked = 0;
+  for (let y = box[1]; y < box[3]; y++) for (let x = box[0]; x < box[2]; x++) inked += +black(page, x, y);
+  let plain = 0;
+  const [pw, ph] = SCREEN_PERIOD;
+  for (let y = Math.ceil(box[1] / ph) * ph; y + ph <= box[3]; y += ph) {
+    for (let x = Math.ceil(box[0] / pw) * pw; x + pw <= box[2]; x += pw) {
+      let n = 0;
+      for (let yy = y; yy < y + ph; yy++) for (let xx = x; xx < x + pw; xx++) n += +black(page, xx, yy);
+      if (n === 0 || n === pw * ph) plain++;
+    }
+  }
+  return { share: inked / ((box[2] - box[0]) * (box[3] - box[1])), plain };
+}
+
+describe('a light hairline over a light tint', () => {
+  // Bands of 10, 15 and 20% grey, 28 mm high, 30 mm apart from 4 mm down. In each, 30% grey lines
+  // 80 mm long, 0.25 and 0.5 pt, solid or dotted 1 pt on 2 pt off, each at four offsets a quarter
+  // of a pixel apart down the page: two columns of eight lines, 3 mm apart from 3.5 mm into the
+  // band.
+  const tints = [0.1, 0.15, 0.2];
+  const lines: { thickness: number; dotted: boolean; offset: number }[] = [];
+  for (const thickness of [0.25, 0.5]) {
+    for (const dotted of [false, true]) {
+      for (let k = 0; k < 4; k++) lines.push({ thickness, dotted, offset: k * 0.092 });
+    }
+  }
+  const lineTopMm = (band: number, i: number): number => 4 + 30 * band + 3.5 + 3 * (i % 8);
+  const draw =
+    (tinted: boolean) =>
+    (pdfPage: PDFPage): void => {
+      tints.forEach((ink, band) => {
+        if (tinted) {
+          const top = STRIP[1] - (4 + 30 * band) * PT_PER_MM;
+          pdfPage.drawRectangle({
+            x: 8 * PT_PER_MM,
+            y: top - 28 * PT_PER_MM,
+            width: 194 * PT_PER_MM,
+            height: 28 * PT_PER_MM,
+            color: grey(ink),
+          });
+        }
+        lines.forEach(({ thickness, dotted, offset }, i) => {
+          const x = (12 + 98 * Math.floor(i / 8)) * PT_PER_MM;
+          const y = STRIP[1] - lineTopMm(band, i) * PT_PER_MM + offset;
+          pdfPage.drawLine({
+            start: { x, y },
+            end: { x: x + 80 * PT_PER_MM, y },
+            thickness,
+            color: grey(0.3),
+            ...(dotted ? { dashArray: [1, 2] } : {}),
+          });
+        });
+      });
+    };
+  let reference: GrayImage;
+  let page: NativePage;
+  /** Each line's box, from the lines alone on white, by band. */
+  let boxes: Box[][];
+  beforeAll(async () => {
+    const tinted = await renderStrip(draw(true));
+    reference = await renderStrip(draw(false));
+    page = native.grayToBilevel(tinted.gray, tinted.width, tinted.height, FINE);
+    const half = reference.width / 2;
+    boxes = tints.map((_, band) =>
+      lines.map((__, i) => {
+        const y = lineTopMm(band, i) * LINES_PER_MM;
+        const column = Math.floor(i / 8);
+        const slot: Box = [column * half, Math.round(y - 10), (column + 1) * half, Math.round(y + 10)];
+        return inkBoxOf(reference, slot, 250)!;
+      }),
+    );
+  });
+
+  test('keeps the tint between the lines screened, within 0.05 of its grey', () => {
+    const found: string[] = [];
+    tints.forEach((ink, band) => {
+      let inked = 0;
+      let area = 0;
+      let plain = 0;
+      for (let i = 0; i < lines.length; i++) {
+        if (i % 8 === 7) continue;
+        const [above, below] = [boxes[band]![i]!, boxes[band]![i + 1]!];
+        const box: Box = [above[0], above[3] + 4, above[2], below[1] - 4];
+        const size = (box[2] - box[0]) * (box[3] - box[1]);
+        const screen = screenOf(page, box);
+        inked += screen.share * size;
+        area += size;
+        plain += screen.plain;
+      }
+      const share = inked / area;
+      if (Math.abs(share - ink) >= 0.05 || plain > 0) {
+        found.push(`${ink * 100}% tint: ${share.toFixed(3)} black, ${plain} plain periods`);
+      }
+    });
+    expect(found).toEqual([]);
+  });
+});
+
+describe('light dotted lines of 0.5 pt dots on white', () => {
+  // 30% grey, 0.5 pt thick, 168.5 pt long (a whole dash at the end), 3 mm apart from 6 mm down, at eight offsets an eighth of a
+  // pixel apart down the page: dashes 0.5 pt on 1.5 pt off (left column) and round dots, dashes of
+  // no length with round caps 2 pt apart (right column). Along a line, the dots fall at every
+  // phase of the pixel grid (2 pt is 5.67 px).
+  const lines: { round: boolean; offset: number }[] = [];
+  for (const round of [false, true]) for (let k = 0; k < 8; k++) lines.push({ round, offset: k * 0.046 });
+  const lineTopMm = (i: number): number => 6 + 3 * (i % 8);
+  let gray: GrayImage;
+  let page: NativePage;
+  beforeAll(async () => {
+    gray = await renderStrip((pdfPage) => {
+      lines.forEach(({ round, offset }, i) => {
+        const x = (12 + 98 * Math.floor(i / 8)) * PT_PER_MM;
+        const y = STRIP[1] - lineTopMm(i) * PT_PER_MM + offset;
+        pdfPage.drawLine({
+          start: { x, y },
+          end: { x: x + 168.5, y },
+          thickness: 0.5,
+          color: grey(0.3),
+          ...(round ? { dashArray: [0, 2], lineCap: LineCapStyle.Round } : { dashArray: [0.5, 1.5] }),
+        });
+      });
+    });
+    page = native.grayToBilevel(gray.gray, gray.width, gray.height, FINE);
+  });
+
+  test('keep every dot: each dot of the render has a black pixel within a pixel of it', () => {
+    const half = gray.width / 2;
+    const found: string[] = [];
+    lines.forEach(({ round, offset }, i) => {
+      const y = lineTopMm(i) * LINES_PER_MM;
+      const column = Math.floor(i / 8);
+      const box = inkBoxOf(gray, [column * half, Math.round(y - 10), (column + 1) * half, Math.round(y + 10)], 250)!;
+      expect(box[3] - box[1]).toBeLessThanOrEqual(3);
+      // The dots: runs of columns with ink, split by a column without.
+      const dots = inkRuns(gray, box, false, 2);
+      expect(dots.length).toBeGreaterThanOrEqual(80);
+      let dropped = 0;
+      for (const [x0, x1] of dots) {
+        let any = false;
+        for (let yy = box[1] - 1; yy <= box[3]; yy++) for (let x = x0 - 1; x <= x1; x++) any ||= black(page, x, yy);
+        dropped += +!any;
+      }
+      if (dropped > 0)
+        found.push(`${round ? 'round dots' : '0.5 pt dashes'} +${offset} pt: ${dropped} of ${dots.length} dropped`);
+    });
+    expect(found).toEqual([]);
+  });
+});
+
+describe('a chart with a shaded plot area', () => {
+  // Three plot areas 55 mm wide and 70 mm high from 8 mm down, 62 mm apart from 10 mm: shaded 10%,
+  // shaded 25%, and a gradient from 10% at the top to 25% at the bottom. Grid lines every 10 mm
+  // (six across, four down), each in one of four styles in turn; two black data lines, 1 and
+  // 0.5 pt, zigzag across each plot.
+  const plots: { ink: number | 'gradient' }[] = [{ ink: 0.1 }, { ink: 0.25 }, { ink: 'gradient' }];
+  const styles: { thickness: number; ink: number; dotted: boolean }[] = [
+    { thickness: 0.25, ink: 0.3, dotted: true },
+    { thickness: 0.5, ink: 0.3, dotted: false },
+    { thickness: 0.25, ink: 0.6, dotted: false },
+    { thickness: 0.5, ink: 0.45, dotted: true },
+    { thickness: 0.25, ink: 0.3, dotted: false },
+    { thickness: 0.5, ink: 0.6, dotted: true },
+  ];
+  const TOP_MM = 8;
+  const HEIGHT_MM = 70;
+  const WIDTH_MM = 55;
+  const leftMm = (plot: number): number => 10 + 62 * plot;
+  type Part = 'shading' | 'horizontal' | 'vertical' | 'data';
+  const draw =
+    (parts: Part[]) =>
+    async (pdfPage: PDFPage, _fonts: Fonts, doc: PDFDocument): Promise<void> => {
+      const gradient = await doc.embedPng(grayPng(4, 256, (_x, y) => Math.round(255 * (1 - (0.1 + (0.15 * y) / 255)))));
+      const at = (xMm: number, yMm: number): { x: number; y: number } => ({
+        x: xMm * PT_PER_MM,
+        y: STRIP[1] - yMm * PT_PER_MM,
+      });
+      plots.forEach(({ ink }, plot) => {
+        const left = leftMm(plot);
+        if (parts.includes('shading')) {
+          const { x, y } = at(left, TOP_MM + HEIGHT_MM);
+          const size = { width: WIDTH_MM * PT_PER_MM, height: HEIGHT_MM * PT_PER_MM };
+          if (ink === 'gradient') pdfPage.drawImage(gradient, { x, y, ...size });
+          else pdfPage.drawRectangle({ x, y, ...size, color: grey(ink) });
+        }
+        const gridLine = (start: { x: number; y: number }, end: { x: number; y: number }, j: number): void => {
+          const { thickness, ink: lineInk, dotted } = styles[j % styles.length]!;
+          pdfPage.drawLine({ start, end, thickness, color: grey(lineInk), ...(dotted ? { dashArray: [1, 2] } : {}) });
+        };
+        for (let j = 1; j <= 6 && parts.includes('horizontal'); j++) {
+          gridLine(at(left, TOP_MM + 10 * j), at(left + WIDTH_MM, TOP_MM + 10 * j), j + plot);
+        }
+        for (let j = 1; j <= 4 && parts.includes('vertical'); j++) {
+          gridLine(at(left + 10 * j + 2.5, TOP_MM), at(left + 10 * j + 2.5, TOP_MM + HEIGHT_MM), j + plot + 1);
+        }
+        if (parts.includes('data')) {
+          [
+            { thickness: 1, phase: 0 },
+            { thickness: 0.5, phase: 1 },
+          ].forEach(({ thickness, phase }) => {
+            for (let k = 0; k < 11; k++) {
+              const y = (step: number): number => TOP_MM + 12 + (((step + phase) % 2) * 40 + 13 * phase);
+              pdfPage.drawLine({
+                start: at(left + 5 * k, y(k)),
+                end: at(left + 5 * (k + 1), y(k + 1)),
+                thickness,
+                color: rgb(0, 0, 0),
+              });
+            }
+          });
+        }
+      });
+    };
+  let data: GrayImage;
+  let page: NativePage;
+  beforeAll(async () => {
+    const chart = await renderStrip(draw(['shading', 'horizontal', 'vertical', 'data']));
+    data = await renderStrip(draw(['data']));
+    page = native.grayToBilevel(chart.gray, chart.width, chart.height, FINE);
+  });
+  const plotRows: [number, number] = [
+    Math.round(TOP_MM * LINES_PER_MM),
+    Math.round((TOP_MM + HEIGHT_MM) * LINES_PER_MM),
+  ];
+
+  test('has solid data lines: every pixel a threshold of them alone on white makes black', () => {
+    const { ink, missing } = missingInk(data, page, [0, plotRows[0] - 10, data.width, plotRows[1] + 10]);
+    expect(ink).toBeGreaterThan(3000);
+    expect(missing).toEqual([]);
+  });
+});
+
+describe('text beside a photograph, a gradient and a shaded area', () => {
+  // A photograph 60 x 45 mm at 10 mm from the left, 5 mm down, captioned 1.5 mm under it and
+  // 2 mm to its right (at its top, middle and bottom); a gradient from 10 to 90% grey, 75 x 25 mm,
+  // at 122 mm, labelled 1 mm above and under it; an area shaded 15% and one 25%, 70 x 35 mm, from
+  // 64 mm down, with tick labels 1.5 mm left of and under them (a chart's axes). 9 pt, regular
+  // and bold.
+  const caption = 'Fig. 3: Harbour at dawn, 1962';
+  const draw =
+    (withTone: boolean) =>
+    async (pdfPage: PDFPage, fonts: Fonts, doc: PDFDocument): Promise<void> => {
+      const text = (words: string, xMm: number, baselineMm: number, bold = false): void => {
+        pdfPage.drawText(words, {
+          x: xMm * PT_PER_MM,
+          y: STRIP[1] - baselineMm * PT_PER_MM,
+          size: 9,
+          font: bold ? fonts.bold : fonts.regular,
+          color: rgb(0, 0, 0),
+        });
+      };
+      const box = (xMm: number, topMm: number, wMm: number, hMm: number) => ({
+        x: xMm * PT_PER_MM,
+        y: STRIP[1] - (topMm + hMm) * PT_PER_MM,
+        width: wMm * PT_PER_MM,
+        height: hMm * PT_PER_MM,
+      });
+      if (withTone) {
+        pdfPage.drawImage(await doc.embedPng(photoPng(600, 450)), box(10, 5, 60, 45));
+        const ramp = grayPng(256, 4, (x) => Math.round(255 * (1 - (0.1 + (0.8 * x) / 255))));
+        pdfPage.drawImage(await doc.embedPng(ramp), box(122, 12, 75, 25));
+        pdfPage.drawRectangle({ ...box(20, 64, 70, 35), color: grey(0.15) });
+        pdfPage.drawRectangle({ ...box(120, 64, 70, 35), color: grey(0.25) });
+      }
+      // Under the photograph (cap height 2.3 mm: the glyphs' tops 1.5 mm under it), and beside it.
+      text(caption, 10, 50 + 1.5 + 2.3);
+      text(caption, 10, 50 + 1.5 + 2.3 + 4, true);
+      text('Top', 72, 5 + 2.3);
+      text('Middle of the photograph', 72, 28, true);
+      text('Bottom line', 72, 50);
+      // Above and under the gradient.
+      text('Density, 10 to 90%', 122, 12 - 1);
+      text('0    20    40    60    80    100', 122, 37 + 1 + 2.3, true);
+      // The shaded areas' axes.
+      for (const left of [20, 120]) {
+        for (let k = 0; k <= 3; k++) text(`${k * 50}`, left - 1.5 - 5.2, 64 + 35 - 10 * k);
+        text('Jan   Feb   Mar   Apr   May   Jun', left + 2, 99 + 1.5 + 2.3, true);
+      }
+    };
+  let reference: GrayImage;
+  let page: NativePage;
+  beforeAll(async () => {
+    const toned = await renderStrip(draw(true));
+    reference = await renderStrip(draw(false));
+    page = native.grayToBilevel(toned.gray, toned.width, toned.height, FINE);
+  });
+
+  test('comes out solid like the same text on white: every glyph pixel of its threshold black', () => {
+    const { ink, missing } = missingInk(reference, page, [0, 0, reference.width, reference.height]);
+    expect(ink).toBeGreaterThan(3000);
+    expect(missing).toEqual([]);
   });
 });
