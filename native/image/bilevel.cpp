@@ -598,11 +598,13 @@ constexpr uint8_t kHardInk = 128;
 // On the measuring set (bench/tools/tone-measure.ts), a real page with text on tints
 // (package-lifecycle) now reads clearly and scores 0.0099 lower blurred SSIM against the gray
 // (the margins are lighter than the gray there); photographs move by -0.002 to +0.003 and
-// 0.5% less T.6; text pages 0.2% more T.6 (the fainter hairlines Valley now keeps). A near
-// black of 48 instead of 24 cost the photographs twice as much (0.004), 16 nothing here, but
-// would miss the core of a small glyph's stem.
+// 0.5% less T.6; text pages 0.2% more T.6 (the fainter hairlines Valley now keeps). The near
+// black is 8: text and lines drawn black reach it (a 0.5 pt line's core too; at 0 it does not),
+// and a photograph's dark texture mostly does not. At 24 the benchmark's six photographs lost
+// 0.005 blurred SSIM, its stones and foliage (scribus-nature, 0.022) thresholded into white
+// squiggles between highlights; at 8 they are within 0.002 of having no glyph rule at all.
 constexpr uint8_t kGlyphContrast = 96;
-constexpr uint8_t kGlyphInk = 24;
+constexpr uint8_t kGlyphInk = 8;
 constexpr int kGlyphPushDenominator = 4;
 
 // In a tone tile: replaces the screen decisions for pixels [x0, x1) of the window's centre row
@@ -646,9 +648,9 @@ void KeepHardSpan(const Window& w, uint32_t width, const uint8_t* __restrict thr
     // A stem up to 5 px wide: from its middle, the tint is 3 or 4 px away.
     const uint8_t around = Max(Max(Max(h[-2], h[-1]), Max(h[5], h[6])), lightest);
     const uint8_t hard = (darkest <= kHardInk) & (lightest >= kHardPaper);
+    const uint8_t dark_around = Min(Min(Min(l[-2], l[-1]), Min(l[5], l[6])), darkest);
     const uint8_t glyph =
         (static_cast<uint8_t>(around - darkest) >= kGlyphContrast) & (darkest <= kGlyphInk);
-    const uint8_t dark_around = Min(Min(Min(l[-2], l[-1]), Min(l[5], l[6])), darkest);
     const uint8_t white_glyph = (w.rows[2][x] >= kHardPaper) & (dark_around <= kHardInk);
     marks[x] = static_cast<uint8_t>(hard | (glyph << 1) | (white_glyph << 2));
     any |= marks[x];
