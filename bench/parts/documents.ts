@@ -41,7 +41,6 @@ import { pathToFileURL } from 'node:url';
 import * as ts from 'typescript';
 import { readTiffPages, runLoopback, type FaxPage } from '../../lib';
 import type * as DocumentModule from '../../lib/document';
-import { readImageHeader } from '../../lib/document/image-document';
 import {
   PHOTO_FILES,
   blurredSsim,
@@ -51,9 +50,8 @@ import {
   thirdParty,
   toneError,
   type GrayImage,
-  type PageSpec,
-  type PhotoFile,
 } from '../../test/helpers/pdfs';
+import { MIXED_PAGES, TEXT_PAGES, photoPages } from '../document-pages';
 import { median, round, type BenchOptions, type BenchPart, type BenchTable } from '../part';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -184,24 +182,6 @@ function compileLib(): typeof DocumentModule {
   return require(path.join(dist, 'document')) as typeof DocumentModule;
 }
 
-/** A4 pages with one photograph each, as large as 190 × 277 mm allows at its aspect. */
-async function photoPages(files: readonly PhotoFile[]): Promise<Uint8Array | undefined> {
-  const pages: PageSpec[] = [];
-  for (const name of files) {
-    const bytes = thirdParty(name);
-    if (!bytes) return undefined;
-    const { width, height } = readImageHeader(bytes);
-    const scale = Math.min(190 / width, 277 / height);
-    const [w, h] = [width * scale, height * scale];
-    const box: [number, number, number, number] = [10 + (190 - w) / 2, 10, w, h];
-    pages.push(name.endsWith('.png') ? { png: { bytes, box } } : { jpeg: { bytes, box } });
-  }
-  return makePdf(pages);
-}
-
-/** Pages of GS9_Color_Management.pdf (0-based) with photographs beside text and diagrams. */
-const MIXED_PAGES = [17, 18, 20];
-
 async function makeInputs(dir: string, log: (message: string) => void): Promise<Inputs> {
   const write = (name: string, bytes: Uint8Array): string => {
     const file = path.join(dir, name);
@@ -216,15 +196,9 @@ async function makeInputs(dir: string, log: (message: string) => void): Promise<
     return {
       kind: 'third-party',
       files: {
-        text: write(
-          'text.pdf',
-          await pickPages(
-            gnuplot,
-            Array.from({ length: 10 }, (_, i) => 20 + i),
-          ),
-        ),
+        text: write('text.pdf', await pickPages(gnuplot, [...TEXT_PAGES])),
         photo: write('photo.pdf', photos),
-        mixed: write('mixed.pdf', await pickPages(gs9, MIXED_PAGES)),
+        mixed: write('mixed.pdf', await pickPages(gs9, [...MIXED_PAGES])),
       },
       sources: {
         text: 'gnuplot.pdf pages 21-30',

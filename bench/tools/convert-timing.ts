@@ -26,18 +26,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeTiffF, type FaxPage } from '../../lib';
-import { readImageHeader } from '../../lib/document/image-document';
 import { native as faxlineNative, type NativeAddon } from '../../lib/native';
-import {
-  PHOTO_FILES,
-  blurredSsim,
-  grayRenders,
-  makePdf,
-  pickPages,
-  thirdParty,
-  type GrayImage,
-  type PageSpec,
-} from '../../test/helpers/pdfs';
+import { PHOTO_FILES, blurredSsim, grayRenders, pickPages, thirdParty, type GrayImage } from '../../test/helpers/pdfs';
+import { MIXED_PAGES, TEXT_PAGES, photoPages } from '../document-pages';
 
 /** At most this many runs a page: the tool is for quick before/after figures. */
 const MAX_RUNS = 100;
@@ -60,34 +51,16 @@ interface PageSet {
   grays: GrayImage[];
 }
 
-/** One photograph an A4 page, as the documents benchmark places them (the files fetched). */
-async function photoPdf(): Promise<Uint8Array | undefined> {
-  const pages: PageSpec[] = [];
-  for (const name of PHOTO_FILES) {
-    const bytes = thirdParty(name);
-    if (!bytes) continue;
-    const { width, height } = readImageHeader(bytes);
-    const scale = Math.min(190 / width, 277 / height);
-    const [w, h] = [width * scale, height * scale];
-    const box: [number, number, number, number] = [10 + (190 - w) / 2, 10, w, h];
-    pages.push(name.endsWith('.png') ? { png: { bytes, box } } : { jpeg: { bytes, box } });
-  }
-  return pages.length > 0 ? makePdf(pages) : undefined;
-}
-
 async function pageSets(): Promise<PageSet[]> {
   const sets: PageSet[] = [];
   const gnuplot = thirdParty('gnuplot.pdf');
   if (!gnuplot) throw new Error('gnuplot.pdf is missing: run test/fixtures/fetch-pdfs.sh');
-  const text = await pickPages(
-    gnuplot,
-    Array.from({ length: 10 }, (_, i) => 20 + i),
-  );
+  const text = await pickPages(gnuplot, [...TEXT_PAGES]);
   sets.push({ name: 'text', grays: await grayRenders(text, 'fine') });
-  const photo = await photoPdf();
+  const photo = await photoPages(PHOTO_FILES, true);
   if (photo) sets.push({ name: 'photo', grays: await grayRenders(photo, 'fine') });
   const gs9 = thirdParty('gs9-color-management.pdf');
-  if (gs9) sets.push({ name: 'mixed', grays: await grayRenders(await pickPages(gs9, [17, 18, 20]), 'fine') });
+  if (gs9) sets.push({ name: 'mixed', grays: await grayRenders(await pickPages(gs9, [...MIXED_PAGES]), 'fine') });
   return sets;
 }
 
