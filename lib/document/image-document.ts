@@ -300,9 +300,64 @@ export function placeImage(header: ImageHeader): ImagePlacement {
   return { widthPt: W, heightPt: H, xDpi, yDpi, stated, matrix: matrices[header.orientation] ?? matrices[1]! };
 }
 
+/** Samples per pixel of each PNG colour type. */
+const PNG_CHANNELS: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
+/** Adam7's passes: first column, first row, column step, row step. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/**
+ * Checks that a PNG's image data inflates to at least the bytes its header needs. pngjs's
+ * synchronous reader does not: given an IDAT that is not a zlib stream (or one cut short) it
+ * reads on into memory it never filled, and now and then that passes for pixels, which would
+ * fax whatever was there.
+ */
+function checkPngData(data: Buffer): void {
+  const width = data.readUInt32BE(16);
+  const height = data.readUInt32BE(20);
+  const bitsPerPixel = data[24]! * (PNG_CHANNELS[data[25]!] ?? 0);
+  if (bitsPerPixel === 0) throw corrupt(`the PNG image is damaged: colour type ${data[25]!} is not one PNG has`);
+  const rowBytes = (pixels: number): number => (pixels === 0 ? 0 : 1 + Math.ceil((pixels * bitsPerPixel) / 8));
+  const needed =
+    data[28] === 1
+      ? ADAM7.reduce((sum, [x0, y0, dx, dy]) => {
+          const columns = Math.ceil(Math.max(0, width - x0) / dx);
+          return sum + (columns === 0 ? 0 : Math.ceil(Math.max(0, height - y0) / dy) * rowBytes(columns));
+        }, 0)
+      : height * rowBytes(width);
+  const parts: Buffer[] = [];
+  for (let at = 8; at + 12 <= data.length;) {
+    const length = data.readUInt32BE(at);
+    const type = data.toString('latin1', at + 4, at + 8);
+    if (type === 'IEND') break;
+    if (at + 12 + length > data.length) throw corrupt(`the PNG image is damaged: its ${type} chunk is cut off`);
+    if (type === 'IDAT') parts.push(data.subarray(at + 8, at + 8 + length));
+    at += 12 + length;
+  }
+  let inflated: number;
+  try {
+    inflated = zlib.inflateSync(Buffer.concat(parts), { maxOutputLength: Math.max(1, needed) }).length;
+  } catch (error) {
+    // Past maxOutputLength is more data than needed: pngjs reads what it needs.
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') return;
+    throw corrupt(`the PNG image is damaged: its image data ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (inflated < needed) {
+    throw corrupt(`the PNG image is damaged: its image data is ${inflated} bytes, ${needed} needed`);
+  }
+}
+
 /** A PNG's pixels as an 8-bit DeviceGray or DeviceRGB image, alpha composited onto white paper. */
 function pngPixels(bytes: Uint8Array, header: ImageHeader): { gray: boolean; pixels: Buffer } {
   let png: PNG;
+  checkPngData(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   try {
     png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { checkCRC: true });
   } catch (error) {

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import type * as http from 'node:http';
 import * as path from 'node:path';
+import * as zlib from 'node:zlib';
 import { LoopbackMedia, readTiffPages, ResultCode, resultText, sendFax, type FaxPage } from '../../lib';
 import { DocumentError, prepareDocument, type PrepareOptions } from '../../lib/document';
 import {
@@ -401,7 +402,19 @@ describe('a bad image fails with DocumentError and the file-error code', () => {
         return Buffer.concat([good.subarray(0, at), chunk, good.subarray(at + 12 + length)]);
       },
       'corrupt',
-      /PNG image is damaged/,
+      /PNG image is damaged: its image data incorrect header check/,
+    ],
+    [
+      'a PNG whose IDAT inflates to fewer bytes than its rows need (a valid zlib stream of 64 × 40)',
+      () => {
+        const at = idatAt(good);
+        const length = good.readUInt32BE(at);
+        // 40 of the 48 rows: a filter byte and 64 samples each.
+        const chunk = pngChunk('IDAT', zlib.deflateSync(Buffer.alloc(40 * 65, 0)));
+        return Buffer.concat([good.subarray(0, at), chunk, good.subarray(at + 12 + length)]);
+      },
+      'corrupt',
+      /PNG image is damaged: its image data is 2600 bytes, 3120 needed/,
     ],
     [
       'a PNG of 0 × 48 pixels',
