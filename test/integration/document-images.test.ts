@@ -374,6 +374,72 @@ function idatAt(png: Buffer): number {
   return png.indexOf('IDAT', 8, 'latin1') - 4;
 }
 
+/**
+ * A grey PNG (bit depth 1 or 8) interlaced with Adam7, written by hand from the PNG
+ * specification (section 8.2): each pass a sub-image of its own rows, filter type 0.
+ */
+function adam7Png(width: number, height: number, bitDepth: 1 | 8, paint: (x: number, y: number) => number): Buffer {
+  const passes = [
+    [0, 0, 8, 8],
+    [4, 0, 8, 8],
+    [0, 4, 4, 8],
+    [2, 0, 4, 4],
+    [0, 2, 2, 4],
+    [1, 0, 2, 2],
+    [0, 1, 1, 2],
+  ];
+  const rows: Buffer[] = [];
+  for (const [x0, y0, dx, dy] of passes) {
+    const columns: number[] = [];
+    for (let x = x0!; x < width; x += dx!) columns.push(x);
+    if (columns.length === 0) continue; // an empty pass has no rows at all
+    for (let y = y0!; y < height; y += dy!) {
+      const row = Buffer.alloc(1 + Math.ceil((columns.length * bitDepth) / 8));
+      columns.forEach((x, i) => {
+        if (bitDepth === 8) row[1 + i] = paint(x, y);
+        else if (paint(x, y) >= 128) row[1 + (i >> 3)]! |= 0x80 >> (i & 7);
+      });
+      rows.push(row);
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr[8] = bitDepth;
+  ihdr[12] = 1; // Adam7
+  const phys = Buffer.alloc(9);
+  phys.writeUInt32BE(PPM_100_DPI, 0);
+  phys.writeUInt32BE(PPM_100_DPI, 4);
+  phys[8] = 1;
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    pngChunk('IHDR', ihdr),
+    pngChunk('pHYs', phys),
+    pngChunk('IDAT', zlib.deflateSync(Buffer.concat(rows))),
+    pngChunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+describe('an interlaced PNG', () => {
+  // Sizes whose passes are partly empty (a single column: passes 2, 4 and 6 have none) or cut
+  // short, in black and white so that 1-bit and 8-bit samples draw the same pixels.
+  const paint = (x: number, y: number): number => ((x * 7 + y * 3) % 5 < 2 ? 0 : 255);
+  test.each([
+    [1, 11, 8],
+    [13, 9, 8],
+    [10, 7, 1],
+    [64, 48, 1],
+  ] as const)(
+    'of %i × %i pixels at bit depth %i gives the page its pixels give not interlaced',
+    async (w, h, depth) => {
+      const interlaced = await onePage(adam7Png(w, h, depth, paint), 'image/png');
+      const plain = await onePage(grayPng(w, h, paint, PPM_100_DPI), 'image/png');
+      expect(inkShare(plain, 0, 0, plain.width, plain.height)).toBeGreaterThan(0);
+      expect(Buffer.from(interlaced.data)).toEqual(Buffer.from(plain.data));
+    },
+  );
+});
+
 describe('a bad image fails with DocumentError and the file-error code', () => {
   const good = grayPng(64, 48, (x, y) => ((x ^ y) & 8 ? 255 : 0), PPM_100_DPI);
   const jpeg = fs.readFileSync(path.join(IMAGES_DIR, 'pattern-100dpi.jpg'));
