@@ -91,6 +91,36 @@ constexpr int kFillPasses = 2;
 // plain to see with the 5 x 3 px screen's holes. Screening the dark ones too costs the
 // benchmark's photo pages 0.1% more T.6 and scores 0.0003 higher.)
 
+// A light line over a light tint (a 30% grid line on a 15% plot area) stands out from the tint
+// by less than kSplitMargin (51 grey levels on 10%, 13 on 25%), and the screen would break it
+// into dots. In a tile that is a flat tint (below), it is drawn solid where a pixel and its
+// twin (as in a split hairline) are kTintLineMargin darker than the tint together, the pixels
+// each side of them within kTintSides of the tint and of each other, and kTintStep lighter than
+// the pixel at least (an edge between two greys has one side as dark as the edge: without this,
+// the block edges of scribus-kites-bw's posterized sky became lines, 0.005 lower); and the
+// line runs on, kTintRun darker than the tint, a pixel each way along it or two pixels one way
+// (to its end). (Margin 10, run 5: a 30% 0.25 pt line over a 25% tint is two pixels 7 darker.)
+constexpr uint8_t kTintLineMargin = 10;
+constexpr uint8_t kTintSides = 10;
+constexpr uint8_t kTintRun = 5;
+constexpr uint8_t kTintStep = 3;
+// A tile is a flat tint when half its pixels or more are within kTintSpread of one grey from
+// kTintPaper to kTintLight, and 2/5 of them still too (the same grey as the pixels right of
+// and below them): a flat fill is one grey, a chart's 10-25% gradient 2-3 greys a tile, its
+// lines and marks the rest (the test chart's tiles: 0.47 still at least). A photograph's
+// tiles mostly are not (the bench's JPEG photographs: 0.38 still at most but for 19 tiles of
+// bluebells, up to 0.61, where the line rule then finds nothing): applied in all
+// tone tiles, the rule drew their textures' specks and edges as lines, and the six bench
+// photographs lost 0.006 blurred SSIM; with the still share, 0.00001. A tile across the tint's
+// edge is the tint too when half the pixels that are not paper (255) are within kTintSpread of
+// the grey of such a tile next to it. Every other pixel of every other row is counted.
+constexpr int kTintSpread = 3;
+constexpr int kTintPaper = 160;
+constexpr int kTintLight = kToneHigh;
+constexpr uint32_t kTintShareDenominator = 2;
+constexpr uint32_t kTintStillNumerator = 2;
+constexpr uint32_t kTintStillDenominator = 5;
+
 // The screen: rectangular dots on a checkerboard of cells 5 x 3 pixels at 204 x 196 dpi
 // (0.62 x 0.39 mm). A checkerboard is a diagonal screen (its fundamental runs along the
 // diagonals: about 38 lpi at 58 degrees here), yet every dot edge is horizontal or vertical,
@@ -395,6 +425,155 @@ std::vector<uint8_t> ClassifyTiles(const GrayPage& page, uint32_t tiles_x, uint3
   return tone;
 }
 
+// Per tile, row-major: 1 where it may be a flat tint (TintTiles), that is half its sampled
+// pixels and 2/5 of them still ones are within kTintSpread of greys kTintPaper - kTintSpread
+// to kTintLight + kTintSpread (where a tint's grey may be). Most tiles of a photograph are
+// not: this count, vectorized over whole rows (as ClassifyTiles), rules them out before
+// TintTiles' histograms (whose increments of one grey wait on each other). Rows of tiles all
+// text are skipped.
+FAXLINE_HOT_LOOP
+std::vector<uint8_t> MayBeTints(const GrayPage& page, const std::vector<uint8_t>& kinds,
+                                uint32_t tiles_x, uint32_t tiles_y) {
+  constexpr uint8_t kLow = kTintPaper - 2 * kTintSpread;
+  constexpr uint8_t kSpan = kTintLight - kTintPaper + 4 * kTintSpread;
+  std::vector<uint8_t> maybe(kinds.size(), 0);
+  const uint32_t width = page.width;
+  if (width == 0) return maybe;
+  // Sampled pixels in range, and still ones, per column within the current row of tiles
+  // (16 rows sampled at most: a byte each).
+  std::vector<uint8_t> in_columns(width), still_columns(width);
+  uint8_t* __restrict in_column = in_columns.data();
+  uint8_t* __restrict still_column = still_columns.data();
+  for (uint32_t ty = 0; ty < tiles_y; ++ty) {
+    const auto kinds_row = kinds.begin() + static_cast<std::ptrdiff_t>(ty) * tiles_x;
+    if (std::all_of(kinds_row, kinds_row + tiles_x, [](uint8_t k) { return k == kTextTile; })) {
+      continue;
+    }
+    std::fill(in_columns.begin(), in_columns.end(), 0);
+    std::fill(still_columns.begin(), still_columns.end(), 0);
+    const uint32_t y0 = ty << kTileShift, y1 = std::min(page.height, y0 + kTile);
+    for (uint32_t y = y0; y < y1; y += 2) {
+      const uint8_t* __restrict row = page.Row(y);
+      const uint8_t* __restrict down = page.Row(static_cast<int64_t>(y) + 1);
+      for (size_t x = 0; x + 1 < width; ++x) {
+        const uint8_t g = row[x];
+        const uint8_t in = static_cast<uint8_t>(g - kLow) <= kSpan;
+        in_column[x] += in;
+        still_column[x] += in & (g == row[x + 1]) & (g == down[x]);
+      }
+      // The last column's right neighbour is itself, as in TintTiles.
+      const uint8_t g = row[width - 1];
+      const uint8_t in = static_cast<uint8_t>(g - kLow) <= kSpan;
+      in_column[width - 1] += in;
+      still_column[width - 1] += in & (g == down[width - 1]);
+    }
+    const uint32_t rows = (y1 - y0 + 1) / 2;
+    for (uint32_t tx = 0; tx < tiles_x; ++tx) {
+      const uint32_t x0 = tx << kTileShift, x1 = std::min(width, x0 + kTile);
+      uint32_t in_range = 0, still = 0;
+      for (uint32_t x = x0; x < x1; x += 2) in_range += in_column[x], still += still_column[x];
+      const uint32_t samples = rows * ((x1 - x0 + 1) / 2);
+      maybe[static_cast<size_t>(ty) * tiles_x + tx] =
+          (in_range * kTintShareDenominator >= samples) &
+          (still * kTintStillDenominator >= samples * kTintStillNumerator);
+    }
+  }
+  return maybe;
+}
+
+// The grey of the flat tint (kTintSpread and after) each tile of kinds kToneTile and kToneBorder
+// is, row-major as `kinds`; 0 for the others.
+std::vector<uint8_t> TintTiles(const GrayPage& page, const std::vector<uint8_t>& kinds,
+                               uint32_t tiles_x, uint32_t tiles_y) {
+  std::vector<uint8_t> tint(kinds.size(), 0);
+  const std::vector<uint8_t> maybe = MayBeTints(page, kinds, tiles_x, tiles_y);
+  // A tile's sampled pixels by grey, all and still ones (the same grey as the pixels right of
+  // and below them); returns how many were sampled.
+  uint32_t histogram[256], still[256];
+  auto sample = [&](uint32_t tx, uint32_t ty) {
+    std::fill(std::begin(histogram), std::end(histogram), 0u);
+    std::fill(std::begin(still), std::end(still), 0u);
+    const uint32_t x0 = tx << kTileShift, x1 = std::min(page.width, x0 + kTile);
+    const uint32_t y0 = ty << kTileShift, y1 = std::min(page.height, y0 + kTile);
+    uint32_t samples = 0;
+    for (uint32_t y = y0; y < y1; y += 2) {
+      const uint8_t* row = page.Row(y);
+      const uint8_t* down = page.Row(static_cast<int64_t>(y) + 1);
+      for (uint32_t x = x0; x < x1; x += 2) {
+        const uint8_t g = row[x];
+        ++histogram[g];
+        still[g] += (g == row[std::min(x + 1, page.width - 1)]) & (g == down[x]);
+      }
+      samples += (x1 - x0 + 1) / 2;
+    }
+    return samples;
+  };
+  // How many sampled pixels, all and still ones, are within kTintSpread of `grey`.
+  auto near = [&](int grey, const uint32_t* counts) {
+    uint32_t n = 0;
+    for (int g = std::max(0, grey - kTintSpread); g <= std::min(254, grey + kTintSpread); ++g) {
+      n += counts[g];
+    }
+    return n;
+  };
+  auto flat = [&](int grey, uint32_t total) {
+    return (near(grey, histogram) * kTintShareDenominator >= total) &
+           (near(grey, still) * kTintStillDenominator >= total * kTintStillNumerator);
+  };
+  for (uint32_t ty = 0; ty < tiles_y; ++ty) {
+    for (uint32_t tx = 0; tx < tiles_x; ++tx) {
+      const size_t i = static_cast<size_t>(ty) * tiles_x + tx;
+      if (kinds[i] == kTextTile || !maybe[i]) continue;
+      const uint32_t samples = sample(tx, ty);
+      // The window of greys richest in pixels, slid a grey at a time (the first on a tie).
+      uint32_t n = 0;
+      for (int g = kTintPaper - kTintSpread; g <= kTintPaper + kTintSpread; ++g) n += histogram[g];
+      uint32_t most = n;
+      int grey = kTintPaper;
+      for (int g = kTintPaper + 1; g <= kTintLight; ++g) {
+        n += histogram[g + kTintSpread] - histogram[g - kTintSpread - 1];
+        if (n > most) most = n, grey = g;
+      }
+      if (most == 0) continue;
+      // The tint's grey: the mean of those (a gradient's middle, not the end its window starts).
+      uint32_t sum = 0;
+      for (int g = grey - kTintSpread; g <= grey + kTintSpread; ++g) sum += histogram[g] * g;
+      grey = static_cast<int>((sum + most / 2) / most);
+      if (flat(grey, samples)) tint[i] = static_cast<uint8_t>(grey);
+    }
+  }
+  // A tile across the tint's edge, its other pixels paper, is the tint too.
+  const std::vector<uint8_t> inside = tint;
+  for (uint32_t ty = 0; ty < tiles_y; ++ty) {
+    for (uint32_t tx = 0; tx < tiles_x; ++tx) {
+      const size_t i = static_cast<size_t>(ty) * tiles_x + tx;
+      if (kinds[i] == kTextTile || inside[i]) continue;
+      // The tint greys of the tiles next to it, in the order they are tried; sampled only if any.
+      uint8_t greys[8];
+      int count = 0;
+      for (int dy = -1; dy <= 1; ++dy) {
+        for (int dx = -1; dx <= 1; ++dx) {
+          const int64_t nx = static_cast<int64_t>(tx) + dx, ny = static_cast<int64_t>(ty) + dy;
+          if (nx < 0 || ny < 0 || nx >= tiles_x || ny >= tiles_y) continue;
+          const uint8_t grey = inside[static_cast<size_t>(ny) * tiles_x + nx];
+          if (grey) greys[count++] = grey;
+        }
+      }
+      if (count == 0) continue;
+      const uint32_t samples = sample(tx, ty);
+      const uint32_t ink = samples - histogram[255];
+      if (ink == 0) continue;
+      for (int k = 0; k < count; ++k) {
+        if (near(greys[k], histogram) * kTintShareDenominator >= ink) {
+          tint[i] = greys[k];
+          break;
+        }
+      }
+    }
+  }
+  return tint;
+}
+
 // Five rows centred on the one being decided, clamped at the page edges.
 struct Window {
   const uint8_t* rows[5];
@@ -431,6 +610,32 @@ inline uint8_t Valley(uint8_t g, uint8_t paper, uint8_t before1, uint8_t after1,
   const uint8_t single = (depth >= kValleyMargin) & (g <= twin);
   const uint8_t split = (pair >= kSplitMargin) & (run >= kRunDepth) & (g <= after1) & (g < before1);
   return static_cast<uint8_t>(single | split);
+}
+
+// 1 when g is a light line over a light tint along one axis (kTintLineMargin and after): `b1`,
+// `b2` the pixels before it across the line, `a1`, `a2` after it, `along1`, `along2` its
+// neighbours along the line and `far1`, `far2` the ones beyond those. The line runs on two
+// pixels past g on one side at least (to its end, whose last pixel may fade into paper), or
+// one pixel on each. A line split over two pixels comes out as the darker of the two, on a tie
+// the first (as Valley).
+inline uint8_t TintValley(uint8_t tint, uint8_t g, uint8_t b1, uint8_t b2, uint8_t a1, uint8_t a2,
+                          uint8_t along1, uint8_t far1, uint8_t along2, uint8_t far2) {
+  const uint8_t side1 = Max(b1, b2), side2 = Max(a1, a2);
+  const uint8_t sides = Min(side1, side2);
+  const uint8_t even = (AbsDiff(side1, side2) <= kTintSides) & (AbsDiff(sides, tint) <= kTintSides);
+  // Depths from the tint, or from the sides where they are lighter (the fringe of a line
+  // across this one, where the two cross, is darker).
+  const uint8_t paper = Max(sides, tint);
+  const uint8_t depth = static_cast<uint8_t>(paper - Min(paper, g));
+  const uint8_t twin_depth = static_cast<uint8_t>(paper - Min(paper, Min(b1, a1)));
+  const uint8_t pair = static_cast<uint8_t>(Min(255 - depth, twin_depth) + depth);
+  auto run = [&](uint8_t v, uint8_t w) {
+    return static_cast<uint8_t>(static_cast<uint8_t>(paper - Min(paper, Max(v, w))) >= kTintRun);
+  };
+  const uint8_t runs = run(along1, along2) | run(along1, far1) | run(along2, far2);
+  const uint8_t below = static_cast<uint8_t>(sides - Min(sides, g)) >= kTintStep;
+  return static_cast<uint8_t>(even & below & (pair >= kTintLineMargin) & runs & (g <= a1) &
+                              (g < b1));
 }
 
 // Whether a valley pixel is where a stroke running across the valley ends: ink next to it on
@@ -693,6 +898,93 @@ void KeepHardSpan(const Window& w, uint32_t width, const uint8_t* __restrict thr
   }
 }
 
+// Whether pixel g, in a tile that is a flat tint, is on a light line across the tint
+// (TintValley, across and along) or where two cross: `c` the centre row's pixels from 2 left
+// of g to 2 right (c[2] is g), `up1`, `up2`, `down1`, `down2` the pixels above and below g, and
+// `corners` the four 2 px out along the diagonals.
+inline uint8_t TintLine(uint8_t tint, const uint8_t c[5], uint8_t up1, uint8_t up2, uint8_t down1,
+                        uint8_t down2, const uint8_t corners[4]) {
+  const uint8_t g = c[2];
+  const uint8_t line = TintValley(tint, g, up1, up2, down1, down2, c[1], c[0], c[3], c[4]) |
+                       TintValley(tint, g, c[1], c[0], c[3], c[4], up1, up2, down1, down2);
+  // Where two lines cross, each is the other's side: the tint is in the diagonals, 2 px out.
+  const uint8_t paper = Min(Min(corners[0], corners[1]), Min(corners[2], corners[3]));
+  auto dark = [paper](uint8_t v) {
+    return static_cast<uint8_t>(static_cast<uint8_t>(paper - Min(paper, v)) >= kTintRun);
+  };
+  const uint8_t across =
+      dark(c[1]) & dark(c[3]) & ((dark(up1) & dark(up2)) | (dark(down1) & dark(down2)));
+  const uint8_t along =
+      dark(up1) & dark(down1) & ((dark(c[1]) & dark(c[0])) | (dark(c[3]) & dark(c[4])));
+  const uint8_t crossing = (AbsDiff(paper, tint) <= kTintSides) &
+                           (static_cast<uint8_t>(paper - Min(paper, g)) >= kTintLineMargin) &
+                           (across | along);
+  return static_cast<uint8_t>(line | crossing);
+}
+
+// In a tile that is a flat tint: marks in `lines` the pixels [x0, x1) of the window's centre
+// row where a light line crosses the tint (TintLine), 1 each. Reads are clamped to the page
+// only in the two columns at each end; the rest is one branch-free loop, vectorized.
+FAXLINE_HOT_LOOP
+void TintLinesSpan(const Window& w, uint32_t width, uint8_t tint, uint32_t x0, uint32_t x1,
+                   uint8_t* __restrict lines) {
+  const uint8_t* __restrict r0 = w.rows[0];
+  const uint8_t* __restrict r1 = w.rows[1];
+  const uint8_t* __restrict r2 = w.rows[2];
+  const uint8_t* __restrict r3 = w.rows[3];
+  const uint8_t* __restrict r4 = w.rows[4];
+  auto clamped = [&](uint32_t x) {
+    auto at = [&](const uint8_t* row, int64_t i) {
+      return row[std::clamp<int64_t>(i, 0, static_cast<int64_t>(width) - 1)];
+    };
+    const int64_t i = x;
+    const uint8_t c[5] = {at(r2, i - 2), at(r2, i - 1), r2[x], at(r2, i + 1), at(r2, i + 2)};
+    const uint8_t corners[4] = {at(r0, i - 2), at(r0, i + 2), at(r4, i - 2), at(r4, i + 2)};
+    lines[x] = TintLine(tint, c, r1[x], r0[x], r3[x], r4[x], corners);
+  };
+  const uint32_t inner0 = std::clamp<uint32_t>(2, x0, x1);
+  const uint32_t inner1 = std::max(inner0, std::min(x1, width >= 2 ? width - 2 : 0));
+  for (uint32_t x = x0; x < inner0; ++x) clamped(x);
+  // size_t: x - 2 in uint32_t may wrap, as far as GCC knows, which keeps it from vectorizing.
+  for (size_t x = inner0; x < inner1; ++x) {
+    const uint8_t c[5] = {r2[x - 2], r2[x - 1], r2[x], r2[x + 1], r2[x + 2]};
+    const uint8_t corners[4] = {r0[x - 2], r0[x + 2], r4[x - 2], r4[x + 2]};
+    lines[x] = TintLine(tint, c, r1[x], r0[x], r3[x], r4[x], corners);
+  }
+  for (uint32_t x = inner1; x < x1; ++x) clamped(x);
+}
+
+// Draws the lines TintLinesSpan found in pixels [x0, x1) of row y (`lines[2]`; rows y - 2 ..
+// y + 2 in lines[0 .. 4]) solid into `out`. With `thresholds` (a tone tile), the tint within
+// 2 px of a line, across it or along it, is screened again without smoothing: smoothed, it
+// took on ink from the line, drawn solid as well (the table rules on a 16% tint of the bench's
+// package-lifecycle page came out too dark: 0.007 lower blurred SSIM; now 0.0004 higher).
+// Only there: screening all of a tile's tint unsmoothed cost a posterized photograph's flat
+// sky (scribus-kites-bw) 0.0007.
+FAXLINE_HOT_LOOP
+void DrawTintLinesSpan(const Window& w, uint8_t tint, const uint8_t* const lines[5],
+                       const uint8_t* __restrict thresholds, uint32_t x0, uint32_t x1,
+                       uint8_t* __restrict out) {
+  const uint8_t* __restrict row = w.rows[2];
+  const uint8_t* __restrict here = lines[2];
+  if (thresholds == nullptr) {
+    for (uint32_t x = x0; x < x1; ++x) out[x] |= here[x];
+    return;
+  }
+  const uint8_t* __restrict l0 = lines[0];
+  const uint8_t* __restrict l1 = lines[1];
+  const uint8_t* __restrict l3 = lines[3];
+  const uint8_t* __restrict l4 = lines[4];
+  for (size_t x = x0; x < x1; ++x) {
+    // lines[] rows are padded by two zero bytes each side: here[x - 2] is in the row.
+    const uint8_t near =
+        l0[x] | l1[x] | l3[x] | l4[x] | here[x - 2] | here[x - 1] | here[x + 1] | here[x + 2];
+    const uint8_t redo = (AbsDiff(row[x], tint) <= kTintSpread) & (near != 0);
+    const uint8_t screened = row[x] < thresholds[x];
+    out[x] = static_cast<uint8_t>((redo ? screened : out[x]) | here[x]);
+  }
+}
+
 // Whether pixel (x, y) of the gray page is a lone dot (defined in the Tuning block, before
 // KeepDots: a dot of a dotted line, not a speck).
 bool LoneDot(const GrayPage& page, int64_t y, uint32_t x) {
@@ -880,6 +1172,16 @@ class Ring {
   std::vector<uint8_t> rows_;
 };
 
+// Per row of tiles (`tint` as TintTiles'), 1 if any of them is a flat tint.
+std::vector<uint8_t> TintRows(const std::vector<uint8_t>& tint, uint32_t tiles_x) {
+  std::vector<uint8_t> rows(tiles_x == 0 ? 0 : tint.size() / tiles_x, 0);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto first = tint.begin() + static_cast<std::ptrdiff_t>(i * tiles_x);
+    rows[i] = std::any_of(first, first + tiles_x, [](uint8_t grey) { return grey != 0; });
+  }
+  return rows;
+}
+
 // Rows roll down the page through three stages, each a row behind the one before: row y is
 // decided; row y - 1 cleaned (CleanText) against its neighbours; row y - 2's neighbour counts
 // taken; row y - 3's tips trimmed (TrimTips) and the row finished: packed into the page, or
@@ -887,13 +1189,15 @@ class Ring {
 // page are zero.
 class RowStages {
  public:
-  RowStages(const GrayPage& page, const std::vector<uint8_t>& tone, uint32_t tiles_x,
-            const Screen& screen, ConversionMode mode, bool place_edges, BilevelPage& out)
+  RowStages(const GrayPage& page, const std::vector<uint8_t>& tone,
+            const std::vector<uint8_t>& tint, uint32_t tiles_x, const Screen& screen,
+            ConversionMode mode, bool place_edges, BilevelPage& out)
       : page_(page),
         width_(page.width),
         rows_on_page_(page.height),
         padded_(static_cast<size_t>(page.width) + 2),
         tone_(tone),
+        tint_(tint),
         tiles_x_(tiles_x),
         screen_(screen),
         screen_rows_(ScreenRows(screen, page.width)),
@@ -906,6 +1210,8 @@ class RowStages {
         high_(low_.size()),
         hard_(width_),
         mids_(width_),
+        tint_lines_(5, static_cast<size_t>(width_) + 4),
+        tint_rows_(TintRows(tint, tiles_x)),
         unpacked_(place_edges ? static_cast<size_t>(width_) * page.height : 0, 0),
         trimmed_(padded_, 0) {}
 
@@ -946,6 +1252,47 @@ class RowStages {
       if (screened[x]) to[x + 1] = from[x + 1];
     }
   }
+  // The lines over tints of row y (TintLinesSpan), found two rows ahead of the row decided;
+  // rows off the page have none. Padded by two zero bytes each side.
+  const uint8_t* TintLinesRow(int64_t y) {
+    // The first call for a row decided asks for the row 2 below it, then the 4 above that:
+    // only those are read from here on, and the rows before them are skipped.
+    lines_found_ = std::max(lines_found_, y - 5);
+    while (lines_found_ < std::min(y, rows_on_page_ - 1)) {
+      const int64_t row = ++lines_found_;
+      uint8_t* lines = tint_lines_(row) + 2;
+      std::memset(lines, 0, width_);
+      if (!tint_rows_[static_cast<size_t>(row >> kTileShift)]) continue;
+      const uint8_t* tint = tint_.data() + static_cast<size_t>(row >> kTileShift) * tiles_x_;
+      const Window window = WindowAt(page_, static_cast<uint32_t>(row));
+      for (uint32_t tx = 0; tx < tiles_x_; ++tx) {
+        if (!tint[tx]) continue;
+        const uint32_t x0 = tx << kTileShift;
+        const uint32_t x1 = std::min(width_, x0 + kTile);
+        TintLinesSpan(window, width_, tint[tx], x0, x1, lines);
+      }
+    }
+    return y >= 0 && y < rows_on_page_ ? tint_lines_(y) + 2 : zero_row_.data() + 2;
+  }
+  // DrawTintLinesSpan over the tiles of [x0, x1) that are a flat tint (TintTiles); the lines
+  // drawn are marked in `screened` too, if given, to keep them through the clean-ups.
+  void KeepTintLines(int64_t y, const Window& window, const uint8_t* thresholds, uint32_t x0,
+                     uint32_t x1, uint8_t* decided, uint8_t* screened) {
+    if (!tint_rows_[static_cast<size_t>(y >> kTileShift)]) return;
+    const uint8_t* tint = tint_.data() + static_cast<size_t>(y >> kTileShift) * tiles_x_;
+    const uint8_t* lines[5] = {nullptr};
+    for (uint32_t t0 = x0; t0 < x1; t0 += kTile) {
+      if (!tint[t0 >> kTileShift]) continue;
+      if (lines[0] == nullptr) {
+        for (int i = 4; i >= 0; --i) lines[i] = TintLinesRow(y - 2 + i);
+      }
+      const uint32_t t1 = std::min(x1, t0 + kTile);
+      DrawTintLinesSpan(window, tint[t0 >> kTileShift], lines, thresholds, t0, t1, decided);
+      if (screened != nullptr) {
+        for (uint32_t x = t0; x < t1; ++x) screened[x] |= lines[2][x];
+      }
+    }
+  }
   // Most rows of a text page are blank paper: each stage passes them through untouched (a
   // blank row cleans to a blank row, and its neighbour counts are never read).
   bool Blank(const uint8_t* row) const { return std::memchr(row + 1, 1, width_) == nullptr; }
@@ -961,12 +1308,15 @@ class RowStages {
         if (keep_hard_) {
           KeepHardSpan(window, width_, thresholds, x0, x1, low_.data(), high_.data(), hard_.data(),
                        mids_.data(), decided);
+          KeepTintLines(y, window, thresholds, x0, x1, decided, nullptr);
         }
       } else {
         ThresholdSpan(window, width_, x0, x1, decided);
       }
       if (kind == kToneBorder) {
-        ScreenFlatSpan(window, width_, thresholds, x0, x1, decided, screened_rows_(y) + 1);
+        uint8_t* screened = screened_rows_(y) + 1;
+        ScreenFlatSpan(window, width_, thresholds, x0, x1, decided, screened);
+        KeepTintLines(y, window, nullptr, x0, x1, decided, screened);
       }
     });
   }
@@ -1023,6 +1373,7 @@ class RowStages {
   const int64_t rows_on_page_;
   const size_t padded_;
   const std::vector<uint8_t>& tone_;
+  const std::vector<uint8_t>& tint_;  // TintTiles
   const uint32_t tiles_x_;
   const Screen& screen_;
   const std::vector<uint8_t> screen_rows_;
@@ -1040,6 +1391,9 @@ class RowStages {
   Ring cleaned_blank_{4, 1};
   std::vector<uint16_t> columns_;                  // ScreenSpan's scratch
   std::vector<uint8_t> low_, high_, hard_, mids_;  // KeepHardSpan's scratch
+  Ring tint_lines_;                                // TintLinesRow's rows, the last five
+  int64_t lines_found_ = -1;                       // the last row in tint_lines_
+  std::vector<uint8_t> tint_rows_;                 // per row of tiles: 1 if any is a tint
   std::vector<uint8_t> unpacked_;
   std::vector<uint8_t> trimmed_;
 };
@@ -1080,7 +1434,11 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
   const bool place_edges = std::find(editable.begin(), editable.end(), 1) != editable.end();
 
   const Screen screen = ScreenFor(options.x_dpi, options.y_dpi);
-  RowStages stages(page, tone, tiles_x, screen, options.mode, place_edges, out);
+  // Only in auto mode: photo mode screens tone tiles whole, marks and all (as KeepHardSpan).
+  const std::vector<uint8_t> tint = options.mode == ConversionMode::kAuto
+                                        ? TintTiles(page, tone, tiles_x, tiles_y)
+                                        : std::vector<uint8_t>(tone.size(), 0);
+  RowStages stages(page, tone, tint, tiles_x, screen, options.mode, place_edges, out);
   stages.Run();
   if (place_edges) {
     std::vector<uint8_t>& unpacked = stages.unpacked();

@@ -331,6 +331,33 @@ function missingInk(reference: GrayImage, page: NativePage, within: Box): { ink:
 }
 
 /**
+ * The longest run of positions along a thin horizontal (or vertical) line, given by its box in a
+ * render of it alone on white, without a black pixel across the box (or one `covered` says is
+ * another mark's). The first and last position are left out: the anti-aliased fringe past a
+ * line's end may go.
+ */
+function longestGap(
+  page: NativePage,
+  box: Box,
+  vertical: boolean,
+  covered?: (x: number, y: number) => boolean,
+): number {
+  const [a0, a1] = vertical ? [box[1], box[3]] : [box[0], box[2]];
+  const [c0, c1] = vertical ? [box[0], box[2]] : [box[1], box[3]];
+  let gap = 0;
+  let longest = 0;
+  for (let a = a0 + 1; a < a1 - 1; a++) {
+    let any = false;
+    for (let c = c0; c < c1; c++) {
+      any ||= vertical ? black(page, c, a) || !!covered?.(c, a) : black(page, a, c) || !!covered?.(a, c);
+    }
+    gap = any ? 0 : gap + 1;
+    longest = Math.max(longest, gap);
+  }
+  return longest;
+}
+
+/**
  * The runs of positions along `box` (columns, or rows when `vertical`) where `image` has a pixel
  * darker than 250 across the box, split where `split` positions or more have none.
  */
@@ -370,6 +397,9 @@ function screenOf(page: NativePage, box: Box): { share: number; plain: number } 
   }
   return { share: inked / ((box[2] - box[0]) * (box[3] - box[1])), plain };
 }
+
+/** A 1 pt on 2 pt off dotted line's period in pixels at 204 dpi: its longest allowed gap. */
+const DOTTED_PERIOD_PX = Math.floor((3 / 72) * 204);
 
 describe('a light hairline over a light tint', () => {
   // Bands of 10, 15 and 20% grey, 28 mm high, 30 mm apart from 4 mm down. In each, 30% grey lines
@@ -428,6 +458,22 @@ describe('a light hairline over a light tint', () => {
         return inkBoxOf(reference, slot, 250)!;
       }),
     );
+  });
+
+  test('comes out continuous: solid lines without a gap, dotted ones without one longer than their period', () => {
+    const found: string[] = [];
+    tints.forEach((ink, band) => {
+      lines.forEach(({ thickness, dotted, offset }, i) => {
+        const box = boxes[band]![i]!;
+        expect(box[2] - box[0]).toBeGreaterThan(600);
+        expect(box[3] - box[1]).toBeLessThanOrEqual(3);
+        const longest = longestGap(page, box, false);
+        if (longest > (dotted ? DOTTED_PERIOD_PX : 0)) {
+          found.push(`${ink * 100}% tint, ${thickness} pt ${dotted ? 'dotted' : 'solid'} +${offset} pt: ${longest} px`);
+        }
+      });
+    });
+    expect(found).toEqual([]);
   });
 
   test('keeps the tint between the lines screened, within 0.05 of its grey', () => {
@@ -569,10 +615,14 @@ describe('a chart with a shaded plot area', () => {
         }
       });
     };
+  let horizontals: GrayImage;
+  let verticals: GrayImage;
   let data: GrayImage;
   let page: NativePage;
   beforeAll(async () => {
     const chart = await renderStrip(draw(['shading', 'horizontal', 'vertical', 'data']));
+    horizontals = await renderStrip(draw(['horizontal']));
+    verticals = await renderStrip(draw(['vertical']));
     data = await renderStrip(draw(['data']));
     page = native.grayToBilevel(chart.gray, chart.width, chart.height, FINE);
   });
@@ -580,6 +630,43 @@ describe('a chart with a shaded plot area', () => {
     Math.round(TOP_MM * LINES_PER_MM),
     Math.round((TOP_MM + HEIGHT_MM) * LINES_PER_MM),
   ];
+
+  test('has grid lines continuous over the screen: solid without a gap, dotted without one longer than their period', () => {
+    const found: string[] = [];
+    // Where a grid line passes within 3 px of a data line, the data line's ink stands for it.
+    const nearData = (x: number, y: number): boolean => {
+      for (let dy = -3; dy <= 3; dy++)
+        for (let dx = -3; dx <= 3; dx++) if (data.gray[(y + dy) * data.width + x + dx]! < 250) return true;
+      return false;
+    };
+    const check = (box: Box, vertical: boolean, plot: number, j: number): void => {
+      const { thickness, ink, dotted } = styles[j % styles.length]!;
+      expect(Math.min(box[2] - box[0], box[3] - box[1])).toBeLessThanOrEqual(3);
+      const longest = longestGap(page, box, vertical, nearData);
+      if (longest > (dotted ? DOTTED_PERIOD_PX : 0)) {
+        const where = `plot ${plot} (${String(plots[plot]!.ink)}), ${vertical ? 'vertical' : 'horizontal'} ${j}`;
+        found.push(`${where}: ${ink * 100}% ${thickness} pt ${dotted ? 'dotted' : 'solid'}: ${longest} px`);
+      }
+    };
+    for (let j = 1; j <= 6; j++) {
+      const y = (TOP_MM + 10 * j) * LINES_PER_MM;
+      const slot: Box = [0, Math.round(y - 10), horizontals.width, Math.round(y + 10)];
+      const box = inkBoxOf(horizontals, slot, 250)!;
+      const runs = inkRuns(horizontals, box, false, 20);
+      expect(runs).toHaveLength(plots.length);
+      runs.forEach(([x0, x1], plot) =>
+        check(inkBoxOf(horizontals, [x0, box[1], x1, box[3]], 250)!, false, plot, j + plot),
+      );
+    }
+    const columns = inkRuns(verticals, [0, plotRows[0] + 4, verticals.width, plotRows[1] - 4], false, 20);
+    expect(columns).toHaveLength(4 * plots.length);
+    columns.forEach(([x0, x1], n) => {
+      const plot = Math.floor(n / 4);
+      const box = inkBoxOf(verticals, [x0, plotRows[0] - 10, x1, plotRows[1] + 10], 250)!;
+      check(box, true, plot, (n % 4) + 1 + plot + 1);
+    });
+    expect(found).toEqual([]);
+  });
 
   test('has solid data lines: every pixel a threshold of them alone on white makes black', () => {
     const { ink, missing } = missingInk(data, page, [0, plotRows[0] - 10, data.width, plotRows[1] + 10]);
