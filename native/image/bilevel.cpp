@@ -11,6 +11,7 @@
 
 #include "image/edge_placement.h"
 #include "image/page_rule.h"
+#include "image/t6_cost.h"
 
 namespace faxline::image {
 namespace {
@@ -128,10 +129,12 @@ constexpr uint32_t kTintStillDenominator = 5;
 // hands over to the next, the dots move 5 px sideways: beyond the reach of the vertical
 // codes, so T.6 uses its cheaper horizontal mode there (3 px cells would cost 40% more).
 // The cell size sets a photo's line time against its texture: 4 x 3 px cells (41 lpi) cost
-// 7% more T.6 on the benchmark's photo pages (13-17% more on two other photographs) for 0.012
-// more blurred SSIM (0.016-0.025 on the others); 5 x 3 is the smallest that brings a photo page
-// under 0.6x Ghostscript's line time while still scoring above Ghostscript's own screen.
+// 12-16% more T.6 on the benchmark's six photographs for 0.015-0.028 more blurred SSIM; 5 x 3
+// brings a photo page under 0.6x Ghostscript's line time while still scoring above
+// Ghostscript's own screen. So both are used: 5 x 3, and 4 x 3 in a region where it is worth
+// its cost (ChooseScreens).
 constexpr double kCellWidthMm = 25.4 * 5.0 / 204.0;
+constexpr double kFineCellWidthMm = 25.4 * 4.0 / 204.0;
 constexpr double kCellHeightMm = 25.4 * 3.0 / 196.0;
 // In screened areas, greys darker than this are plain black and greys at or above
 // 256 - kScreenClipLight plain white: a lone dot or hole costs a dozen bits on the line.
@@ -257,8 +260,8 @@ Screen BuildScreen(int cell_w, int cell_h) {
   return screen;
 }
 
-Screen ScreenFor(double x_dpi, double y_dpi) {
-  const int cell_w = std::max(2, static_cast<int>(std::lround(kCellWidthMm * x_dpi / 25.4)));
+Screen ScreenFor(double cell_width_mm, double x_dpi, double y_dpi) {
+  const int cell_w = std::max(2, static_cast<int>(std::lround(cell_width_mm * x_dpi / 25.4)));
   const int cell_h = std::max(2, static_cast<int>(std::lround(kCellHeightMm * y_dpi / 25.4)));
   return BuildScreen(cell_w, cell_h);
 }
@@ -1157,6 +1160,266 @@ std::vector<uint8_t> ScreenRows(const Screen& screen, uint32_t width) {
   return rows;
 }
 
+// ---------------------------------------------------------------------------------------
+// The screen, chosen per region
+
+// Screened tiles (tone, and text next to tone) that any screen leaves white: every grey in
+// them at the screen's light clip or lighter. (Tone spreads over the paper round a
+// photograph, kGrowPasses: that paper belongs to no region, or photographs near each other
+// would be one.)
+std::vector<uint8_t> BlankTiles(const GrayPage& page, const std::vector<uint8_t>& tone,
+                                uint32_t tiles_x) {
+  std::vector<uint8_t> darkest(tone.size(), 255);
+  for (uint32_t y = 0; y < page.height; ++y) {
+    const uint8_t* row = page.Row(y);
+    const size_t first = static_cast<size_t>(y >> kTileShift) * tiles_x;
+    for (uint32_t tx = 0; tx < tiles_x; ++tx) {
+      if (tone[first + tx] == kTextTile) continue;
+      const uint32_t x0 = tx << kTileShift, x1 = std::min(page.width, x0 + kTile);
+      darkest[first + tx] = std::min(darkest[first + tx], *std::min_element(row + x0, row + x1));
+    }
+  }
+  std::vector<uint8_t> blank(tone.size(), 0);
+  for (size_t i = 0; i < tone.size(); ++i) {
+    blank[i] = tone[i] != kTextTile && darkest[i] >= 256 - kScreenClipLight;
+  }
+  return blank;
+}
+
+// A region is a group of screened tiles that are not blank (BlankTiles), touching at an edge
+// or a corner: a photograph, a gradient, a shaded box. Returns each tile's region (kNoRegion
+// for text tiles and blank ones) and sets `count`.
+constexpr uint32_t kNoRegion = UINT32_MAX;
+std::vector<uint32_t> LabelRegions(const std::vector<uint8_t>& tone,
+                                   const std::vector<uint8_t>& blank, uint32_t tiles_x,
+                                   uint32_t tiles_y, uint32_t& count) {
+  std::vector<uint32_t> label(tone.size(), kNoRegion);
+  std::vector<uint32_t> stack;
+  count = 0;
+  for (size_t start = 0; start < tone.size(); ++start) {
+    if (tone[start] == kTextTile || blank[start] || label[start] != kNoRegion) continue;
+    label[start] = count;
+    stack.push_back(static_cast<uint32_t>(start));
+    while (!stack.empty()) {
+      const uint32_t at = stack.back();
+      stack.pop_back();
+      const int64_t tx = at % tiles_x, ty = at / tiles_x;
+      for (int64_t ny = std::max<int64_t>(0, ty - 1); ny <= std::min<int64_t>(tiles_y - 1, ty + 1);
+           ++ny) {
+        for (int64_t nx = std::max<int64_t>(0, tx - 1);
+             nx <= std::min<int64_t>(tiles_x - 1, tx + 1); ++nx) {
+          const size_t n = static_cast<size_t>(ny * tiles_x + nx);
+          if (tone[n] == kTextTile || blank[n] || label[n] != kNoRegion) continue;
+          label[n] = count;
+          stack.push_back(static_cast<uint32_t>(n));
+        }
+      }
+    }
+    ++count;
+  }
+  return label;
+}
+
+// One screen's figures on the sampled rows of a region.
+struct ScreenTrial {
+  int64_t bits = 0;   // T.6 bits
+  int64_t error = 0;  // blurred error: the sum of |box sum of the gray - box sum of the page|
+};
+
+// Both screens are tried on each region's pixels, in bands of kTrialRows rows every
+// kTrialStride rows: a sixteenth of its rows, at a cost of about 1 ms for a page-wide
+// photograph. (Bands of 12 rows ranked the benchmark's photographs alike at 1/8 and 1/16;
+// bands of 24 at 1/16 did not.)
+constexpr uint32_t kTrialRows = 12;
+constexpr uint32_t kTrialStride = 192;
+static_assert(kTrialStride % kTile == 0 && kTrialRows <= kTile,
+              "a trial band stays in one row of tiles");
+
+// What a screen keeps is measured through a 7 x 7 px box blur: 0.9 mm square at fine, its
+// sigma (2 px) about that of the 0.3 mm blur the benchmark scores quality through.
+constexpr int kKeepBlur = 7;
+
+class ScreenTrials {
+ public:
+  ScreenTrials(const GrayPage& page, const std::vector<uint32_t>& label, uint32_t tiles_x)
+      : page_(page),
+        label_(label),
+        tiles_x_(tiles_x),
+        columns_(page.width + 4),
+        decided_{std::vector<uint8_t>(static_cast<size_t>(kTrialRows) * page.width),
+                 std::vector<uint8_t>(static_cast<size_t>(kTrialRows) * page.width)},
+        next_(page.width + 1),
+        ref_next_(page.width + 1),
+        gray_sums_(page.width),
+        ink_sums_{std::vector<int32_t>(page.width), std::vector<int32_t>(page.width)} {}
+
+  // Adds one band's figures to `trials[s]` for screen s, rows [y0, y1) of the columns
+  // [c0, c1) that belong to `region`.
+  void Band(uint32_t region, uint32_t y0, uint32_t y1, uint32_t c0, uint32_t c1,
+            const uint8_t* const screen_rows[2], const int screen_height[2],
+            ScreenTrial trials[2]) {
+    const uint32_t width = page_.width;
+    const uint32_t* tiles = label_.data() + static_cast<size_t>(y0 >> kTileShift) * tiles_x_;
+    const uint32_t rows = y1 - y0;
+    for (int s = 0; s < 2; ++s) {
+      for (uint32_t r = 0; r < rows; ++r) {
+        const uint32_t y = y0 + r;
+        uint8_t* out = decided_[s].data() + static_cast<size_t>(r) * width;
+        ScreenSpan(WindowAt(page_, y), width,
+                   screen_rows[s] + static_cast<size_t>(y % screen_height[s]) * width, c0, c1,
+                   columns_.data(), out);
+        for (uint32_t x = c0; x < c1; x += kTile) {
+          if (tiles[x >> kTileShift] != region)
+            std::memset(out + x, 0, std::min(c1, x + kTile) - x);
+        }
+      }
+      trials[s].bits += Bits(decided_[s].data(), rows, c0, c1);
+    }
+    Errors(region, tiles, y0, rows, c0, c1, trials);
+  }
+
+ private:
+  // T.6 bits of rows 1 .. rows - 1 of `decided`, each against the one above.
+  int64_t Bits(const uint8_t* decided, uint32_t rows, uint32_t c0, uint32_t c1) {
+    const int span = static_cast<int>(c1 - c0);
+    const size_t width = page_.width;
+    int64_t bits = 0;
+    t6::IndexChanges(decided + c0, span, ref_next_.data());
+    for (uint32_t r = 1; r < rows; ++r) {
+      const uint8_t* row = decided + r * width + c0;
+      t6::IndexChanges(row, span, next_.data());
+      const t6::RowView ref{decided + (r - 1) * width + c0, ref_next_.data(), span};
+      const t6::RowView cur{row, next_.data(), span};
+      t6::CodeRow(ref, cur, states_);
+      for (const t6::CoderState& state : states_) bits += state.bits;
+      std::swap(next_, ref_next_);
+    }
+    return bits;
+  }
+
+  // The region's blurred error, both screens: for each pixel of it kKeepBlur / 2 inside the
+  // band and the columns, |the gray's box sum - the white's box sum of the screened page|.
+  void Errors(uint32_t region, const uint32_t* tiles, uint32_t y0, uint32_t rows, uint32_t c0,
+              uint32_t c1, ScreenTrial trials[2]) {
+    constexpr int kHalf = kKeepBlur / 2;
+    if (rows < static_cast<uint32_t>(kKeepBlur) || c1 - c0 < static_cast<uint32_t>(kKeepBlur))
+      return;
+    const size_t width = page_.width;
+    std::fill(gray_sums_.begin() + c0, gray_sums_.begin() + c1, 0);
+    for (int s = 0; s < 2; ++s) std::fill(ink_sums_[s].begin() + c0, ink_sums_[s].begin() + c1, 0);
+    for (uint32_t r = 0; r < rows; ++r) {
+      // Column sums over rows r - kKeepBlur + 1 .. r.
+      const uint8_t* gray = page_.Row(y0 + r);
+      const uint8_t* gone =
+          r >= static_cast<uint32_t>(kKeepBlur) ? page_.Row(y0 + r - kKeepBlur) : nullptr;
+      for (uint32_t x = c0; x < c1; ++x) gray_sums_[x] += gray[x] - (gone ? gone[x] : 0);
+      for (int s = 0; s < 2; ++s) {
+        const uint8_t* ink = decided_[s].data() + r * width;
+        const uint8_t* ink_gone =
+            r >= static_cast<uint32_t>(kKeepBlur) ? ink - kKeepBlur * width : nullptr;
+        for (uint32_t x = c0; x < c1; ++x) ink_sums_[s][x] += ink[x] - (ink_gone ? ink_gone[x] : 0);
+      }
+      if (r + 1 < static_cast<uint32_t>(kKeepBlur)) continue;
+      // Boxes centred on row r - kHalf, sliding along the columns.
+      int32_t gray_box = 0, ink_box[2] = {0, 0};
+      for (uint32_t x = c0; x < c1; ++x) {
+        gray_box += gray_sums_[x];
+        for (int s = 0; s < 2; ++s) ink_box[s] += ink_sums_[s][x];
+        if (x >= c0 + kKeepBlur) {
+          gray_box -= gray_sums_[x - kKeepBlur];
+          for (int s = 0; s < 2; ++s) ink_box[s] -= ink_sums_[s][x - kKeepBlur];
+        }
+        if (x < c0 + kKeepBlur - 1) continue;
+        const uint32_t centre = x - kHalf;
+        if (tiles[centre >> kTileShift] != region) continue;
+        for (int s = 0; s < 2; ++s) {
+          const int32_t white = 255 * (kKeepBlur * kKeepBlur - ink_box[s]);
+          trials[s].error += std::abs(gray_box - white);
+        }
+      }
+    }
+  }
+
+  const GrayPage& page_;
+  const std::vector<uint32_t>& label_;
+  const uint32_t tiles_x_;
+  std::vector<uint16_t> columns_;
+  std::vector<uint8_t> decided_[2];
+  std::vector<int> next_, ref_next_;
+  std::vector<t6::CoderState> states_;
+  std::vector<int32_t> gray_sums_;
+  std::vector<int32_t> ink_sums_[2];
+};
+
+// How many grey levels of blurred error (ScreenTrial's, over the box's 49 pixels) the fine screen
+// must take away for each T.6 bit it adds. On the benchmark's six photographs it takes away
+// 12-21 a bit: one gets it (scribus-kites-bw's posterized one, 21), for 2.9% more T.6 on the six
+// and 0.0046 more blurred SSIM; at 18 the sunset would too (18.7), and the photo pages would
+// come within 0.005 of 0.6x Ghostscript's line time. Flat greys differ more: at 180, the fine
+// screen codes smaller.
+constexpr double kGreyPerBit = 20.0;
+
+// Each tile's screen: 0 the coarse one, 1 the fine one. A region gets the fine screen where
+// what it keeps beyond the coarse one is worth its extra bits on the line.
+std::vector<uint8_t> ChooseScreens(const GrayPage& page, const std::vector<uint8_t>& tone,
+                                   uint32_t tiles_x, uint32_t tiles_y,
+                                   const std::vector<uint8_t> (&screen_rows)[2],
+                                   const Screen (&screens)[2]) {
+  std::vector<uint8_t> chosen(tone.size(), 0);
+  uint32_t regions = 0;
+  const std::vector<uint8_t> blank = BlankTiles(page, tone, tiles_x);
+  const std::vector<uint32_t> label = LabelRegions(tone, blank, tiles_x, tiles_y, regions);
+  if (regions == 0) return chosen;
+  struct Box {
+    uint32_t tx0 = UINT32_MAX, tx1 = 0, ty0 = UINT32_MAX, ty1 = 0;
+  };
+  std::vector<Box> boxes(regions);
+  for (size_t i = 0; i < label.size(); ++i) {
+    if (label[i] == kNoRegion) continue;
+    Box& box = boxes[label[i]];
+    const uint32_t tx = static_cast<uint32_t>(i % tiles_x), ty = static_cast<uint32_t>(i / tiles_x);
+    box.tx0 = std::min(box.tx0, tx);
+    box.tx1 = std::max(box.tx1, tx + 1);
+    box.ty0 = std::min(box.ty0, ty);
+    box.ty1 = std::max(box.ty1, ty + 1);
+  }
+  ScreenTrials trials(page, label, tiles_x);
+  const uint8_t* rows[2] = {screen_rows[0].data(), screen_rows[1].data()};
+  const int heights[2] = {screens[0].height, screens[1].height};
+  std::vector<uint8_t> fine(regions, 0);
+  for (uint32_t region = 0; region < regions; ++region) {
+    const Box& box = boxes[region];
+    const uint32_t c0 = box.tx0 << kTileShift, c1 = std::min(page.width, box.tx1 << kTileShift);
+    const uint32_t y1 = std::min(page.height, box.ty1 << kTileShift);
+    ScreenTrial figures[2];
+    for (uint32_t y = box.ty0 << kTileShift; y < y1; y += kTrialStride) {
+      trials.Band(region, y, std::min(y1, y + kTrialRows), c0, c1, rows, heights, figures);
+    }
+    const int64_t extra_bits = figures[1].bits - figures[0].bits;
+    const double kept =
+        static_cast<double>(figures[0].error - figures[1].error) / (kKeepBlur * kKeepBlur);
+    fine[region] = kept > 0 && kept >= kGreyPerBit * static_cast<double>(extra_bits);
+  }
+  for (size_t i = 0; i < label.size(); ++i) {
+    if (label[i] != kNoRegion) chosen[i] = fine[label[i]];
+  }
+  // A blank tile takes the fine screen when a neighbour has it: the smoothing carries a
+  // region's dots a pixel or two into the blank tiles round it, and they stay on its screen.
+  std::vector<uint8_t> by_region = chosen;
+  for (uint32_t ty = 0; ty < tiles_y; ++ty) {
+    for (uint32_t tx = 0; tx < tiles_x; ++tx) {
+      const size_t i = static_cast<size_t>(ty) * tiles_x + tx;
+      if (!blank[i]) continue;
+      for (uint32_t ny = ty > 0 ? ty - 1 : 0; ny <= std::min(tiles_y - 1, ty + 1); ++ny) {
+        for (uint32_t nx = tx > 0 ? tx - 1 : 0; nx <= std::min(tiles_x - 1, tx + 1); ++nx) {
+          chosen[i] |= by_region[static_cast<size_t>(ny) * tiles_x + nx];
+        }
+      }
+    }
+  }
+  return chosen;
+}
+
 // The last `slots` rows of one stage of RowStages, row y in slot y % slots.
 class Ring {
  public:
@@ -1172,12 +1435,12 @@ class Ring {
   std::vector<uint8_t> rows_;
 };
 
-// Per row of tiles (`tint` as TintTiles'), 1 if any of them is a flat tint.
-std::vector<uint8_t> TintRows(const std::vector<uint8_t>& tint, uint32_t tiles_x) {
-  std::vector<uint8_t> rows(tiles_x == 0 ? 0 : tint.size() / tiles_x, 0);
+// Per row of tiles, 1 if any of them is not 0 in `tiles` (a flat tint's grey, the fine screen).
+std::vector<uint8_t> AnyPerTileRow(const std::vector<uint8_t>& tiles, uint32_t tiles_x) {
+  std::vector<uint8_t> rows(tiles_x == 0 ? 0 : tiles.size() / tiles_x, 0);
   for (size_t i = 0; i < rows.size(); ++i) {
-    const auto first = tint.begin() + static_cast<std::ptrdiff_t>(i * tiles_x);
-    rows[i] = std::any_of(first, first + tiles_x, [](uint8_t grey) { return grey != 0; });
+    const auto first = tiles.begin() + static_cast<std::ptrdiff_t>(i * tiles_x);
+    rows[i] = std::any_of(first, first + tiles_x, [](uint8_t value) { return value != 0; });
   }
   return rows;
 }
@@ -1190,7 +1453,8 @@ std::vector<uint8_t> TintRows(const std::vector<uint8_t>& tint, uint32_t tiles_x
 class RowStages {
  public:
   RowStages(const GrayPage& page, const std::vector<uint8_t>& tone,
-            const std::vector<uint8_t>& tint, uint32_t tiles_x, const Screen& screen,
+            const std::vector<uint8_t>& tint, uint32_t tiles_x, const Screen (&screens)[2],
+            const std::vector<uint8_t> (&screen_rows)[2], const std::vector<uint8_t>& chosen,
             ConversionMode mode, bool place_edges, BilevelPage& out)
       : page_(page),
         width_(page.width),
@@ -1199,8 +1463,11 @@ class RowStages {
         tone_(tone),
         tint_(tint),
         tiles_x_(tiles_x),
-        screen_(screen),
-        screen_rows_(ScreenRows(screen, page.width)),
+        screens_(screens),
+        screen_rows_(screen_rows),
+        chosen_(chosen),
+        fine_rows_(AnyPerTileRow(chosen, tiles_x)),
+        thresholds_(page.width),
         keep_hard_(mode == ConversionMode::kAuto),
         place_edges_(place_edges),
         out_(out),
@@ -1211,7 +1478,7 @@ class RowStages {
         hard_(width_),
         mids_(width_),
         tint_lines_(5, static_cast<size_t>(width_) + 4),
-        tint_rows_(TintRows(tint, tiles_x)),
+        tint_rows_(AnyPerTileRow(tint, tiles_x)),
         unpacked_(place_edges ? static_cast<size_t>(width_) * page.height : 0, 0),
         trimmed_(padded_, 0) {}
 
@@ -1297,9 +1564,23 @@ class RowStages {
   // blank row cleans to a blank row, and its neighbour counts are never read).
   bool Blank(const uint8_t* row) const { return std::memchr(row + 1, 1, width_) == nullptr; }
 
+  // Row y's screen thresholds, each tile's from its region's screen.
+  const uint8_t* Thresholds(int64_t y) {
+    auto row_of = [&](int s) {
+      return screen_rows_[s].data() + static_cast<size_t>(y % screens_[s].height) * width_;
+    };
+    if (!fine_rows_[static_cast<size_t>(y >> kTileShift)]) return row_of(0);
+    const uint8_t* chosen = chosen_.data() + static_cast<size_t>(y >> kTileShift) * tiles_x_;
+    const uint8_t* rows[2] = {row_of(0), row_of(1)};
+    for (uint32_t x0 = 0; x0 < width_; x0 += kTile) {
+      const uint32_t x1 = std::min(width_, x0 + kTile);
+      std::memcpy(thresholds_.data() + x0, rows[chosen[x0 >> kTileShift]] + x0, x1 - x0);
+    }
+    return thresholds_.data();
+  }
+
   void Decide(int64_t y) {
-    const uint8_t* thresholds =
-        screen_rows_.data() + static_cast<size_t>(y % screen_.height) * width_;
+    const uint8_t* thresholds = Thresholds(y);
     const Window window = WindowAt(page_, static_cast<uint32_t>(y));
     uint8_t* decided = decided_rows_(y) + 1;
     ForRuns(y, [&](uint8_t kind, uint32_t x0, uint32_t x1) {
@@ -1375,8 +1656,11 @@ class RowStages {
   const std::vector<uint8_t>& tone_;
   const std::vector<uint8_t>& tint_;  // TintTiles
   const uint32_t tiles_x_;
-  const Screen& screen_;
-  const std::vector<uint8_t> screen_rows_;
+  const Screen (&screens_)[2];                    // coarse, fine
+  const std::vector<uint8_t> (&screen_rows_)[2];  // their thresholds a row wide (ScreenRows)
+  const std::vector<uint8_t>& chosen_;            // each tile's screen (ChooseScreens)
+  const std::vector<uint8_t> fine_rows_;          // per row of tiles: 1 if any has the fine one
+  std::vector<uint8_t> thresholds_;               // Thresholds' row
   const bool keep_hard_;  // photo mode screens tone tiles whole, marks and all
   const bool place_edges_;
   BilevelPage& out_;
@@ -1433,12 +1717,18 @@ BilevelPage ConvertToBilevel(const uint8_t* gray, uint32_t width, uint32_t heigh
   for (size_t i = 0; i < tone.size(); ++i) editable[i] = tone[i] != kToneTile;
   const bool place_edges = std::find(editable.begin(), editable.end(), 1) != editable.end();
 
-  const Screen screen = ScreenFor(options.x_dpi, options.y_dpi);
+  const Screen screens[2] = {ScreenFor(kCellWidthMm, options.x_dpi, options.y_dpi),
+                             ScreenFor(kFineCellWidthMm, options.x_dpi, options.y_dpi)};
+  const std::vector<uint8_t> screen_rows[2] = {ScreenRows(screens[0], width),
+                                               ScreenRows(screens[1], width)};
+  const std::vector<uint8_t> chosen =
+      ChooseScreens(page, tone, tiles_x, tiles_y, screen_rows, screens);
   // Only in auto mode: photo mode screens tone tiles whole, marks and all (as KeepHardSpan).
   const std::vector<uint8_t> tint = options.mode == ConversionMode::kAuto
                                         ? TintTiles(page, tone, tiles_x, tiles_y)
                                         : std::vector<uint8_t>(tone.size(), 0);
-  RowStages stages(page, tone, tint, tiles_x, screen, options.mode, place_edges, out);
+  RowStages stages(page, tone, tint, tiles_x, screens, screen_rows, chosen, options.mode,
+                   place_edges, out);
   stages.Run();
   if (place_edges) {
     std::vector<uint8_t>& unpacked = stages.unpacked();

@@ -38,7 +38,9 @@ struct ConversionOptions {
 // trimmed. Last, each edge of the thresholded regions may move by a pixel where that saves more
 // line time than it costs resemblance to the gray, keeping every shape whole (edge_placement.h).
 // Tone: smoothed over 5 x 5 pixels, then an ordered clustered-dot screen on a checkerboard of
-// cells about 0.62 x 0.39 mm (5 x 3 px at 204 x 196 dpi; about 38 lpi on the diagonal), sized
+// cells about 0.62 x 0.39 mm (5 x 3 px at 204 x 196 dpi; about 38 lpi on the diagonal), or
+// 0.5 x 0.39 mm (4 x 3 px) in a region (screened tiles touching each other) where a sample of
+// its rows shows the finer one takes away enough blurred error for the T.6 bits it adds; sized
 // from the resolution: rectangular black dots grow from the centres of half the cells, then
 // the other half close in from one side. 30 grey levels at fine, ink in proportion to
 // darkness (the darkest greys plain black, the lightest plain white). Rows repeat within a

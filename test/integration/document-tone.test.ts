@@ -736,3 +736,65 @@ describe('text beside a photograph, a gradient and a shaded area', () => {
     expect(missing).toEqual([]);
   });
 });
+
+/**
+ * The most common distance between the starts of successive black runs along the rows of
+ * `box`: a screen's dots repeat every two cells along a row, 10 px with the coarse screen's
+ * 5 x 3 px cells, 8 px with the fine screen's 4 x 3.
+ */
+function dotPitch(page: NativePage, box: Box): number {
+  const counts = new Map<number, number>();
+  for (let y = box[1]; y < box[3]; y++) {
+    let last = -1;
+    for (let x = box[0] + 1; x < box[2]; x++) {
+      if (!black(page, x, y) || black(page, x - 1, y)) continue;
+      if (last >= 0) counts.set(x - last, (counts.get(x - last) ?? 0) + 1);
+      last = x;
+    }
+  }
+  return [...counts.entries()].reduce((best, entry) => (entry[1] > best[1] ? entry : best), [0, 0])[0];
+}
+
+/** `box` inset by `margin` pixels on every side. */
+const inset = (box: Box, margin: number): Box => [box[0] + margin, box[1] + margin, box[2] - margin, box[3] - margin];
+
+describe('the screen, chosen per region', () => {
+  // A page of gray built here with three regions apart: a flat grey of 180, one of 120 beside
+  // it, and under them the two joined, 180 on the left. At 180 the fine screen codes 8% smaller
+  // than the coarse one, with a quarter less blurred error; at 120 it costs 20% more T.6 and
+  // keeps too little for that (7.6 grey levels of blurred error less for each bit it adds,
+  // where it must keep 20).
+  const HEIGHT = 1056;
+  const LIGHT: Box = [64, 32, 664, 482];
+  const MID: Box = [928, 32, 1664, 482];
+  const JOINED_LIGHT: Box = [64, 576, 664, 1026];
+  const JOINED_MID: Box = [664, 576, 904, 1026];
+  let page: NativePage;
+  beforeAll(() => {
+    const gray = new Uint8Array(WIDTH * HEIGHT).fill(255);
+    const fill = (box: Box, grey: number): void => {
+      for (let y = box[1]; y < box[3]; y++) gray.fill(grey, y * WIDTH + box[0], y * WIDTH + box[2]);
+    };
+    fill(LIGHT, 180);
+    fill(MID, 120);
+    fill(JOINED_LIGHT, 180);
+    fill(JOINED_MID, 120);
+    page = native.grayToBilevel(gray, WIDTH, HEIGHT, FINE);
+  });
+
+  test('gives the fine screen, its dots 8 px apart, to a region where it costs less and keeps more', () => {
+    expect(dotPitch(page, inset(LIGHT, 16))).toBe(8);
+  });
+
+  test('gives the coarse screen, its dots 10 px apart, to a region where the fine one costs more than it keeps', () => {
+    expect(dotPitch(page, inset(MID, 16))).toBe(10);
+  });
+
+  test('screens a region with one screen throughout: the 120 joined to the 180 takes its fine screen', () => {
+    expect(dotPitch(page, inset(JOINED_LIGHT, 16))).toBe(8);
+    // Row by row, top to bottom: no band of rows with the other screen.
+    for (let y = JOINED_MID[1] + 16; y + 6 <= JOINED_MID[3] - 16; y += 6) {
+      expect([y, dotPitch(page, [JOINED_MID[0] + 16, y, JOINED_MID[2] - 16, y + 6])]).toEqual([y, 8]);
+    }
+  });
+});
