@@ -1169,19 +1169,20 @@ std::vector<uint8_t> ScreenRows(const Screen& screen, uint32_t width) {
 // would be one.)
 std::vector<uint8_t> BlankTiles(const GrayPage& page, const std::vector<uint8_t>& tone,
                                 uint32_t tiles_x) {
-  std::vector<uint8_t> darkest(tone.size(), 255);
+  static_assert(256 - kScreenClipLight == 0xF0,
+                "a grey at the light clip or lighter has its top four bits set");
+  std::vector<uint8_t> blank(tone.size(), 0);
+  for (size_t i = 0; i < tone.size(); ++i) blank[i] = tone[i] != kTextTile;
   for (uint32_t y = 0; y < page.height; ++y) {
     const uint8_t* row = page.Row(y);
-    const size_t first = static_cast<size_t>(y >> kTileShift) * tiles_x;
+    uint8_t* tiles = blank.data() + static_cast<size_t>(y >> kTileShift) * tiles_x;
     for (uint32_t tx = 0; tx < tiles_x; ++tx) {
-      if (tone[first + tx] == kTextTile) continue;
+      if (!tiles[tx]) continue;  // text, or a grey darker than the clip already seen
       const uint32_t x0 = tx << kTileShift, x1 = std::min(page.width, x0 + kTile);
-      darkest[first + tx] = std::min(darkest[first + tx], *std::min_element(row + x0, row + x1));
+      uint8_t all = 0xFF;
+      for (uint32_t x = x0; x < x1; ++x) all &= row[x];
+      tiles[tx] = (all & 0xF0) == 0xF0;
     }
-  }
-  std::vector<uint8_t> blank(tone.size(), 0);
-  for (size_t i = 0; i < tone.size(); ++i) {
-    blank[i] = tone[i] != kTextTile && darkest[i] >= 256 - kScreenClipLight;
   }
   return blank;
 }
