@@ -129,7 +129,7 @@ constexpr uint32_t kTintStillDenominator = 5;
 // hands over to the next, the dots move 5 px sideways: beyond the reach of the vertical
 // codes, so T.6 uses its cheaper horizontal mode there (3 px cells would cost 40% more).
 // The cell size sets a photo's line time against its texture: 4 x 3 px cells (41 lpi) cost
-// 12-16% more T.6 on the benchmark's six photographs for 0.015-0.028 more blurred SSIM; 5 x 3
+// 12-15% more T.6 on the benchmark's six photographs for 0.015-0.028 more blurred SSIM; 5 x 3
 // brings a photo page under 0.6x Ghostscript's line time while still scoring above
 // Ghostscript's own screen. So both are used: 5 x 3, and 4 x 3 in a region where it is worth
 // its cost (ChooseScreens).
