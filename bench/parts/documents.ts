@@ -16,7 +16,10 @@
  *    (process.cpuUsage(): every thread, the render worker included); Ghostscript's is its
  *    process's user + system time (getrusage of children, through python3). Our lib/ is
  *    transpiled to JavaScript first (bench/out/documents-lib), as the package ships it: under
- *    ts-node each render worker would also load the TypeScript compiler.
+ *    ts-node each render worker would also load the TypeScript compiler. Each of gs's runs starts
+ *    a process (as a media server running gs per fax does), so its per-document figures carry
+ *    its start-up (`gs_start_cpu_s`, measured on a blank page); the 200-page run spreads it
+ *    over the pages, and the text goals are judged on both.
  *  - line seconds per page at V.17 + ECM + T.6: each side's TIFF sent through runLoopback
  *    (the receiver offers everything, so the call runs V.17 14400 with ECM and T.6), counted
  *    from the 'negotiated' event to the last 'page' event, divided by the pages: the line time
@@ -116,6 +119,11 @@ export interface DocumentsResult {
   /** Pages per CPU-second of the 200-page run. */
   pages_per_cpu_s_200_pages: number;
   gs_pages_per_cpu_s_200_pages: number | null;
+  /**
+   * CPU seconds of Ghostscript turning a blank one-page PDF into a TIFF: its process start,
+   * which every per-document figure of gs's includes and the 200-page run spreads thin.
+   */
+  gs_start_cpu_s: number | null;
   /** Every figure by kind of page: text, photo, mixed (text with photographs). */
   kinds: Record<Kind, KindFigures>;
   /** What the figures were measured on. */
@@ -135,6 +143,9 @@ export interface DocumentsResult {
   /** Text pages per CPU-second ≥ 0.5× gs's (floor) and ≥ 1× (moonshot); photo pages ≥ 1×. */
   meets_text_speed_floor: boolean | null;
   meets_text_speed_moonshot: boolean | null;
+  /** The text goals on the 200-page run, where gs's process start counts for little. */
+  meets_text_speed_floor_200_pages: boolean | null;
+  meets_text_speed_moonshot_200_pages: boolean | null;
   meets_photo_speed_goal: boolean | null;
   meets_rss_goal: boolean;
 }
@@ -451,6 +462,13 @@ async function run(options: BenchOptions): Promise<DocumentsResult> {
     options.log('documents: 200 pages, each side in a process of its own');
     const long = ourLongRun(path.join(COMPILED, 'dist'), inputs.long);
     const gsLong = version ? gsTiff(inputs.long, path.join(dir, 'gs-long.tif')) : null;
+    let gsStart: number | null = null;
+    if (version) {
+      const blank = path.join(dir, 'blank.pdf');
+      fs.writeFileSync(blank, await makePdf([{}]));
+      const starts = Array.from({ length: options.runs }, () => gsTiff(blank, path.join(dir, 'gs-blank.tif')).cpuS);
+      gsStart = median(starts);
+    }
 
     const totalPages = KINDS.reduce((n, kind) => n + figures[kind].pages, 0);
     const sumRuns = (side: 'ours' | 'gs') =>
@@ -462,6 +480,8 @@ async function run(options: BenchOptions): Promise<DocumentsResult> {
       k.line_s_ratio_vs_gs === null ? null : k.line_s_ratio_vs_gs <= limit && k.quality >= k.gs_quality!;
     const speedGoal = (k: KindFigures, share: number): boolean | null =>
       k.gs_pages_per_cpu_s === null ? null : k.pages_per_cpu_s >= share * k.gs_pages_per_cpu_s;
+    const longSpeedGoal = (share: number): boolean | null =>
+      gsLong ? long.pages / long.cpuS >= (share * long.pages) / gsLong.cpuS : null;
     const peakMb = long.maxRssKb / 1024;
     return {
       pages_per_cpu_s: round(pagesPerCpu, 1),
@@ -490,6 +510,7 @@ async function run(options: BenchOptions): Promise<DocumentsResult> {
       gs_photo_pages_per_cpu_s: photo.gs_pages_per_cpu_s,
       pages_per_cpu_s_200_pages: round(long.pages / long.cpuS, 1),
       gs_pages_per_cpu_s_200_pages: gsLong ? round(long.pages / gsLong.cpuS, 1) : null,
+      gs_start_cpu_s: gsStart === null ? null : round(gsStart, 3),
       kinds: figures,
       inputs: inputs.kind,
       sources: inputs.sources,
@@ -505,6 +526,8 @@ async function run(options: BenchOptions): Promise<DocumentsResult> {
       meets_text_speed_floor: speedGoal(text, GOALS.pagesPerCpuVsGs),
       meets_text_speed_moonshot: speedGoal(text, 1),
       meets_photo_speed_goal: speedGoal(photo, 1),
+      meets_text_speed_floor_200_pages: longSpeedGoal(GOALS.pagesPerCpuVsGs),
+      meets_text_speed_moonshot_200_pages: longSpeedGoal(1),
       meets_rss_goal: peakMb < 300,
     };
   } finally {
@@ -552,11 +575,12 @@ function table(r: DocumentsResult): BenchTable {
     rows,
     notes: [
       `goal ≥ ${GOALS.pagesPerCpuVsGs}× gs pages per CPU-second, all kinds: ${goal(r.meets_speed_goal)}`,
-      `goal text ≥ ${GOALS.pagesPerCpuVsGs}× gs pages per CPU-second (floor): ${goal(r.meets_text_speed_floor)}; ≥ 1× (moonshot): ${goal(r.meets_text_speed_moonshot)}`,
+      `goal text ≥ ${GOALS.pagesPerCpuVsGs}× gs pages per CPU-second (floor): ${goal(r.meets_text_speed_floor)} on 10 pages, ${goal(r.meets_text_speed_floor_200_pages)} on 200; ≥ 1× (moonshot): ${goal(r.meets_text_speed_moonshot)} on 10 pages, ${goal(r.meets_text_speed_moonshot_200_pages)} on 200`,
       `goal photo ≥ 1× gs pages per CPU-second: ${goal(r.meets_photo_speed_goal)}`,
       `goal text ≤ ${GOALS.textLineRatio}× gs line time at equal or better quality: ${goal(r.meets_text_line_goal)}`,
       `goal photo ≤ ${GOALS.photoLineRatio}× gs line time at equal or better quality: ${goal(r.meets_photo_line_goal)} (mixed pages: ${goal(r.meets_mixed_line_goal)})`,
       `goal 200 pages under 300 MB RSS: ${r.meets_rss_goal ? 'met' : 'NOT met'}`,
+      `gs's per-document figures include its process start, ${f(r.gs_start_cpu_s, 3)} CPU s (a blank page); ours are of a running process (its PDFium compiled)`,
       `pages: text ${r.sources.text}; photo ${r.sources.photo}; mixed ${r.sources.mixed}`,
       'line time: loopback V.17 + ECM + T.6, negotiated to last page; quality and tone: each renderer against its own gray render',
     ],
