@@ -1,10 +1,15 @@
 /**
- * The bound on a call's line time, one rule for every medium: far beyond any legitimate fax, it
- * only stops a stuck call, and a fax it ends says so in its result's detail.
+ * The bound on a call's line time, one rule for every medium: line time without a page getting
+ * through, counted from the start of the call and again from each page. It stops a stuck call
+ * and never a long document, however many pages it has; a fax it ends says so in its detail.
  */
 import { InvalidOptionError } from '../base/errors';
 
-/** Default bound on a call's line time: four hours, twice a 176-page document at V.17. */
+/**
+ * Default bound: four hours of line time without a page getting through. A page takes minutes
+ * at most (a superfine photograph at 2400 bit/s, about 20); T.30's own timers end a silent call
+ * within a minute, so this only catches a far end that keeps the call up and sends nothing.
+ */
 export const DEFAULT_CALL_LIMIT_MS = 4 * 3_600_000;
 
 /** Checks a time limit option; returns it or the default. */
@@ -15,7 +20,40 @@ export function checkTimeLimit(limitMs: unknown): number {
   return limitMs;
 }
 
-/** The result's detail when the limit ended the fax. */
-export function timeLimitDetail(limitMs: number): string {
-  return `the call reached its time limit of ${limitMs / 1000} s of line time`;
+/** Anything that says when a page got through: a FaxSession ('page') or a T38Gateway ('frame', MCF). */
+interface PageSource {
+  on(event: 'page', listener: () => void): unknown;
+}
+
+/** One call's time limit (see the file's comment), on the call's own line-time clock. */
+export class CallTimeLimit {
+  readonly limitMs: number;
+  #sincePageMs = 0;
+
+  /** `limitMs` unchecked: pass checkTimeLimit's result. */
+  constructor(limitMs: number) {
+    this.limitMs = limitMs;
+  }
+
+  /** A page got through at this line time. */
+  pageAt(nowMs: number): void {
+    this.#sincePageMs = nowMs;
+  }
+
+  /** Counts every page `source` reports, at the line time `now()` gives when it does. */
+  watch(source: PageSource, now: () => number): this {
+    source.on('page', () => this.pageAt(now()));
+    return this;
+  }
+
+  /** Whether the limit has passed at this line time. */
+  reached(nowMs: number): boolean {
+    return nowMs - this.#sincePageMs >= this.limitMs;
+  }
+
+  /** The result's detail when the limit ended the fax. */
+  get detail(): string {
+    const span = this.#sincePageMs === 0 ? 'without a page' : 'since its last page';
+    return `the call reached its time limit of ${this.limitMs / 1000} s of line time ${span}`;
+  }
 }

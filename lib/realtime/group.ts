@@ -9,7 +9,7 @@
  */
 import { checkBoolean, checkInteger, checkObject } from '../base/checks';
 import { CapacityError, InvalidOptionError, ReentrantCallError } from '../base/errors';
-import { checkTimeLimit, timeLimitDetail } from '../engine/call-limit';
+import { CallTimeLimit, checkTimeLimit } from '../engine/call-limit';
 import type { FaxResult } from '../engine/result';
 import { groupSide, type FaxSession, type GroupSide } from '../engine/session';
 import { native, type NativeGroupBuffers, type NativeSessionGroup } from '../native';
@@ -29,7 +29,10 @@ const MAX_GROUP_CAPACITY = 16384;
 export interface DriveOptions {
   /** Real time (default true): one frame per 20 ms. False: as fast as the CPU allows. */
   paced?: boolean;
-  /** Upper bound on line time; the call is hung up past it, saying so in `detail`. */
+  /**
+   * Bound on line time without a page getting through (from the start, then from each page);
+   * the call is hung up past it, saying so in `detail` (default four hours).
+   */
   timeLimitMs?: number;
   /** Aborting hangs up. */
   signal?: AbortSignal;
@@ -95,7 +98,7 @@ interface Member {
   side: GroupSide;
   slot: number;
   lines: CallLines;
-  limitMs: number;
+  limit: CallTimeLimit;
   signal: AbortSignal | undefined;
   onAbort: () => void;
   frames: number;
@@ -169,7 +172,7 @@ export class SessionGroup {
     if (this.#size >= this.capacity)
       throw new CapacityError('full', `The session group is full (${this.capacity} sessions)`);
     const lines = callLines(lineOrLines);
-    const limitMs = checkTimeLimit(options.timeLimitMs);
+    const limit = new CallTimeLimit(checkTimeLimit(options.timeLimitMs));
     const side = session[groupSide]();
     const slot = group.add(side.native);
     const frame = this.#buffers.samplesPerFrame;
@@ -180,7 +183,7 @@ export class SessionGroup {
       side,
       slot,
       lines,
-      limitMs,
+      limit,
       signal: options.signal,
       onAbort: () => session.hangUp('the call was cancelled'),
       frames: 0,
@@ -194,6 +197,7 @@ export class SessionGroup {
       resolve,
     };
     this.#members[slot] = member;
+    limit.watch(session, () => member.frames * FRAME_MS);
     this.#size++;
     options.signal?.addEventListener('abort', member.onAbort, { once: true });
     if (options.signal?.aborted) member.onAbort();
@@ -291,7 +295,7 @@ export class SessionGroup {
     }
     if (!session.finished) {
       if (line.ended) session.hangUp(line.ended.detail);
-      else if (nowMs >= m.limitMs) session.hangUp(timeLimitDetail(m.limitMs));
+      else if (m.limit.reached(nowMs)) session.hangUp(m.limit.detail);
     }
     if (session.finished) {
       if (m.durationMs === 0) m.durationMs = nowMs;

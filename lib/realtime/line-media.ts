@@ -21,7 +21,10 @@ import { driveOnLine, type SessionGroup } from './group';
 export interface LineMediaOptions {
   /** Real time (default true). False runs as fast as the CPU allows (simulated lines only). */
   paced?: boolean;
-  /** Upper bound on line time (default four hours); the fax ends with code 49 and says so. */
+  /**
+   * Bound on line time without a page getting through, from the start and then from each page
+   * (default four hours); the fax ends with code 49 and says so.
+   */
   timeLimitMs?: number;
   /** How long to wait for the line to be ready (peer connected, first packet), ms. Default 60 000. */
   readyTimeoutMs?: number;

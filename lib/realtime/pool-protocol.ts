@@ -46,7 +46,7 @@ export interface PoolCallOptions {
   t38?: T38Options;
   /** With both lines: how the call may move to T.38 (the host answers `t38-request`). */
   t38Switch?: T38SwitchOptions;
-  /** Upper bound on line time (default four hours). */
+  /** Bound on line time without a page getting through, from the start and then from each page (default four hours). */
   timeLimitMs?: number;
   /** How long to wait for the lines to be ready, ms (default 60 000). */
   readyTimeoutMs?: number;

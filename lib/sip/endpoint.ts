@@ -109,7 +109,7 @@ export interface SipEndpointOptions {
   t38AnswerTimeoutMs?: number;
   /** How long the media may take to be ready once the call is up, ms (default 60 000). */
   readyTimeoutMs?: number;
-  /** Upper bound on one fax's line time, ms (default: LineMedia's, four hours). */
+  /** Bound on one fax's line time without a page getting through, ms (default: LineMedia's, four hours). */
   timeLimitMs?: number;
   /** After the first media packet, nothing for this long ends the line, ms (default: the line's, 10 000). */
   silenceTimeoutMs?: number;

@@ -5,7 +5,7 @@
  * decoder) with the line simulator on each sending side, or over T.38. Time is line time:
  * unpaced, a whole call runs as fast as the CPU allows, deterministic for a seed.
  */
-import { checkTimeLimit, timeLimitDetail } from '../engine/call-limit';
+import { CallTimeLimit, checkTimeLimit } from '../engine/call-limit';
 import { InvalidOptionError } from '../base/errors';
 import type { FaxEvent } from '../engine/events';
 import type { ReceiveOptions, SendOptions, T38Options } from '../engine/options';
@@ -242,7 +242,7 @@ export interface SimulatedCallOptions<
   receiver: Receiving;
   /** Real time, one frame per 20 ms (default false: as fast as the CPU allows). */
   paced?: boolean;
-  /** Upper bound on line time (default four hours). */
+  /** Bound on line time without a page getting through, from the start and then from each page (default four hours). */
   timeLimitMs?: number;
   /** Both ends hang up at this line time (ms), as when the call is ended mid-fax. */
   hangUpAtMs?: number;
@@ -353,7 +353,7 @@ export async function runSimulatedCall<Receiving extends ReceiveOptions | null>(
   options: SimulatedCallOptions<Receiving>,
 ): Promise<SimulatedCall<null extends Receiving ? FaxResult | null : FaxResult>> {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
-  const limitMs = checkTimeLimit(options.timeLimitMs);
+  const limit = new CallTimeLimit(checkTimeLimit(options.timeLimitMs));
   const hangUpAtMs = checkHangUpAt(options.hangUpAtMs);
   if (options.t38 && options.t38Switch)
     throw new InvalidOptionError('t38 (T.38 from the start) and t38Switch (audio that switches) exclude each other');
@@ -407,6 +407,8 @@ export async function runSimulatedCall<Receiving extends ReceiveOptions | null>(
       receiverEvents.push(e);
       options.onEvent?.('receive', e);
     });
+    limit.watch(sender, () => nowMs);
+    if (receiver) limit.watch(receiver, () => nowMs);
     if (sw && receiver) {
       const [asking, asked] = requester === 'sender' ? [sender, receiver] : [receiver, sender];
       asking.on('t38-request', (offer) => {
@@ -448,7 +450,7 @@ export async function runSimulatedCall<Receiving extends ReceiveOptions | null>(
       nowMs = frames * FRAME_MS;
       if (hangUpAtMs !== undefined && nowMs >= hangUpAtMs)
         hangUpBoth(`both ends hung up at ${hangUpAtMs / 1000} s of line time (hangUpAtMs)`);
-      if (nowMs >= limitMs) hangUpBoth(timeLimitDetail(limitMs));
+      if (limit.reached(nowMs)) hangUpBoth(limit.detail);
       if (receiver && sender.finished !== receiver.finished) {
         if (oneFinishedAtMs < 0) oneFinishedAtMs = nowMs;
         else if (nowMs - oneFinishedAtMs >= farEndHangUpMs) {

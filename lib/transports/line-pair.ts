@@ -2,7 +2,7 @@
  * Two FaxSessions wired back to back in JavaScript, frame by frame: the same per-frame path
  * a media server drives, either as fast as possible or paced at one frame per 20 ms.
  */
-import { checkTimeLimit, timeLimitDetail } from '../engine/call-limit';
+import { CallTimeLimit, checkTimeLimit } from '../engine/call-limit';
 import { SAMPLES_PER_FRAME, type FaxSession } from '../engine/session';
 import { FRAME_MS, FrameClock } from './clock';
 
@@ -10,7 +10,10 @@ import { FRAME_MS, FrameClock } from './clock';
 export interface LinePairOptions {
   /** Pace frames at real time (20 ms each) instead of as fast as possible. */
   paced?: boolean;
-  /** Upper bound on line time; both sides hang up past it, saying so in `detail` (default four hours). */
+  /**
+   * Bound on line time without a page getting through (from the start, then from each page);
+   * both sides hang up past it, saying so in `detail` (default four hours).
+   */
   timeLimitMs?: number;
   /** Aborting hangs up both sides. */
   signal?: AbortSignal;
@@ -24,11 +27,13 @@ const FRAMES_PER_SLICE = 250;
  * The sessions are not closed: their results stay readable.
  */
 export async function connectSessions(a: FaxSession, b: FaxSession, options: LinePairOptions = {}): Promise<number> {
-  const limitMs = checkTimeLimit(options.timeLimitMs);
+  const limit = new CallTimeLimit(checkTimeLimit(options.timeLimitMs));
   const aToB = new Int16Array(SAMPLES_PER_FRAME);
   const bToA = new Int16Array(SAMPLES_PER_FRAME);
   const clock = options.paced ? new FrameClock() : null;
   let frames = 0;
+  const now = (): number => frames * FRAME_MS;
+  limit.watch(a, now).watch(b, now);
   const hangUpBoth = (detail: string): void => {
     a.hangUp(detail);
     b.hangUp(detail);
@@ -38,8 +43,8 @@ export async function connectSessions(a: FaxSession, b: FaxSession, options: Lin
   try {
     if (options.signal?.aborted) onAbort();
     while (!(a.finished && b.finished)) {
-      if (frames * FRAME_MS >= limitMs) {
-        hangUpBoth(timeLimitDetail(limitMs));
+      if (limit.reached(now())) {
+        hangUpBoth(limit.detail);
         break;
       }
       a.process(bToA, aToB);

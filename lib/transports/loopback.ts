@@ -24,8 +24,9 @@ export interface LoopbackOptions extends SendOptions {
   /** Both sides hang up at this point of the call (milliseconds of line time). */
   hangUpAtMs?: number;
   /**
-   * Upper bound on line time, after which both sides hang up, saying so in `detail` (default four
-   * hours: far beyond any real fax, so a long document is never cut).
+   * Bound on line time without a page getting through, from the start and then from each page;
+   * past it both sides hang up, saying so in `detail` (default four hours: a long document is
+   * never cut, however many pages it has).
    */
   timeLimitMs?: number;
   /** Keep the line audio of both directions (see lineAudioToWav). */

@@ -66,7 +66,10 @@ export interface LoopbackMediaOptions {
   sender?: SendOptions;
   /** Both sides hang up at this point of the call (ms of line time): "the call ended". */
   hangUpAtMs?: number;
-  /** Upper bound on line time (default four hours); a fax it ends says so in `detail`. */
+  /**
+   * Bound on line time without a page getting through, from the start and then from each page
+   * (default four hours); a fax it ends says so in `detail`.
+   */
   timeLimitMs?: number;
   /** Keep what each side put on the line (silence while a side runs T.38). */
   recordAudio?: boolean;

@@ -4,12 +4,13 @@ import {
   ResultCode,
   resultText,
   runLoopback,
+  writeTiffF,
   type FaxEvent,
   type FaxPage,
   type LoopbackCall,
 } from '../../lib';
 import { native } from '../../lib/native';
-import { differingRows, rowHasInk, tempDir, writeTextDocument } from '../helpers/pages';
+import { differingRows, rowHasInk, tempDir, textPage, writeTextDocument } from '../helpers/pages';
 
 let tmp: ReturnType<typeof tempDir>;
 beforeAll(() => (tmp = tempDir()));
@@ -191,11 +192,37 @@ describe('a hang-up mid-page', () => {
   test('a time limit ends the call with code 49 and names itself in detail, on both ends and the finished event', async () => {
     const doc = writeTextDocument(tmp.dir, 2, { name: 'limit.tif', firstSeed: 10 });
     const call = await runLoopback({ document: doc.file, timeLimitMs: 20_000 });
-    const detail = 'the call reached its time limit of 20 s of line time';
+    const detail = 'the call reached its time limit of 20 s of line time without a page';
     expect(call.sender).toMatchObject({ code: ResultCode.CALL_DROPPED, detail });
     expect(call.receiver).toMatchObject({ code: ResultCode.CALL_DROPPED, detail });
     expect(call.senderEvents.at(-1)).toMatchObject({ type: 'finished', result: { detail } });
     expect(call.durationMs).toBe(20_000);
+  });
+
+  test('the limit counts from each page: a fax three times as long as its limit is delivered', async () => {
+    const doc = writeTextDocument(tmp.dir, 3, { name: 'limit-pages.tif', firstSeed: 20 });
+    const call = await runLoopback({ document: doc.file, timeLimitMs: 70_000 });
+    expect(call.sender).toMatchObject({ code: ResultCode.OK, pages: 3, detail: '' });
+    expect(call.receiver).toMatchObject({ code: ResultCode.OK, pages: 3 });
+    expect(call.durationMs).toBeGreaterThan(140_000);
+    expectBitExact(call, doc.pages);
+  });
+
+  test('a page that takes longer than the limit ends the call, the detail counting from the last page', async () => {
+    // A short first page gets through well within the limit; the full second page does not.
+    const pages = [textPage(31, { height: 200 }), textPage(32)];
+    const file = `${tmp.dir}/limit-last-page.tif`;
+    writeTiffF(file, pages, 't6');
+    const call = await runLoopback({ document: file, timeLimitMs: 40_000 });
+    const detail = 'the call reached its time limit of 40 s of line time since its last page';
+    expect(call.sender).toMatchObject({ code: ResultCode.CALL_DROPPED, pages: 1, detail });
+    expect(call.receiver).toMatchObject({ code: ResultCode.CALL_DROPPED, pages: 1, detail });
+    // The limit counts from the later of the two ends' page events: the sender's, on the MCF.
+    const lastPageMs = Math.max(
+      ...[...call.senderEvents, ...call.receiverEvents].flatMap((e) => (e.type === 'page' ? [e.timeMs] : [])),
+    );
+    expect(call.durationMs).toBe(lastPageMs + 40_000);
+    expectBitExact(call, pages.slice(0, 1));
   });
 
   test('a fax of more than an hour of line time (80 pages) is delivered: the default limit is four hours', async () => {

@@ -337,7 +337,7 @@ describe('driveOnLine on a hand-written line', () => {
       const line = new FakeLine();
       const outcome = await driveOnLine(session, line, { paced: false, timeLimitMs: 3_000 });
       expect(outcome.result.code).toBe(ResultCode.CALL_DROPPED);
-      expect(outcome.result.detail).toBe('the call reached its time limit of 3 s of line time');
+      expect(outcome.result.detail).toBe('the call reached its time limit of 3 s of line time without a page');
       expect(outcome.durationMs).toBe(3_000);
       // 150 frames of call, then 20 frames (400 ms) of what we send only, nothing read.
       expect(line.reads).toBe(150);

@@ -109,6 +109,24 @@ describe('T38Gateway in one process', () => {
     expect(frames).toContain('t38 DCS');
   });
 
+  test('runGateway ends a bridge with no page at its time limit, naming it', async () => {
+    // Nobody on either leg: the gateway hears silence and nothing on UDPTL.
+    const [, gatewayAudio] = simulatedLinePair(parseLineSpec('seed=1'));
+    const [gatewayT38] = simulatedDatagramPair({ line: parseLineSpec('seed=1') });
+    const gateway = new T38Gateway();
+    try {
+      const outcome = await runGateway(gateway, gatewayAudio, gatewayT38, { paced: false, timeLimitMs: 3_000 });
+      expect(outcome.end).toEqual({
+        reason: 'time-limit',
+        detail: 'the call reached its time limit of 3 s of line time without a page',
+      });
+      expect(outcome.durationMs).toBe(3_000);
+      expect(gateway.listenerCount('frame')).toBe(0);
+    } finally {
+      gateway.close();
+    }
+  });
+
   test('options are checked; a closed gateway says so', () => {
     expect(() => new T38Gateway({ ecm: 'yes' as never })).toThrow(InvalidOptionError);
     expect(() => new T38Gateway({ t38: { maxBitRate: 1234 } })).toThrow(/maxBitRate/);

@@ -6,7 +6,7 @@
  * it relays. Time advances by the audio frames.
  */
 import { EventEmitter } from 'node:events';
-import { checkTimeLimit, timeLimitDetail } from '../../engine/call-limit';
+import { CallTimeLimit, checkTimeLimit } from '../../engine/call-limit';
 import { checkObject } from '../../base/checks';
 import { InvalidOptionError, SessionClosedError, rethrowNative } from '../../base/errors';
 import { checkT38Options, toNativeModems, toNativeT38, type Modem, type T38Options } from '../../engine/options';
@@ -154,7 +154,10 @@ export class T38Gateway extends EventEmitter<T38GatewayEvents> {
 export interface RunGatewayOptions {
   /** Real time (default true). False runs as fast as the CPU allows (simulated lines only). */
   paced?: boolean;
-  /** Upper bound on the call's time (default four hours). */
+  /**
+   * Bound on the call's time without a page getting through (from the start, then from each
+   * MCF the gateway relays; default four hours).
+   */
   timeLimitMs?: number;
   /** Aborting ends the bridge. */
   signal?: AbortSignal;
@@ -180,27 +183,39 @@ export async function runGateway(
   t38: DatagramLine,
   options: RunGatewayOptions = {},
 ): Promise<GatewayOutcome> {
-  const limitMs = checkTimeLimit(options.timeLimitMs);
+  const limit = new CallTimeLimit(checkTimeLimit(options.timeLimitMs));
   const heard = new Int16Array(SAMPLES_PER_FRAME);
   const sent = new Int16Array(SAMPLES_PER_FRAME);
   const clock = (options.paced ?? true) ? new FrameClock() : null;
   let frames = 0;
-  let end: GatewayOutcome['end'] | null = null;
-  while (!end) {
-    const nowMs = frames * FRAME_MS;
-    end =
-      audio.ended ??
-      t38.ended ??
-      (options.signal?.aborted ? { reason: 'cancelled', detail: 'the call was cancelled' } : null) ??
-      (nowMs >= limitMs ? { reason: 'time-limit', detail: timeLimitDetail(limitMs) } : null);
-    if (end) break;
-    t38.poll((datagram) => gateway.receiveDatagram(datagram), nowMs);
-    const got = audio.read(heard, nowMs);
-    gateway.process(got ? heard : null, sent, (datagram) => t38.send(datagram, nowMs));
-    audio.write(sent, nowMs);
-    frames++;
-    if (clock) await clock.next();
-    else if (frames % FRAMES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+  // A page got through when the receiving side confirms it (MCF, after each ECM block too).
+  const onFrame = (frame: GatewayFrameEvent): void => {
+    if (frame.name === 'MCF') limit.pageAt(frames * FRAME_MS);
+  };
+  gateway.on('frame', onFrame);
+  let end: GatewayOutcome['end'];
+  try {
+    end = await bridge();
+  } finally {
+    gateway.off('frame', onFrame);
+  }
+  async function bridge(): Promise<GatewayOutcome['end']> {
+    for (;;) {
+      const nowMs = frames * FRAME_MS;
+      const ended =
+        audio.ended ??
+        t38.ended ??
+        (options.signal?.aborted ? { reason: 'cancelled', detail: 'the call was cancelled' } : null) ??
+        (limit.reached(nowMs) ? { reason: 'time-limit', detail: limit.detail } : null);
+      if (ended) return ended;
+      t38.poll((datagram) => gateway.receiveDatagram(datagram), nowMs);
+      const got = audio.read(heard, nowMs);
+      gateway.process(got ? heard : null, sent, (datagram) => t38.send(datagram, nowMs));
+      audio.write(sent, nowMs);
+      frames++;
+      if (clock) await clock.next();
+      else if (frames % FRAMES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
   }
   const stats = gateway.stats();
   return {
