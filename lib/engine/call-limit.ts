@@ -20,7 +20,7 @@ export function checkTimeLimit(limitMs: unknown): number {
   return limitMs;
 }
 
-/** Anything that says when a page got through: a FaxSession ('page') or a T38Gateway ('frame', MCF). */
+/** What emits 'page' when a page got through: a FaxSession. */
 interface PageSource {
   on(event: 'page', listener: () => void): unknown;
 }
@@ -28,7 +28,8 @@ interface PageSource {
 /** One call's time limit (see the file's comment), on the call's own line-time clock. */
 export class CallTimeLimit {
   readonly limitMs: number;
-  #sincePageMs = 0;
+  /** Line time of the last page, null before the first. */
+  #lastPageMs: number | null = null;
 
   /** `limitMs` unchecked: pass checkTimeLimit's result. */
   constructor(limitMs: number) {
@@ -37,7 +38,7 @@ export class CallTimeLimit {
 
   /** A page got through at this line time. */
   pageAt(nowMs: number): void {
-    this.#sincePageMs = nowMs;
+    this.#lastPageMs = nowMs;
   }
 
   /** Counts every page `source` reports, at the line time `now()` gives when it does. */
@@ -48,12 +49,12 @@ export class CallTimeLimit {
 
   /** Whether the limit has passed at this line time. */
   reached(nowMs: number): boolean {
-    return nowMs - this.#sincePageMs >= this.limitMs;
+    return nowMs - (this.#lastPageMs ?? 0) >= this.limitMs;
   }
 
   /** The result's detail when the limit ended the fax. */
   get detail(): string {
-    const span = this.#sincePageMs === 0 ? 'without a page' : 'since its last page';
+    const span = this.#lastPageMs === null ? 'without a page' : 'since its last page';
     return `the call reached its time limit of ${this.limitMs / 1000} s of line time ${span}`;
   }
 }
