@@ -480,8 +480,10 @@ async function run(options: BenchOptions): Promise<DocumentsResult> {
       k.line_s_ratio_vs_gs === null ? null : k.line_s_ratio_vs_gs <= limit && k.quality >= k.gs_quality!;
     const speedGoal = (k: KindFigures, share: number): boolean | null =>
       k.gs_pages_per_cpu_s === null ? null : k.pages_per_cpu_s >= share * k.gs_pages_per_cpu_s;
+    const longRate = long.pages / long.cpuS;
+    const gsLongRate = gsLong ? long.pages / gsLong.cpuS : null;
     const longSpeedGoal = (share: number): boolean | null =>
-      gsLong ? long.pages / long.cpuS >= (share * long.pages) / gsLong.cpuS : null;
+      gsLongRate === null ? null : longRate >= share * gsLongRate;
     const peakMb = long.maxRssKb / 1024;
     return {
       pages_per_cpu_s: round(pagesPerCpu, 1),
@@ -508,8 +510,8 @@ async function run(options: BenchOptions): Promise<DocumentsResult> {
       gs_text_pages_per_cpu_s: text.gs_pages_per_cpu_s,
       photo_pages_per_cpu_s: photo.pages_per_cpu_s,
       gs_photo_pages_per_cpu_s: photo.gs_pages_per_cpu_s,
-      pages_per_cpu_s_200_pages: round(long.pages / long.cpuS, 1),
-      gs_pages_per_cpu_s_200_pages: gsLong ? round(long.pages / gsLong.cpuS, 1) : null,
+      pages_per_cpu_s_200_pages: round(longRate, 1),
+      gs_pages_per_cpu_s_200_pages: gsLongRate === null ? null : round(gsLongRate, 1),
       gs_start_cpu_s: gsStart === null ? null : round(gsStart, 3),
       kinds: figures,
       inputs: inputs.kind,

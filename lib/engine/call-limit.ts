@@ -31,9 +31,9 @@ export class CallTimeLimit {
   /** Line time of the last page, null before the first. */
   #lastPageMs: number | null = null;
 
-  /** `limitMs` unchecked: pass checkTimeLimit's result. */
-  constructor(limitMs: number) {
-    this.limitMs = limitMs;
+  /** `timeLimitMs` as a caller gave it: checked here (checkTimeLimit), the default when undefined. */
+  constructor(timeLimitMs: unknown) {
+    this.limitMs = checkTimeLimit(timeLimitMs);
   }
 
   /** A page got through at this line time. */

@@ -9,7 +9,7 @@
  */
 import { checkBoolean, checkInteger, checkObject } from '../base/checks';
 import { CapacityError, InvalidOptionError, ReentrantCallError } from '../base/errors';
-import { CallTimeLimit, checkTimeLimit } from '../engine/call-limit';
+import { CallTimeLimit } from '../engine/call-limit';
 import type { FaxResult } from '../engine/result';
 import { groupSide, type FaxSession, type GroupSide } from '../engine/session';
 import { native, type NativeGroupBuffers, type NativeSessionGroup } from '../native';
@@ -172,7 +172,7 @@ export class SessionGroup {
     if (this.#size >= this.capacity)
       throw new CapacityError('full', `The session group is full (${this.capacity} sessions)`);
     const lines = callLines(lineOrLines);
-    const limit = new CallTimeLimit(checkTimeLimit(options.timeLimitMs));
+    const limit = new CallTimeLimit(options.timeLimitMs);
     const side = session[groupSide]();
     const slot = group.add(side.native);
     const frame = this.#buffers.samplesPerFrame;

@@ -5,7 +5,7 @@
  * decoder) with the line simulator on each sending side, or over T.38. Time is line time:
  * unpaced, a whole call runs as fast as the CPU allows, deterministic for a seed.
  */
-import { CallTimeLimit, checkTimeLimit } from '../engine/call-limit';
+import { CallTimeLimit } from '../engine/call-limit';
 import { InvalidOptionError } from '../base/errors';
 import type { FaxEvent } from '../engine/events';
 import type { ReceiveOptions, SendOptions, T38Options } from '../engine/options';
@@ -353,7 +353,7 @@ export async function runSimulatedCall<Receiving extends ReceiveOptions | null>(
   options: SimulatedCallOptions<Receiving>,
 ): Promise<SimulatedCall<null extends Receiving ? FaxResult | null : FaxResult>> {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('Expected an object for options');
-  const limit = new CallTimeLimit(checkTimeLimit(options.timeLimitMs));
+  const limit = new CallTimeLimit(options.timeLimitMs);
   const hangUpAtMs = checkHangUpAt(options.hangUpAtMs);
   if (options.t38 && options.t38Switch)
     throw new InvalidOptionError('t38 (T.38 from the start) and t38Switch (audio that switches) exclude each other');

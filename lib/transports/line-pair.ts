@@ -2,7 +2,7 @@
  * Two FaxSessions wired back to back in JavaScript, frame by frame: the same per-frame path
  * a media server drives, either as fast as possible or paced at one frame per 20 ms.
  */
-import { CallTimeLimit, checkTimeLimit } from '../engine/call-limit';
+import { CallTimeLimit } from '../engine/call-limit';
 import { SAMPLES_PER_FRAME, type FaxSession } from '../engine/session';
 import { FRAME_MS, FrameClock } from './clock';
 
@@ -27,7 +27,7 @@ const FRAMES_PER_SLICE = 250;
  * The sessions are not closed: their results stay readable.
  */
 export async function connectSessions(a: FaxSession, b: FaxSession, options: LinePairOptions = {}): Promise<number> {
-  const limit = new CallTimeLimit(checkTimeLimit(options.timeLimitMs));
+  const limit = new CallTimeLimit(options.timeLimitMs);
   const aToB = new Int16Array(SAMPLES_PER_FRAME);
   const bToA = new Int16Array(SAMPLES_PER_FRAME);
   const clock = options.paced ? new FrameClock() : null;

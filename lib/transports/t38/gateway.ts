@@ -6,7 +6,7 @@
  * it relays. Time advances by the audio frames.
  */
 import { EventEmitter } from 'node:events';
-import { CallTimeLimit, checkTimeLimit } from '../../engine/call-limit';
+import { CallTimeLimit } from '../../engine/call-limit';
 import { checkObject } from '../../base/checks';
 import { InvalidOptionError, SessionClosedError, rethrowNative } from '../../base/errors';
 import { checkT38Options, toNativeModems, toNativeT38, type Modem, type T38Options } from '../../engine/options';
@@ -183,7 +183,7 @@ export async function runGateway(
   t38: DatagramLine,
   options: RunGatewayOptions = {},
 ): Promise<GatewayOutcome> {
-  const limit = new CallTimeLimit(checkTimeLimit(options.timeLimitMs));
+  const limit = new CallTimeLimit(options.timeLimitMs);
   const heard = new Int16Array(SAMPLES_PER_FRAME);
   const sent = new Int16Array(SAMPLES_PER_FRAME);
   const clock = (options.paced ?? true) ? new FrameClock() : null;
@@ -193,21 +193,16 @@ export async function runGateway(
     if (frame.name === 'MCF') limit.pageAt(frames * FRAME_MS);
   };
   gateway.on('frame', onFrame);
-  let end: GatewayOutcome['end'];
+  let end: GatewayOutcome['end'] | null = null;
   try {
-    end = await bridge();
-  } finally {
-    gateway.off('frame', onFrame);
-  }
-  async function bridge(): Promise<GatewayOutcome['end']> {
-    for (;;) {
+    while (!end) {
       const nowMs = frames * FRAME_MS;
-      const ended =
+      end =
         audio.ended ??
         t38.ended ??
         (options.signal?.aborted ? { reason: 'cancelled', detail: 'the call was cancelled' } : null) ??
         (limit.reached(nowMs) ? { reason: 'time-limit', detail: limit.detail } : null);
-      if (ended) return ended;
+      if (end) break;
       t38.poll((datagram) => gateway.receiveDatagram(datagram), nowMs);
       const got = audio.read(heard, nowMs);
       gateway.process(got ? heard : null, sent, (datagram) => t38.send(datagram, nowMs));
@@ -216,6 +211,8 @@ export async function runGateway(
       if (clock) await clock.next();
       else if (frames % FRAMES_PER_SLICE === 0) await new Promise((resolve) => setImmediate(resolve));
     }
+  } finally {
+    gateway.off('frame', onFrame);
   }
   const stats = gateway.stats();
   return {
